@@ -1,0 +1,44 @@
+# Two commands do all the set-up on a fresh machine (see README.md):
+#   make run    create .venv with Python >= 3.12, install, simulate the default scenario
+#   make test   create .venv with the development extras, run the test suite
+SHELL := /bin/bash
+VENV ?= .venv
+OUT ?= results/default
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 \
+	$$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+	"$$p" -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 \
+	&& { command -v "$$p" || echo "$$p"; } && break; done)
+
+.PHONY: run test test-all lint bench clean
+
+$(VENV)/.created:
+	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (install one, or pass PYTHON=...)" >&2; exit 2; }
+	"$(PYTHON)" -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.created
+	$(VENV)/bin/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.created
+	$(VENV)/bin/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(VENV)/bin/symbiosis run baseline --out $(OUT)
+
+test: $(VENV)/.installed-dev
+	$(VENV)/bin/python -m pytest
+
+test-all: $(VENV)/.installed-dev
+	$(VENV)/bin/python -m pytest -m ""
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+
+bench: $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

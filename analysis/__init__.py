@@ -1,0 +1,1 @@
+"""What a run means: statistics, sensitivity analysis, network metrics, figures and reports."""

@@ -1,0 +1,1 @@
+"""What is simulated: the parameter declaration, scenario files, parks and the catalogues."""

@@ -1,0 +1,1 @@
+"""How a run happens: the Mesa model, the market kernel, indicators and ``run_model``."""

@@ -1,0 +1,61 @@
+"""The ``symbiosis`` command line: run, compare, sweep, analyse, draw and report.
+
+The CLI is the top of the stack: it dispatches to ``simulation`` for runs and experiments and to
+``analysis`` for statistics, figures and reports (importing them only inside the commands that
+need them). It is the one module of ``simulation`` allowed to reach ``analysis``.
+A user's mistake is printed as one line on stderr with exit status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Each module registers its subcommands; see simulation/commands/__init__.py.
+COMMAND_MODULES = (
+    "simulation.commands.core",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="symbiosis",
+        description="Simulate how industrial symbiosis emerges in eco-industrial parks.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("symbiosis")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit status."""
+    from scenarios.errors import InputError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status = args.func(args)
+    except InputError as error:
+        print(f"symbiosis: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("symbiosis: interrupted; finished results are kept", file=sys.stderr)
+        return 130
+    return int(status or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

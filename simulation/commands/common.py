@@ -1,0 +1,54 @@
+"""Options and argument types shared by several subcommands (argparse only at import)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def positive_int(text: str) -> int:
+    """Argument type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """Argument type: a seed, a whole number from 0 to 2**63 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole-number seed, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"seed must be between 0 and 2**63 - 1, got {value}")
+    return value
+
+
+def add_scenario_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--park`` and ``--set key=value`` (repeatable)."""
+    parser.add_argument("--park", default=None,
+                        help="run on this park instead (built-in name or park file)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one parameter (repeatable; see 'symbiosis parameters')")
+
+
+def resolve_scenario(name: str, park: str | None, assignments: list[str]) -> Any:
+    """Load a scenario and apply ``--park`` and ``--set`` overrides, all checked."""
+    from scenarios.loader import ScenarioError, load_scenario, parse_overrides
+    from scenarios.parks import park_path
+
+    scenario = load_scenario(name)
+    overrides = parse_overrides(assignments)
+    if park is not None:
+        path = park_path(park)
+        from scenarios.parks import PARKS_DIR
+
+        if path.parent.resolve() != PARKS_DIR.resolve():
+            raise ScenarioError(f"--park {park!r}: only built-in parks can be named here "
+                                "(add the file to scenarios/parks/)")
+        overrides["park"] = path.stem
+    return scenario.with_overrides(overrides)

@@ -1,0 +1,142 @@
+"""Core commands: run one scenario, list, show and validate scenarios, list parks."""
+
+from __future__ import annotations
+
+import argparse
+
+from simulation.commands.common import add_scenario_options, positive_int, seed_int
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``run``, ``scenarios``, ``show``, ``validate`` and ``parks``."""
+    run = subparsers.add_parser(
+        "run", help="simulate one scenario and write its results and overview figure",
+        description="Simulate one scenario (built-in name or TOML file) and write "
+                    "timeseries.csv, exchanges.csv, firms.csv, summary.json and overview.png.")
+    run.add_argument("scenario", nargs="?", default="baseline",
+                     help="built-in scenario name or scenario file (default: baseline)")
+    add_scenario_options(run)
+    run.add_argument("--seed", type=seed_int, default=0, help="root seed (default: 0)")
+    run.add_argument("--steps", type=positive_int, default=None,
+                     help="months to simulate (default: 120)")
+    run.add_argument("--out", default=None,
+                     help="output folder (default: results/<scenario>)")
+    run.add_argument("--no-figure", action="store_true", help="skip overview.png")
+    run.set_defaults(func=_run)
+
+    listing = subparsers.add_parser("scenarios", help="list the built-in scenarios")
+    listing.set_defaults(func=_scenarios)
+
+    show = subparsers.add_parser(
+        "show", help="print the fully resolved parameters of a scenario",
+        description="Print every parameter of a scenario after extends, --park and --set.")
+    show.add_argument("scenario", help="built-in scenario name or scenario file")
+    add_scenario_options(show)
+    show.add_argument("--all", action="store_true",
+                      help="also list parameters left at their defaults (default: only changes)")
+    show.set_defaults(func=_show)
+
+    validate = subparsers.add_parser("validate", help="check scenario files")
+    validate.add_argument("files", nargs="+", help="scenario files or built-in names")
+    validate.set_defaults(func=_validate)
+
+    parks = subparsers.add_parser("parks", help="list the built-in parks")
+    parks.set_defaults(func=_parks)
+
+    params = subparsers.add_parser(
+        "parameters", help="list every declared parameter with unit, range and meaning")
+    params.add_argument("--kind", choices=("lever", "uncertainty", "park"),
+                        help="only parameters of this kind")
+    params.set_defaults(func=_parameters)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from simulation.commands.common import resolve_scenario
+    from simulation.output import atomic_output_dir
+    from simulation.runner import DEFAULT_STEPS, run_model
+
+    scenario = resolve_scenario(args.scenario, args.park, args.set)
+    steps = args.steps or DEFAULT_STEPS
+    out = Path(args.out or Path("results") / scenario.name)
+    result = run_model(scenario.parameters(), steps=steps, seed=args.seed)
+    result.summary["scenario"] = {"name": scenario.name, "description": scenario.description,
+                                  "source": scenario.source, "overrides": scenario.overrides}
+    with atomic_output_dir(out) as staging:
+        result.write(staging)
+        if not args.no_figure:
+            from analysis.overview import save_overview
+
+            save_overview(result, staging / "overview.png", title=scenario.name)
+    final = result.summary["final"]
+    print(f"{scenario.name}: {steps} months, seed {args.seed}: "
+          f"{final['active_exchanges']} active exchanges, "
+          f"{result.summary['totals']['exchanges_started']} started, "
+          f"recovery rate {final['recovery_rate']:.1%}, "
+          f"{result.summary['totals']['co2_avoided_t']:,.0f} t CO2 avoided")
+    print(f"results written to {out}/")
+    return 0
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    from scenarios.loader import builtin_scenarios
+
+    scenarios = builtin_scenarios()
+    width = max(len(s.name) for s in scenarios)
+    for scenario in scenarios:
+        print(f"{scenario.name:<{width}}  {scenario.description}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from scenarios.parameters import PARAMETERS
+    from simulation.commands.common import resolve_scenario
+
+    scenario = resolve_scenario(args.scenario, args.park, args.set)
+    params = scenario.parameters()
+    print(f"# {scenario.name}: {scenario.description}")
+    if scenario.source:
+        print(f"# source: {scenario.source}")
+    shown = params if args.all else {k: params[k] for k in params if k in scenario.overrides}
+    if not shown:
+        print("# every parameter at its default (use --all to list them)")
+    width = max((len(name) for name in shown), default=0)
+    for name, value in shown.items():
+        parameter = PARAMETERS[name]
+        text = "none" if value is None else str(value).lower() if isinstance(value, bool) \
+            else str(value)
+        print(f"{name:<{width}} = {text:<12} # {parameter.unit}; {parameter.meaning}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from scenarios.loader import load_scenario
+
+    for file in args.files:
+        scenario = load_scenario(file)
+        print(f"{file}: ok ({scenario.name}: {len(scenario.overrides)} settings differ "
+              "from the defaults)")
+    return 0
+
+
+def _parks(args: argparse.Namespace) -> int:
+    from scenarios.parks import load_park_spec, park_names
+
+    names = park_names()
+    width = max(len(n) for n in names)
+    for name in names:
+        print(f"{name:<{width}}  {load_park_spec(name).get('description', '')}")
+    return 0
+
+
+def _parameters(args: argparse.Namespace) -> int:
+    from scenarios.parameters import PARAMETERS
+
+    for parameter in PARAMETERS.values():
+        if args.kind and parameter.kind != args.kind:
+            continue
+        default = "none" if parameter.default is None else parameter.default
+        print(f"{parameter.name} [{parameter.kind}] default {default} {parameter.unit}, "
+              f"{parameter.allowed()}: {parameter.meaning}")
+    return 0

@@ -1,0 +1,74 @@
+"""The book of exchanges: every exchange ever started, as growable column arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+END_REASONS = ("", "unprofitable", "supply_failure", "lost_trust", "partner_exit")
+
+
+class ExchangeBook:
+    """Column store of exchanges, oldest first; an exchange is active while ``end_step < 0``.
+
+    Columns: supplier, receiver, stream, distance_km, quantity_per_month (planned), start_step,
+    end_step, end_reason (index into ``END_REASONS``), trust_delta (pair trust above the
+    generalized level), bad_months (consecutive unprofitable months), idle_months (consecutive
+    months without delivery), contract_until (month the contract runs to, -1 without one),
+    value_eur_per_month (realised last month).
+    """
+
+    _INT_COLUMNS = ("supplier", "receiver", "stream", "start_step", "end_step", "end_reason",
+                    "bad_months", "idle_months", "contract_until")
+    _FLOAT_COLUMNS = ("distance_km", "quantity_per_month", "trust_delta", "value_eur_per_month",
+                      "delivered_total")
+
+    def __init__(self, capacity: int = 256) -> None:
+        """Create an empty book with room for ``capacity`` exchanges before growing."""
+        self.size = 0
+        self.columns: dict[str, np.ndarray] = {}
+        for name in self._INT_COLUMNS:
+            self.columns[name] = np.full(capacity, -1, dtype=np.int64)
+        for name in self._FLOAT_COLUMNS:
+            self.columns[name] = np.zeros(capacity)
+        self._active = np.zeros(0, dtype=np.int64)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        """Column ``name`` restricted to the exchanges recorded so far."""
+        columns = self.__dict__.get("columns")
+        if columns is None or name not in columns:
+            raise AttributeError(name)
+        return columns[name][: self.size]
+
+    def add(self, **values: np.ndarray) -> np.ndarray:
+        """Append exchanges (one array per column; missing columns take their empty value).
+
+        Returns:
+            Indices of the new exchanges.
+        """
+        count = len(values["supplier"])
+        needed = self.size + count
+        capacity = len(self.columns["supplier"])
+        if needed > capacity:
+            new_capacity = max(needed, 2 * capacity)
+            for name, column in self.columns.items():
+                grown = np.full(new_capacity, -1 if column.dtype.kind == "i" else 0, column.dtype)
+                grown[: self.size] = column[: self.size]
+                self.columns[name] = grown
+        rows = np.arange(self.size, needed)
+        for name, value in values.items():
+            self.columns[name][rows] = value
+        self.size = needed
+        self._active = np.concatenate([self._active, rows])
+        return rows
+
+    def active(self) -> np.ndarray:
+        """Indices of the active exchanges, oldest first."""
+        return self._active
+
+    def end(self, rows: np.ndarray, step: int, reason: str) -> None:
+        """End exchanges ``rows`` at ``step`` for ``reason`` (one of ``END_REASONS``)."""
+        if len(rows) == 0:
+            return
+        self.columns["end_step"][rows] = step
+        self.columns["end_reason"][rows] = END_REASONS.index(reason)
+        self._active = self._active[self.columns["end_step"][self._active] < 0]

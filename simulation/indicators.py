@@ -1,0 +1,220 @@
+"""Indicators of a run: the monthly accounting of flows, money and emissions, and network metrics.
+
+One row per step (DESIGN.md section 6). Column names are a contract with users' scripts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from simulation.market import Prices
+
+if TYPE_CHECKING:
+    from simulation.model import SymbiosisModel
+
+TIMESERIES_COLUMNS: tuple[str, ...] = (
+    "step", "active_exchanges", "new_exchanges", "ended_exchanges",
+    "generated_t", "generated_mwh", "generated_m3",
+    "exchanged_t", "exchanged_mwh", "exchanged_m3",
+    "landfilled_t", "recovery_rate", "virgin_avoided_t", "co2_avoided_t",
+    "value_created_eur", "firm_net_benefit_eur", "firm_net_benefit_cum_eur",
+    "public_revenue_eur", "public_spending_eur", "public_net_eur", "public_net_cum_eur",
+    "landfill_tax_eur_per_t", "operator_budget_eur",
+    "platform_members", "disclosure_rate_tier1", "disclosure_rate_tier2",
+    "negotiations", "failed_negotiations", "mean_trust", "mean_awareness",
+    "firms_involved", "network_density", "components", "largest_component_share",
+    "clustering", "chertow_3_2",
+)
+
+
+class Indicators:
+    """Books one month at a time and exposes the month's row (``row``)."""
+
+    def __init__(self, model: SymbiosisModel) -> None:
+        """Start the accounting of ``model``."""
+        self.model = model
+        self.row: dict[str, Any] = dict.fromkeys(TIMESERIES_COLUMNS, 0)
+        self.firm_net_benefit_cum_eur = 0.0
+        self.public_net_cum_eur = 0.0
+        self.chertow_first_step: int | None = None
+        n_streams = len(model.streams)
+        self.generated_by_stream = np.zeros(n_streams)
+        self.exchanged_by_stream = np.zeros(n_streams)
+        self.disposed_by_stream = np.zeros(n_streams)
+        self.exchanged_total_by_stream = np.zeros(n_streams)
+
+    def fees_due(self) -> float:
+        """Platform fees the members pay the operator this month."""
+        model = self.model
+        members = int(np.count_nonzero(model.companies.platform_tier))
+        return members * model.params["platform_fee_eur_per_month"] if members else 0.0
+
+    def open_month(self) -> None:
+        """Reset the month's counters."""
+        self.row = dict.fromkeys(TIMESERIES_COLUMNS, 0)
+        self.row["step"] = self.model.month + 1
+
+    def record_new(self, count: int, one_off_eur: float) -> None:
+        """Count exchanges started this month and their one-off costs to firms."""
+        self.row["new_exchanges"] += count
+        self.row["firm_net_benefit_eur"] -= one_off_eur
+
+    def record_ended(self, count: int) -> None:
+        """Count exchanges ended this month."""
+        self.row["ended_exchanges"] += count
+
+    def record_negotiations(self, count: int, failed: int) -> None:
+        """Count viable candidates negotiated this month and how many failed."""
+        self.row["negotiations"] += count
+        self.row["failed_negotiations"] += failed
+
+    def account_flows(self, active: np.ndarray, flow: np.ndarray, prices: Prices) -> None:
+        """Book this month's flows, disposal, money and emissions (DESIGN.md section 3, stage 6)."""
+        model, row = self.model, self.row
+        streams, table, book, auth = model.streams, model.companies, model.book, model.authority
+        p = model.params
+        n_streams = len(streams)
+        stream = book.stream[active]
+        generated = model.supply.sum(0)
+        exchanged = np.bincount(stream, weights=flow, minlength=n_streams)
+        self.generated_by_stream = generated
+        self.exchanged_by_stream = exchanged
+        self.disposed_by_stream = generated - exchanged
+        self.exchanged_total_by_stream = self.exchanged_total_by_stream + exchanged
+        units = np.array(streams.units)
+        material = streams.is_material
+        for unit, column in (("t", "exchanged_t"), ("MWh", "exchanged_mwh"), ("m3", "exchanged_m3")):
+            row[column] = float(exchanged[units == unit].sum())
+            row["generated_" + column.split("_")[1]] = float(generated[units == unit].sum())
+        landfilled = (generated - exchanged)[streams.is_landfilled]
+        row["landfilled_t"] = float(landfilled.sum())
+        row["recovery_rate"] = (float(exchanged[material].sum() / generated[material].sum())
+                                if generated[material].sum() > 0 else 0.0)
+        row["virgin_avoided_t"] = float((exchanged * streams.substitution_ratio)[material].sum())
+        row["co2_avoided_t"] = float((exchanged * (
+            streams.co2_avoided_t_per_unit
+            + streams.landfill_co2e_t_per_unit * streams.is_landfilled)).sum())
+
+        margin = (prices.unit_gain_eur[stream]
+                  - prices.transport_eur_per_unit_km[stream] * book.distance_km[active])
+        value = flow * margin - p["exchange_overhead_eur_per_month"]
+        book.columns["value_eur_per_month"][active] = value
+        book.columns["delivered_total"][active] += flow
+        half = value / 2
+        np.add.at(table.net_benefit_eur, book.supplier[active], half)
+        np.add.at(table.net_benefit_eur, book.receiver[active], half)
+
+        members = table.platform_tier > 0
+        fee = p["platform_fee_eur_per_month"] if model.operator.platform_open else 0.0
+        incentive = auth.level("disclosure_incentive") if model.operator.platform_open else 0.0
+        table.net_benefit_eur[members] += incentive - fee
+        if incentive and members.any():
+            auth.pay(incentive * members.sum(), "disclosure incentives")
+        subsidy = auth.level("subsidy")
+        if subsidy:
+            auth.pay(subsidy * float(flow.sum()), "subsidies")
+        virgin_bought = ((model.need.sum(0) - exchanged) * streams.substitution_ratio)[material]
+        auth.collect(auth.level("landfill_tax") * row["landfilled_t"]
+                     + auth.level("virgin_tax") * float(virgin_bought.clip(0).sum()))
+        row["value_created_eur"] = float(value.sum())
+        row["firm_net_benefit_eur"] += float(value.sum()) + float(
+            members.sum() * (incentive - fee))
+
+    def close_month(self) -> None:
+        """Finish the month's row: budgets, platform, trust and network indicators."""
+        model, row = self.model, self.row
+        auth, table, book = model.authority, model.companies, model.book
+        active = book.active()
+        row["active_exchanges"] = len(active)
+        row["public_revenue_eur"] = auth.revenue_eur
+        row["public_spending_eur"] = auth.spending_eur
+        row["public_net_eur"] = auth.revenue_eur - auth.spending_eur
+        self.public_net_cum_eur += row["public_net_eur"]
+        row["public_net_cum_eur"] = self.public_net_cum_eur
+        self.firm_net_benefit_cum_eur += row["firm_net_benefit_eur"]
+        row["firm_net_benefit_cum_eur"] = self.firm_net_benefit_cum_eur
+        row["landfill_tax_eur_per_t"] = float(auth.level("landfill_tax"))
+        row["operator_budget_eur"] = model.operator.budget_eur
+        n = len(table)
+        row["platform_members"] = int(np.count_nonzero(table.platform_tier))
+        row["disclosure_rate_tier1"] = float(np.count_nonzero(table.platform_tier == 1) / n)
+        row["disclosure_rate_tier2"] = float(np.count_nonzero(table.platform_tier == 2) / n)
+        row["mean_awareness"] = float(table.awareness.mean())
+        supplier, receiver = book.supplier[active], book.receiver[active]
+        if len(active):
+            delta = book.trust_delta[active]
+            trust = np.concatenate([table.generalized_trust[supplier] + delta,
+                                    table.generalized_trust[receiver] + delta]).clip(0, 1)
+            row["mean_trust"] = float(trust.mean())
+        else:
+            row["mean_trust"] = float(table.generalized_trust.mean())
+        row.update(network_metrics(supplier, receiver, n))
+        holds = chertow_3_2(supplier, receiver, book.stream[active], table.is_recycler)
+        row["chertow_3_2"] = int(holds)
+        if holds and self.chertow_first_step is None:
+            self.chertow_first_step = int(row["step"])
+        for key in ("firm_net_benefit_eur", "value_created_eur"):
+            row[key] = float(row[key])
+
+
+def _undirected(a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    keys = np.unique(np.minimum(a, b) * n + np.maximum(a, b))
+    return keys // n, keys % n
+
+
+def network_metrics(supplier: np.ndarray, receiver: np.ndarray, n_firms: int) -> dict[str, float]:
+    """Metrics of the exchange graph (firms as nodes, any active exchange as an edge).
+
+    Density, components and the largest-component share are over the firms involved in at least
+    one exchange; clustering is the mean local clustering coefficient of those firms.
+    """
+    if len(supplier) == 0:
+        return {"firms_involved": 0, "network_density": 0.0, "components": 0,
+                "largest_component_share": 0.0, "clustering": 0.0}
+    a, b = _undirected(supplier, receiver, n_firms)
+    nodes, index = np.unique(np.concatenate([a, b]), return_inverse=True)
+    k = len(nodes)
+    ia, ib = index[: len(a)], index[len(a):]
+    adjacency = coo_matrix((np.ones(2 * len(a)), (np.concatenate([ia, ib]),
+                                                   np.concatenate([ib, ia]))), shape=(k, k)).tocsr()
+    count, labels = connected_components(adjacency, directed=False)
+    degree = np.asarray(adjacency.sum(1)).ravel()
+    triangles = np.asarray((adjacency @ adjacency).multiply(adjacency).sum(1)).ravel() / 2
+    possible = degree * (degree - 1) / 2
+    local = np.divide(triangles, possible, out=np.zeros(k), where=possible > 0)
+    return {
+        "firms_involved": int(k),
+        "network_density": float(2 * len(a) / (k * (k - 1))) if k > 1 else 0.0,
+        "components": int(count),
+        "largest_component_share": float(np.bincount(labels).max() / k),
+        "clustering": float(local.mean()),
+    }
+
+
+def chertow_3_2(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarray,
+                is_recycler: np.ndarray) -> bool:
+    """Chertow (2007) 3-2 heuristic: at least three entities, none primarily a recycler,
+    linked by exchanges of at least two different resource types.
+
+    Exchanges involving a recycler are left out; the heuristic holds when one connected group of
+    the remaining exchange graph has at least three firms and at least two stream types.
+    """
+    keep = ~is_recycler[supplier] & ~is_recycler[receiver]
+    supplier, receiver, stream = supplier[keep], receiver[keep], stream[keep]
+    if len(supplier) < 2:
+        return False
+    nodes, index = np.unique(np.concatenate([supplier, receiver]), return_inverse=True)
+    if len(nodes) < 3:
+        return False
+    m = len(supplier)
+    adjacency = coo_matrix((np.ones(m), (index[:m], index[m:])), shape=(len(nodes),) * 2)
+    _, labels = connected_components(adjacency, directed=False)
+    edge_label = labels[index[:m]]
+    firms_per_group = np.bincount(labels)
+    pairs = np.unique(edge_label * (stream.max() + 1) + stream)
+    streams_per_group = np.bincount(pairs // (stream.max() + 1), minlength=len(firms_per_group))
+    return bool(((firms_per_group >= 3) & (streams_per_group >= 2)).any())

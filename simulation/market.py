@@ -1,0 +1,196 @@
+"""The exchange-market kernel: matching and costing candidate exchanges over NumPy arrays.
+
+Pure functions with no Mesa import, so the hot path can be tested against the slow reference
+implementations in ``tests/reference_market.py`` and reused outside the model. Work is blocked by
+stream type or done with whole-array operations; there is no Python loop over pairs of firms.
+
+Economics (DESIGN.md section 4), for supplier i, receiver j and stream s at distance d:
+
+    unit value   = gate fee + landfill tax (if landfilled) + ratio * (virgin price + virgin tax)
+                   - transport * d * infrastructure factor - pre-treatment + subsidy
+    monthly value = quantity * unit value - overhead
+    one-off cost  = investment * (1 - grant) * (1 - infrastructure share) + transaction cost
+    NPV           = monthly value * annuity(rate, horizon) - one-off cost
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Prices:
+    """Per-stream economics in force this month (one entry per stream type).
+
+    ``unit_gain_eur`` is what one unit exchanged is worth to the pair before transport: avoided
+    disposal (gate fee and landfill tax), avoided virgin purchase (price and tax, times the
+    substitution ratio), minus pre-treatment, plus the subsidy.
+    """
+
+    unit_gain_eur: np.ndarray
+    transport_eur_per_unit_km: np.ndarray
+    one_off_eur: np.ndarray
+
+
+def stream_prices(gate_fee: np.ndarray, virgin_price: np.ndarray, substitution_ratio: np.ndarray,
+                  pretreatment: np.ndarray, transport: np.ndarray, investment: np.ndarray,
+                  is_landfilled: np.ndarray, is_material: np.ndarray, needs_pipe: np.ndarray, *,
+                  landfill_tax: float, virgin_tax: float, subsidy: float, grant_share: float,
+                  transaction_cost: float, infrastructure_reduction: float) -> Prices:
+    """Combine the stream catalogue with the instruments in force into this month's prices.
+
+    Args:
+        gate_fee: Disposal cost per unit without symbiosis (EUR/unit).
+        virgin_price: Price of the substituted virgin input (EUR/unit).
+        substitution_ratio: Units of virgin input replaced by one unit of the stream.
+        pretreatment: Pre-treatment cost (EUR/unit).
+        transport: Transport cost (EUR/unit/km).
+        investment: One-off connection investment (EUR).
+        is_landfilled: Whether unexchanged units are landfilled (and pay the landfill tax).
+        is_material: Whether the virgin input is a material (and pays the virgin tax).
+        needs_pipe: Whether the stream needs a pipe (energy, water): shared infrastructure helps.
+        landfill_tax: Landfill tax in force (EUR/t).
+        virgin_tax: Virgin-material tax in force (EUR/t).
+        subsidy: Subsidy per unit exchanged (EUR/unit).
+        grant_share: Share of the investment paid by a grant.
+        transaction_cost: One-off negotiation cost per deal (EUR).
+        infrastructure_reduction: Share of pipe transport and investment saved by shared
+            infrastructure (0 when there is none).
+    """
+    unit_gain = (gate_fee + landfill_tax * is_landfilled
+                 + substitution_ratio * (virgin_price + virgin_tax * is_material)
+                 - pretreatment + subsidy)
+    pipe_factor = np.where(needs_pipe, 1.0 - infrastructure_reduction, 1.0)
+    return Prices(
+        unit_gain_eur=unit_gain,
+        transport_eur_per_unit_km=transport * pipe_factor,
+        one_off_eur=investment * (1.0 - grant_share) * pipe_factor + transaction_cost,
+    )
+
+
+def annuity_factor(rate_per_year: np.ndarray | float, horizon_years: float) -> np.ndarray:
+    """Present value of 1 EUR a month for ``horizon_years`` at a yearly discount rate."""
+    months = int(round(12 * horizon_years))
+    monthly = np.power(1.0 + np.asarray(rate_per_year, dtype=float), 1.0 / 12.0) - 1.0
+    safe = np.where(monthly > 0, monthly, 1.0)
+    return np.where(monthly > 0, (1.0 - np.power(1.0 + safe, -months)) / safe, float(months))
+
+
+def expand_streams(pair_supplier: np.ndarray, pair_receiver: np.ndarray, can_supply: np.ndarray,
+                   can_receive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Turn firm pairs into (pair, stream) candidates where the supplier has what the receiver needs.
+
+    Args:
+        pair_supplier: Supplier firm index of each directed pair.
+        pair_receiver: Receiver firm index of each directed pair.
+        can_supply: Boolean (firms x streams): the firm has supply of the stream left to offer.
+        can_receive: Boolean (firms x streams): the firm still needs the stream.
+
+    Returns:
+        The index into the pair arrays and the stream index of every candidate, in pair order
+        and then stream order.
+    """
+    fits = can_supply[pair_supplier] & can_receive[pair_receiver]
+    pair, stream = np.nonzero(fits)
+    return pair, stream
+
+
+def deal_values(quantity: np.ndarray, distance_km: np.ndarray, stream: np.ndarray, prices: Prices,
+                *, overhead_eur_per_month: float, annuity: np.ndarray | float,
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly value and net present value of candidate exchanges.
+
+    Args:
+        quantity: Units per month the exchange would carry.
+        distance_km: Distance between supplier and receiver.
+        stream: Stream index of each candidate.
+        prices: This month's per-stream economics.
+        overhead_eur_per_month: Fixed monthly running cost of an exchange.
+        annuity: Present value of 1 EUR a month over the planning horizon (scalar or per deal).
+
+    Returns:
+        (monthly value in EUR, NPV in EUR) of each candidate, for the pair as a whole.
+    """
+    margin = prices.unit_gain_eur[stream] - prices.transport_eur_per_unit_km[stream] * distance_km
+    monthly = quantity * margin - overhead_eur_per_month
+    return monthly, monthly * annuity - prices.one_off_eur[stream]
+
+
+def best_per_group(group: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Index of the highest-scoring element of each group (ties: the earliest element).
+
+    Returns:
+        Sorted indices into ``group``/``score``, one per distinct group value.
+    """
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((np.arange(len(group)), -score, group))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = group[order][1:] != group[order][:-1]
+    return np.sort(order[first])
+
+
+def match_one_round(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarray,
+                    score: np.ndarray, n_streams: int) -> np.ndarray:
+    """One round of proposals: each supplier offers each stream to its best receiver, and each
+    receiver accepts its best offer per stream.
+
+    So at most one new exchange starts per supplier and stream and per receiver and stream in a
+    month, which keeps every new exchange within the capacities it was priced on.
+
+    Returns:
+        Sorted indices of the accepted candidates.
+    """
+    offers = best_per_group(supplier * n_streams + stream, score)
+    accepted = best_per_group(receiver[offers] * n_streams + stream[offers], score[offers])
+    return np.sort(offers[accepted])
+
+
+def allocate_in_order(group: np.ndarray, wanted: np.ndarray, available: np.ndarray) -> np.ndarray:
+    """Serve ``wanted`` amounts in array order from each group's ``available`` amount.
+
+    Element k of a group gets ``min(wanted[k], what is left after the earlier elements)``.
+
+    Args:
+        group: Group key of each element (e.g. supplier x stream).
+        wanted: Amount each element asks for (non-negative).
+        available: Amount available to each element's group, repeated per element.
+
+    Returns:
+        Amount served to each element; per group the total never exceeds ``available``.
+    """
+    if len(group) == 0:
+        return np.zeros(0)
+    order = np.argsort(group, kind="stable")
+    g, w = group[order], wanted[order]
+    cumulative = np.cumsum(w)
+    starts = np.ones(len(g), dtype=bool)
+    starts[1:] = g[1:] != g[:-1]
+    group_offset = np.maximum.accumulate(np.where(starts, cumulative - w, 0.0))
+    before = cumulative - w - group_offset
+    served_sorted = np.clip(available[order] - before, 0.0, w)
+    served = np.empty_like(served_sorted)
+    served[order] = served_sorted
+    return served
+
+
+def allocate_flows(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarray,
+                   planned: np.ndarray, supply: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Quantities that flow this month through active exchanges, oldest exchange first.
+
+    No exchange carries more than planned; no supplier ships more of a stream than it produced,
+    and no receiver takes more than it needs.
+
+    Args:
+        supplier, receiver, stream: Endpoints and stream of each active exchange (oldest first).
+        planned: Contracted monthly quantity of each exchange.
+        supply: Supply this month (firms x streams).
+        need: Need this month (firms x streams).
+    """
+    n_streams = supply.shape[1]
+    by_supplier = supplier * n_streams + stream
+    shipped = allocate_in_order(by_supplier, planned, supply[supplier, stream])
+    by_receiver = receiver * n_streams + stream
+    return allocate_in_order(by_receiver, shipped, need[receiver, stream])

@@ -1,0 +1,232 @@
+"""``run_model(params, steps, seed) -> RunResult``: the one boundary everything else calls.
+
+It is a plain module-level function (picklable), has no side effects beyond its return value,
+and gives identical results for identical arguments, so serial, process-pool and cluster runs
+agree.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulation.exchanges import END_REASONS
+
+DEFAULT_STEPS = 120  # ten years of months (DESIGN.md section 3)
+
+EXCHANGE_COLUMNS = ("supplier", "receiver", "supplier_name", "receiver_name", "stream",
+                    "category", "distance_km", "quantity_per_month", "unit", "start_step",
+                    "end_step", "end_reason", "delivered_total")
+FIRM_COLUMNS = ("id", "name", "sector", "is_recycler", "size", "x_km", "y_km",
+                "net_benefit_eur", "platform_member", "disclosure_tier", "degree",
+                "exit_step")
+
+
+def package_version() -> str:
+    """Installed version of the package (one place: ``pyproject.toml``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("symbiosis")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass
+class RunResult:
+    """Tidy results of one run (DESIGN.md section 6).
+
+    Attributes:
+        timeseries: One row per step; columns ``simulation.indicators.TIMESERIES_COLUMNS``.
+        exchanges: One row per exchange ever started; columns ``EXCHANGE_COLUMNS``.
+        firms: One row per firm that was ever in the park; columns ``FIRM_COLUMNS``.
+        summary: Final indicators, the parameters, the seed, steps and the package version.
+    """
+
+    timeseries: pd.DataFrame
+    exchanges: pd.DataFrame
+    firms: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write ``timeseries.csv``, ``exchanges.csv``, ``firms.csv`` and ``summary.json``.
+
+        Returns:
+            The paths written.
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = [out / "timeseries.csv", out / "exchanges.csv", out / "firms.csv",
+                 out / "summary.json"]
+        self.timeseries.to_csv(paths[0], index=False)
+        self.exchanges.to_csv(paths[1], index=False)
+        self.firms.to_csv(paths[2], index=False)
+        paths[3].write_text(json.dumps(self.summary, indent=2, default=_json_default) + "\n")
+        return paths
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def run_model(params: dict[str, Any] | None = None, steps: int = DEFAULT_STEPS,
+              seed: int = 0) -> RunResult:
+    """Simulate a park for ``steps`` months and return its tidy results.
+
+    Args:
+        params: Parameter overrides (names from ``scenarios.parameters``); others take defaults.
+        steps: Months to simulate.
+        seed: Root seed of every random draw in the run.
+
+    Raises:
+        scenarios.parameters.ParameterError: On an unknown parameter or a disallowed value.
+    """
+    from simulation.model import SymbiosisModel
+
+    model = SymbiosisModel(seed=int(seed), **(params or {}))
+    for _ in range(int(steps)):
+        model.step()
+    return collect_results(model)
+
+
+def collect_results(model: Any) -> RunResult:
+    """Turn a model's state after its last step into a ``RunResult``."""
+    timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    if timeseries.empty:
+        from simulation.indicators import TIMESERIES_COLUMNS
+
+        timeseries = pd.DataFrame(columns=list(TIMESERIES_COLUMNS))
+    for column in ("step", "active_exchanges", "new_exchanges", "ended_exchanges",
+                   "platform_members", "negotiations", "failed_negotiations", "firms_involved",
+                   "components", "chertow_3_2"):
+        timeseries[column] = timeseries[column].astype("int64")
+    exchanges = exchanges_frame(model)
+    firms = firms_frame(model, exchanges)
+    last = timeseries.iloc[-1].to_dict() if len(timeseries) else {}
+    indicators = model.indicators
+    summary = {
+        "package_version": package_version(),
+        "seed": model.seed,
+        "steps": model.month,
+        "park": model.park_name,
+        "n_firms": len(model.companies),
+        "final": {key: _plain(value) for key, value in last.items()},
+        "totals": {
+            "exchanges_started": len(exchanges),
+            "exchanges_ended": int((exchanges["end_step"] >= 0).sum()) if len(exchanges) else 0,
+            "exchanged_t": float(timeseries["exchanged_t"].sum()),
+            "exchanged_mwh": float(timeseries["exchanged_mwh"].sum()),
+            "exchanged_m3": float(timeseries["exchanged_m3"].sum()),
+            "generated_t": float(timeseries["generated_t"].sum()),
+            "landfilled_t": float(timeseries["landfilled_t"].sum()),
+            "virgin_avoided_t": float(timeseries["virgin_avoided_t"].sum()),
+            "co2_avoided_t": float(timeseries["co2_avoided_t"].sum()),
+            "value_created_eur": float(timeseries["value_created_eur"].sum()),
+            "firm_net_benefit_eur": float(timeseries["firm_net_benefit_eur"].sum()),
+            "public_revenue_eur": float(timeseries["public_revenue_eur"].sum()),
+            "public_spending_eur": float(timeseries["public_spending_eur"].sum()),
+            "public_net_eur": float(timeseries["public_net_eur"].sum()),
+            "workshops_held": model.operator.workshops_held,
+            "introductions": model.operator.introductions,
+        },
+        "chertow_3_2_first_step": indicators.chertow_first_step,
+        "parameters": {key: _plain(value) for key, value in model.params.items()},
+    }
+    return RunResult(timeseries=timeseries, exchanges=exchanges, firms=firms, summary=summary)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def exchanges_frame(model: Any) -> pd.DataFrame:
+    """One row per exchange ever started."""
+    book, streams = model.book, model.streams
+    if book.size == 0:
+        return pd.DataFrame({column: pd.Series(dtype=_dtype(column)) for column in EXCHANGE_COLUMNS})
+    supplier_ids = _firm_ids_at_start(model, book.supplier, book.start_step)
+    receiver_ids = _firm_ids_at_start(model, book.receiver, book.start_step)
+    return pd.DataFrame({
+        "supplier": supplier_ids,
+        "receiver": receiver_ids,
+        "supplier_name": [model.firm_names[i] for i in supplier_ids],
+        "receiver_name": [model.firm_names[i] for i in receiver_ids],
+        "stream": [streams.names[s] for s in book.stream],
+        "category": [streams.categories[s] for s in book.stream],
+        "distance_km": book.distance_km.round(3),
+        "quantity_per_month": book.quantity_per_month,
+        "unit": [streams.units[s] for s in book.stream],
+        "start_step": book.start_step + 1,
+        "end_step": np.where(book.end_step >= 0, book.end_step + 1, -1),
+        "end_reason": [END_REASONS[r] if r >= 0 else "" for r in book.end_reason],
+        "delivered_total": book.delivered_total,
+    })
+
+
+def _dtype(column: str) -> str:
+    if column in ("supplier", "receiver", "start_step", "end_step"):
+        return "int64"
+    if column in ("distance_km", "quantity_per_month", "delivered_total"):
+        return "float64"
+    return "object"
+
+
+def _firm_ids_at_start(model: Any, slots: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Firm id that held each slot when each exchange started (slots are re-let on exit)."""
+    history = model.slot_history
+    ids = model.companies.firm_id[slots].copy()
+    if not history:
+        return ids
+    for k, (slot, month) in enumerate(zip(slots.tolist(), start.tolist(), strict=True)):
+        for changed_at, old_id in reversed(history.get(slot, [])):
+            if month < changed_at:
+                ids[k] = old_id
+    return ids
+
+
+def firms_frame(model: Any, exchanges: pd.DataFrame) -> pd.DataFrame:
+    """One row per firm ever in the park, including firms that left (``exit_step`` >= 0)."""
+    table = model.companies
+    rows = []
+    active = exchanges[exchanges["end_step"] < 0] if len(exchanges) else exchanges
+    degree: dict[int, int] = {}
+    if len(active):
+        partners = pd.concat([
+            active[["supplier", "receiver"]].rename(columns={"supplier": "a", "receiver": "b"}),
+            active[["receiver", "supplier"]].rename(columns={"receiver": "a", "supplier": "b"})])
+        degree = partners.drop_duplicates().groupby("a").size().to_dict()
+    for slot in range(len(table)):
+        rows.append(_firm_row(model, slot, int(table.firm_id[slot]), -1,
+                              degree.get(int(table.firm_id[slot]), 0)))
+    for slot, changes in model.slot_history.items():
+        for changed_at, old_id in changes:
+            rows.append(_firm_row(model, slot, old_id, changed_at + 1, 0, gone=True))
+    frame = pd.DataFrame(rows, columns=list(FIRM_COLUMNS))
+    return frame.sort_values("id").reset_index(drop=True)
+
+
+def _firm_row(model: Any, slot: int, firm_id: int, exit_step: int, degree: int,
+              gone: bool = False) -> dict[str, Any]:
+    table = model.companies
+    return {
+        "id": firm_id,
+        "name": model.firm_names[firm_id],
+        "sector": model.sectors.names[table.sector[slot]],
+        "is_recycler": bool(table.is_recycler[slot]),
+        "size": round(float(table.size[slot]), 4),
+        "x_km": round(float(table.x_km[slot]), 3),
+        "y_km": round(float(table.y_km[slot]), 3),
+        "net_benefit_eur": float(model.exited_benefit.get(firm_id, 0.0)) if gone
+        else float(table.net_benefit_eur[slot]),
+        "platform_member": False if gone else bool(table.platform_tier[slot] > 0),
+        "disclosure_tier": 0 if gone else int(table.platform_tier[slot]),
+        "degree": degree,
+        "exit_step": exit_step,
+    }
