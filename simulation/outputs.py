@@ -40,6 +40,7 @@ def scalar_outputs(result: Any) -> dict[str, float]:
     last = ts.iloc[-1] if len(ts) else None
     for column in _SERIES:
         outputs[f"final_{column}"] = float(last[column]) if last is not None else math.nan
+    for column in _SERIES:
         outputs[f"mean_{column}"] = float(ts[column].mean()) if len(ts) else math.nan
     totals = result.summary["totals"]
     for name in TOTALS:
