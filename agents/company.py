@@ -118,6 +118,7 @@ class Company(mesa.Agent):
     @staticmethod
     def choose_platform_tier(table: CompanyTable, deciding: np.ndarray, *, tier_offered: int,
                              member_share: float, critical_mass_share: float,
+                             standalone_share: float,
                              expected_gain_eur: np.ndarray, fee_eur: float, incentive_eur: float,
                              confidentiality_risk_eur: float, mandatory: bool) -> None:
         """Firms reconsidering this month choose their disclosure tier (Fraccascia & Yazan 2018).
@@ -129,7 +130,8 @@ class Company(mesa.Agent):
         if tier_offered == 0:
             table.platform_tier[:] = 0
             return
-        network_effect = member_share**2 / (member_share**2 + critical_mass_share**2)
+        network_effect = standalone_share + (1 - standalone_share) * member_share**2 / (
+            member_share**2 + critical_mass_share**2)
         guard = (1.0 - table.openness) * (1.0 - table.trust_in_operator)
         utility_1 = (network_effect * expected_gain_eur + incentive_eur - fee_eur
                      - 0.2 * confidentiality_risk_eur * guard)
@@ -159,7 +161,8 @@ class Company(mesa.Agent):
 
     @staticmethod
     def accept_offers(share_eur: np.ndarray, gross_eur: np.ndarray, trust_in_partner: np.ndarray,
-                      trust_needed: float, has_cost_data: np.ndarray, doubt: np.ndarray,
+                      trust_needed: np.ndarray | float, has_cost_data: np.ndarray,
+                      doubt: np.ndarray,
                       cost_uncertainty_share: float) -> np.ndarray:
         """Whether one side accepts each offered deal (DESIGN.md section 4).
 

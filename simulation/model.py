@@ -234,6 +234,7 @@ class SymbiosisModel(mesa.Model):
             table, deciding, tier_offered=offered,
             member_share=float(np.mean(table.platform_tier > 0)),
             critical_mass_share=p["platform_critical_mass_share"],
+            standalone_share=p["platform_standalone_value_share"],
             expected_gain_eur=p["platform_expected_gain_share"] * potential,
             fee_eur=p["platform_fee_eur_per_month"],
             incentive_eur=self.authority.level("disclosure_incentive"),
@@ -275,7 +276,7 @@ class SymbiosisModel(mesa.Model):
             can_supply.any(1) | can_receive.any(1))
         if not searching.any():
             return
-        supplier, receiver, channel = self.known_pairs(searching, aware)
+        supplier, receiver, channel = self.known_pairs(searching, aware, can_supply, can_receive)
         if len(supplier) == 0:
             return
         distance = np.hypot(table.x_km[supplier] - table.x_km[receiver],
@@ -300,48 +301,62 @@ class SymbiosisModel(mesa.Model):
         quantity = np.minimum(remaining_supply[supplier, stream], remaining_need[receiver, stream])
         self.negotiate(supplier, receiver, stream, channel, distance, quantity)
 
-    def known_pairs(self, searching: np.ndarray, aware: np.ndarray,
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def known_pairs(self, searching: np.ndarray, aware: np.ndarray, can_supply: np.ndarray,
+                    can_receive: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Directed (supplier, receiver) pairs a searching firm knows of, with the channel.
 
         Channels, most helpful first: 0 brokered or workshop introduction, 1 platform registry,
-        2 social tie. Both firms must know enough about IS to recognise the opportunity.
+        2 social tie. Both firms must know enough about IS to recognise the opportunity, except
+        on the platform, whose matching recognises it for them.
         """
         froms = [self.introduced_from, self.tie_from]
         tos = [self.introduced_to, self.tie_to]
         channels = [np.zeros(len(self.introduced_from), dtype=np.int64),
                     np.full(len(self.tie_from), 2, dtype=np.int64)]
-        a, b = self.platform_suggestions()
+        a, b = self.platform_suggestions(can_supply, can_receive)
         froms.insert(1, a)
         tos.insert(1, b)
         channels.insert(1, np.ones(len(a), dtype=np.int64))
         supplier, receiver, channel = (np.concatenate(froms), np.concatenate(tos),
                                        np.concatenate(channels))
-        keep = ((searching[supplier] | searching[receiver]) & aware[supplier] & aware[receiver]
-                & (supplier != receiver))
+        recognised = (aware[supplier] & aware[receiver]) | (channel == 1)
+        keep = (searching[supplier] | searching[receiver]) & recognised & (supplier != receiver)
         return supplier[keep], receiver[keep], channel[keep]
 
-    def platform_suggestions(self) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs of members the platform suggests: each member's nearest compatible members,
-        each suggestion made with probability ``platform_recall``.
+    def platform_suggestions(self, can_supply: np.ndarray, can_receive: np.ndarray,
+                             ) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs the platform's matching suggests this month.
+
+        For each stream, every member disclosing a supply of it is shown the nearest members
+        disclosing a need for it; each suggestion is made with probability ``platform_recall``
+        (matching is imperfect, DESIGN.md section 2).
         """
         p, table = self.params, self.companies
+        empty = np.zeros(0, dtype=np.int64)
         if not self.operator.platform_open:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        members = np.flatnonzero(table.platform_tier > 0)
-        if len(members) < 2:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            return empty, empty
+        member = table.platform_tier > 0
+        if np.count_nonzero(member) < 2:
+            return empty, empty
         from scipy.spatial import cKDTree
 
-        k = min(int(p["platform_suggestions"]), len(members) - 1)
-        tree = cKDTree(np.column_stack([table.x_km[members], table.y_km[members]]))
-        _, nearest = tree.query(np.column_stack([table.x_km[members], table.y_km[members]]),
-                                k=k + 1)
-        a = np.repeat(members, k + 1)
-        b = members[np.asarray(nearest).reshape(-1)]
-        both = np.concatenate([a, b]), np.concatenate([b, a])
-        recalled = self.rng.random(len(both[0])) < p["platform_recall"]
-        return both[0][recalled], both[1][recalled]
+        suppliers, receivers = [], []
+        for stream in range(len(self.streams)):
+            offering = np.flatnonzero(member & can_supply[:, stream])
+            needing = np.flatnonzero(member & can_receive[:, stream])
+            if len(offering) == 0 or len(needing) == 0:
+                continue
+            k = min(int(p["platform_suggestions"]), len(needing))
+            tree = cKDTree(np.column_stack([table.x_km[needing], table.y_km[needing]]))
+            _, nearest = tree.query(np.column_stack([table.x_km[offering],
+                                                     table.y_km[offering]]), k=k)
+            suppliers.append(np.repeat(offering, k))
+            receivers.append(needing[np.asarray(nearest).reshape(-1)])
+        if not suppliers:
+            return empty, empty
+        supplier, receiver = np.concatenate(suppliers), np.concatenate(receivers)
+        recalled = self.rng.random(len(supplier)) < p["platform_recall"]
+        return supplier[recalled], receiver[recalled]
 
     def _active_keys(self) -> np.ndarray:
         active = self.book.active()
@@ -387,6 +402,7 @@ class SymbiosisModel(mesa.Model):
                      & self.operator.platform_open & (auth.level("platform") >= 2))
         gross = quantity * prices.unit_gain_eur[stream] * annuity
         doubt = self.rng.random((2, len(npv)))
+        trust_needed = trust_needed - p["cost_data_trust_relief"] * cost_data
         accepts = Company.accept_offers(
             npv / 2, gross, np.clip(table.generalized_trust[supplier] + bonus, 0, 1),
             trust_needed, cost_data, doubt[0], p["cost_uncertainty_share"]) & Company.accept_offers(
