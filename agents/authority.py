@@ -59,7 +59,8 @@ class Authority(mesa.Agent):
         """Book public spending under a purpose (subsidy, grant, operator funding, ...)."""
         amount = float(amount_eur)
         self.spending_eur += amount
-        self.spending_by_purpose_eur[purpose] = self.spending_by_purpose_eur.get(purpose, 0.0) + amount
+        spent = self.spending_by_purpose_eur
+        spent[purpose] = spent.get(purpose, 0.0) + amount
 
     def adapt(self, month: int, recovery_rate: float) -> None:
         """Adaptive rule: at each year's end, raise the landfill tax if the target was missed."""

@@ -23,6 +23,10 @@ from simulation.indicators import TIMESERIES_COLUMNS, Indicators
 from simulation.social import social_ties
 
 _EPS = 1e-9
+# Delivery rules of re-evaluation (DESIGN.md section 3, stage 7; placeholders, not calibrated):
+RELIABLE_DELIVERY_SHARE = 0.8  # delivering at least this share of the plan builds trust
+FAILED_DELIVERY_SHARE = 0.5  # delivering less than this share is a failure that costs trust
+TRUST_EXIT_MARGIN = 0.1  # an exchange ends when trust falls this far below what deals need
 
 
 class SymbiosisModel(mesa.Model):
@@ -114,7 +118,7 @@ class SymbiosisModel(mesa.Model):
         n = len(self.companies)
         return np.minimum(a, b) * n + np.maximum(a, b)
 
-    # --- the monthly schedule (DESIGN.md section 3) ------------------------------------------------
+    # --- the monthly schedule (DESIGN.md section 3) -------------------------------------------
 
     def step(self) -> None:
         """Simulate one month."""
@@ -458,6 +462,7 @@ class SymbiosisModel(mesa.Model):
                                      book.stream[active], book.quantity_per_month[active],
                                      self.supply, self.need)
         self.flow = flow
+        self.flow_rows = active
         self.indicators.account_flows(active, flow, self.prices())
 
     def reevaluate_exchanges(self) -> None:
@@ -469,25 +474,33 @@ class SymbiosisModel(mesa.Model):
         columns = book.columns
         flow = self.flow
         planned = book.quantity_per_month[active]
-        reliable = flow >= 0.8 * planned
+        reliable = flow >= RELIABLE_DELIVERY_SHARE * planned
         delta = columns["trust_delta"][active]
         delta = np.where(reliable, delta + p["trust_gain_per_month"],
-                         delta - p["trust_loss_on_failure"] * (flow < 0.5 * planned))
+                         delta - p["trust_loss_on_failure"]
+                         * (flow < FAILED_DELIVERY_SHARE * planned))
         columns["trust_delta"][active] = delta
         value = columns["value_eur_per_month"][active]
         columns["bad_months"][active] = np.where(value < 0, columns["bad_months"][active] + 1, 0)
         columns["idle_months"][active] = np.where(flow <= _EPS,
                                                   columns["idle_months"][active] + 1, 0)
         under_contract = columns["contract_until"][active] > self.month
+        # A contract that still pays both sides is renewed while contracts are offered.
+        expiring = (columns["contract_until"][active] == self.month) & (value >= 0)
+        if self.authority.level("contracts") and expiring.any():
+            columns["contract_until"][active[expiring]] = self.month + p["contract_months"]
+            under_contract |= expiring
         table = self.companies
         trust_s = table.generalized_trust[book.supplier[active]] + delta
         trust_r = table.generalized_trust[book.receiver[active]] + delta
         needed = np.where(under_contract, p["trust_threshold"] - p["contract_trust_relief"],
                           p["trust_threshold"])
         patience = p["exit_patience_months"]
-        idle = columns["idle_months"][active] >= patience
+        # A binding contract treats a temporary production stop as force majeure.
+        idle = (columns["idle_months"][active] >= patience) & ~under_contract
         unprofitable = (columns["bad_months"][active] >= patience) & ~under_contract & ~idle
-        distrusted = (np.minimum(trust_s, trust_r) < needed - 0.1) & ~under_contract & ~idle \
+        distrusted = (np.minimum(trust_s, trust_r) < needed - TRUST_EXIT_MARGIN) & ~under_contract \
+            & ~idle \
             & ~unprofitable
         self.end_exchanges(active[idle], "supply_failure")
         self.end_exchanges(active[unprofitable], "unprofitable")
