@@ -1,0 +1,670 @@
+"""Global sensitivity analysis with SALib: designs, indices, seed noise and convergence.
+
+The same core analyses the model (through the experiment engine, see ``analyse_model``) and any
+Python function of named parameters (``analyse_function``), so the pipeline is checked on analytic
+test functions with known indices (Ishigami, Sobol G).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scenarios.errors import InputError
+
+METHODS: tuple[str, ...] = ("sobol", "morris", "fast", "pawn")
+METHOD_NAMES = {"sobol": "Sobol (Saltelli/Jansen estimators, Sobol-sequence design)",
+                "morris": "Morris elementary effects", "fast": "extended FAST (eFAST)",
+                "pawn": "PAWN (moment-independent, Kolmogorov-Smirnov)"}
+# The index each method is usually read by (the one plotted and ranked by default).
+MAIN_INDEX = {"sobol": "ST", "morris": "mu_star", "fast": "ST", "pawn": "pawn_median"}
+INDEX_COLUMNS = ("output", "method", "parameter", "index", "value", "conf")
+CONVERGENCE_COLUMNS = ("output", "method", "parameter", "index", "samples", "runs", "value",
+                       "conf")
+NOISE_COLUMNS = ("output", "points", "replications", "mean", "var_point_means",
+                 "mean_within_var", "noise_var_of_means", "noise_share_of_means",
+                 "parametric_var", "raw_noise_share", "nan_replaced", "note")
+CONF_LEVEL = 0.95  # confidence intervals are 95% half-widths throughout
+NUM_RESAMPLES = 100  # bootstrap resamples for confidence intervals (SALib's default)
+INTERACTION = ":"  # second-order Sobol terms are named "a:b", as interactions in R formulas
+
+# Options each method accepts (``--second-order`` etc. in the CLI), with their defaults.
+METHOD_OPTIONS: dict[str, dict[str, Any]] = {
+    "sobol": {"second_order": False, "num_resamples": NUM_RESAMPLES},
+    "morris": {"levels": 4, "optimal_trajectories": None, "num_resamples": NUM_RESAMPLES},
+    "fast": {"harmonics": 4, "num_resamples": NUM_RESAMPLES},
+    "pawn": {"slides": 10},
+}
+PAWN_MIN_POINTS_PER_SLIDE = 10  # fewer points per conditioning slide make the KS test too coarse
+
+
+class SensitivityError(InputError):
+    """A sensitivity analysis that cannot run as asked (method, sample size, ranges, outputs)."""
+
+
+# --- The problem: which parameters vary over which ranges ---------------------------------------
+
+@dataclass(frozen=True)
+class Problem:
+    """Parameters varied in an analysis, their ranges, and which take whole-number values.
+
+    Integer parameters are sampled on ``[low - 0.5, high + 0.5]`` and rounded half up, then
+    clipped to ``[low, high]``, so that each whole value has the same weight (Morris samples
+    them on ``[low, high]`` so that the grid ends on the bounds).
+
+    Attributes:
+        names: Parameter names, in design-column order.
+        bounds: ``(low, high)`` of each parameter, in its unit.
+        integer: Whether each parameter takes whole-number values (samples rounded).
+    """
+
+    names: tuple[str, ...]
+    bounds: tuple[tuple[float, float], ...]
+    integer: tuple[bool, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.integer:
+            object.__setattr__(self, "integer", tuple(False for _ in self.names))
+        if not self.names:
+            raise SensitivityError("a sensitivity analysis needs at least one parameter")
+        if len(set(self.names)) != len(self.names):
+            raise SensitivityError(f"parameters named twice in {list(self.names)}")
+        if not len(self.names) == len(self.bounds) == len(self.integer):
+            raise SensitivityError("names, bounds and integer flags differ in length")
+        for name, (low, high) in zip(self.names, self.bounds, strict=True):
+            if not (math.isfinite(low) and math.isfinite(high) and low < high):
+                raise SensitivityError(f"{name}: range [{low:g}, {high:g}] must have low < high")
+
+    @classmethod
+    def from_bounds(cls, bounds: Mapping[str, tuple[float, float]],
+                    integer: Iterable[str] = ()) -> Problem:
+        """A problem from ``{name: (low, high)}``; ``integer`` names whole-number parameters."""
+        whole = set(integer)
+        unknown = whole - set(bounds)
+        if unknown:
+            raise SensitivityError(f"integer parameters {sorted(unknown)} have no range")
+        return cls(tuple(bounds), tuple((float(lo), float(hi)) for lo, hi in bounds.values()),
+                   tuple(name in whole for name in bounds))
+
+    def salib(self, method: str) -> dict[str, Any]:
+        """The SALib problem dict (integer ranges widened by half a unit except for Morris)."""
+        widen = 0.0 if method == "morris" else 0.5
+        bounds = [[low - widen, high + widen] if whole else [low, high]
+                  for (low, high), whole in zip(self.bounds, self.integer, strict=True)]
+        return {"num_vars": len(self.names), "names": list(self.names), "bounds": bounds}
+
+    def values(self, design: np.ndarray) -> np.ndarray:
+        """The parameter values actually run: integer columns rounded half up and clipped."""
+        values = np.array(design, dtype=float, copy=True)
+        for column, ((low, high), whole) in enumerate(zip(self.bounds, self.integer,
+                                                          strict=True)):
+            if whole:
+                values[:, column] = np.clip(np.floor(values[:, column] + 0.5), low, high)
+        return values
+
+
+# --- Designs: the sample points each method needs ------------------------------------------------
+
+@dataclass(frozen=True)
+class Design:
+    """The sample points of one analysis.
+
+    Attributes:
+        method: One of ``METHODS``.
+        problem: What varies.
+        samples: The method's sample-size setting (Sobol base N, Morris trajectories, eFAST
+            points per search curve, PAWN points).
+        options: Method options, defaults filled in.
+        seed: Seed of the sampler and of the bootstrap confidence intervals.
+        design: Points as SALib laid them out, shape ``(points, parameters)``.
+        values: Points as run (integer parameters rounded), same shape.
+    """
+
+    method: str
+    problem: Problem
+    samples: int
+    options: dict[str, Any]
+    seed: int
+    design: np.ndarray
+    values: np.ndarray
+
+    @property
+    def points(self) -> int:
+        """Number of sample points (model evaluations per replication)."""
+        return int(self.design.shape[0])
+
+    def rows_per_sample(self) -> int:
+        """Design rows per unit of ``samples`` (rows come in blocks of this size)."""
+        d = len(self.problem.names)
+        if self.method == "sobol":
+            return 2 * d + 2 if self.options["second_order"] else d + 2
+        if self.method == "morris":
+            return d + 1
+        if self.method == "fast":
+            return d  # one search curve of ``samples`` points per parameter (not a prefix)
+        return 1
+
+    def subsets(self) -> list[int]:
+        """Nested sample sizes (N/4, N/2, N) on which convergence is checked.
+
+        Each is a prefix of the design that is itself a valid design of that size. eFAST has
+        none: a shorter search curve needs other frequencies, so its design cannot be cut.
+        """
+        if self.method == "fast":
+            return []
+        full = self.used_samples()
+        sizes = sorted({full // 4, full // 2, full})
+        return [n for n in sizes if _minimum_samples(self.method, n, len(self.problem.names),
+                                                     self.options) is None]
+
+    def used_samples(self) -> int:
+        """Sample-size units actually in the design (Morris with optimal trajectories: fewer)."""
+        if self.method in ("sobol", "morris"):
+            return self.points // self.rows_per_sample()
+        return self.samples
+
+
+def method_options(method: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The method's options with defaults filled in.
+
+    Raises:
+        SensitivityError: On an unknown method or an option the method does not take.
+    """
+    if method not in METHODS:
+        raise SensitivityError(f"unknown method {method!r} (methods: {', '.join(METHODS)})")
+    allowed = METHOD_OPTIONS[method]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise SensitivityError(f"{method} takes no option {unknown[0]!r} "
+                               f"(options: {', '.join(allowed)})")
+    return {**allowed, **{k: v for k, v in options.items() if v is not None}}
+
+
+def _is_power_of_two(n: int) -> bool:
+    return n >= 1 and n & (n - 1) == 0
+
+
+def _minimum_samples(method: str, samples: int, n_params: int,
+                     options: Mapping[str, Any]) -> str | None:
+    """Why ``samples`` does not suit the method, or None if it does."""
+    if method == "sobol":
+        if not _is_power_of_two(samples) or samples < 4:
+            lower = 2 ** max(2, math.floor(math.log2(max(samples, 1))))
+            return (f"Sobol needs a power of two of at least 4 base samples, got {samples} "
+                    f"(try {lower} or {2 * lower}; the Sobol sequence is balanced only at "
+                    "powers of two)")
+    elif method == "morris":
+        if samples < 2:
+            return f"Morris needs at least 2 trajectories, got {samples}"
+    elif method == "fast":
+        harmonics = options["harmonics"]
+        if samples <= 4 * harmonics ** 2:
+            return (f"eFAST needs more than 4*M^2 = {4 * harmonics ** 2} points per search "
+                    f"curve with M = {harmonics} harmonics, got {samples}")
+    elif method == "pawn":
+        needed = PAWN_MIN_POINTS_PER_SLIDE * options["slides"]
+        if samples < needed:
+            return (f"PAWN needs at least {PAWN_MIN_POINTS_PER_SLIDE} points per conditioning "
+                    f"slide, so {needed} points with {options['slides']} slides, got {samples}")
+    return None
+
+
+def check_sample_size(method: str, samples: int, n_params: int, **options: Any) -> dict[str, Any]:
+    """Check that the sample size and options suit the method; return the full options.
+
+    Raises:
+        SensitivityError: With a one-line reason when they do not.
+    """
+    full = method_options(method, options)
+    if isinstance(samples, bool) or not isinstance(samples, int | np.integer):
+        raise SensitivityError(f"samples must be a whole number, got {samples!r}")
+    reason = _minimum_samples(method, int(samples), n_params, full)
+    if reason:
+        raise SensitivityError(reason)
+    if method == "morris":
+        levels = full["levels"]
+        if not isinstance(levels, int) or levels < 2 or levels % 2:
+            raise SensitivityError(f"Morris needs an even number of levels >= 2, got {levels!r}")
+        optimal = full["optimal_trajectories"]
+        if optimal is not None and not (isinstance(optimal, int) and 2 <= optimal < samples):
+            raise SensitivityError(f"Morris optimal_trajectories must be a whole number from 2 "
+                                   f"to {samples - 1} (chosen among {samples}), got {optimal!r}")
+    if method == "fast" and (not isinstance(full["harmonics"], int) or full["harmonics"] < 1):
+        raise SensitivityError(f"eFAST harmonics M must be a whole number >= 1, "
+                               f"got {full['harmonics']!r}")
+    if method == "pawn" and (not isinstance(full["slides"], int) or full["slides"] < 2):
+        raise SensitivityError(f"PAWN needs at least 2 slides, got {full['slides']!r}")
+    if "num_resamples" in full and (not isinstance(full["num_resamples"], int)
+                                    or full["num_resamples"] < 2):
+        raise SensitivityError(f"num_resamples must be a whole number >= 2, "
+                               f"got {full['num_resamples']!r}")
+    return full
+
+
+def derived_seed(root_seed: int, purpose: str) -> int:
+    """A positive 32-bit seed for one purpose ("design", "bootstrap"), spawned from the root."""
+    tag = int.from_bytes(purpose.encode(), "little") % (2 ** 32)
+    state = np.random.SeedSequence([int(root_seed) % (2 ** 63), tag]).generate_state(1)[0]
+    return int(state) % (2 ** 31 - 2) + 1  # SALib treats seed 0 as "unseeded"
+
+
+def make_design(problem: Problem, method: str, samples: int, *, seed: int,
+                **options: Any) -> Design:
+    """Sample the points the method needs (SALib's current samplers).
+
+    Args:
+        problem: What varies.
+        method: One of ``METHODS``.
+        samples: Sobol base N (power of two), Morris trajectories, eFAST points per search curve
+            (> 4 M^2), or PAWN points (Latin hypercube).
+        seed: Root seed; the sampler's seed is spawned from it.
+        **options: Method options (see ``METHOD_OPTIONS``).
+
+    Raises:
+        SensitivityError: If the sample size or an option does not suit the method.
+    """
+    full = check_sample_size(method, samples, len(problem.names), **options)
+    salib_problem = problem.salib(method)
+    sampler_seed = derived_seed(seed, "design")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=FutureWarning)
+        if method == "sobol":
+            from SALib.sample import sobol as sampler
+
+            design = sampler.sample(salib_problem, samples, calc_second_order=full["second_order"],
+                                    scramble=True, seed=sampler_seed)
+        elif method == "morris":
+            from SALib.sample import morris as sampler
+
+            design = sampler.sample(salib_problem, samples, num_levels=full["levels"],
+                                    optimal_trajectories=full["optimal_trajectories"],
+                                    seed=sampler_seed)
+        elif method == "fast":
+            from SALib.sample import fast_sampler as sampler
+
+            design = sampler.sample(salib_problem, samples, M=full["harmonics"], seed=sampler_seed)
+        else:
+            from SALib.sample import latin as sampler
+
+            design = sampler.sample(salib_problem, samples, seed=sampler_seed)
+    design = np.asarray(design, dtype=float)
+    return Design(method, problem, int(samples), full, int(seed), design,
+                  problem.values(design))
+
+
+# --- Analysis of responses -----------------------------------------------------------------------
+
+def _rows(output: str, method: str, names: Iterable[str], index: str, values: Iterable[float],
+          confs: Iterable[float] | None) -> list[dict[str, Any]]:
+    values = list(values)
+    confs = list(confs) if confs is not None else [math.nan] * len(values)
+    return [{"output": output, "method": method, "parameter": name, "index": index,
+             "value": float(value), "conf": float(conf)}
+            for name, value, conf in zip(names, values, confs, strict=True)]
+
+
+def _nan_rows(output: str, design: Design) -> list[dict[str, Any]]:
+    """Rows of NaN for every index the method reports (output constant or undefined)."""
+    names = design.problem.names
+    rows = []
+    for index in _index_names(design):
+        if INTERACTION in index:
+            continue
+        rows += _rows(output, design.method, names, index, [math.nan] * len(names), None)
+    if design.method == "sobol" and design.options["second_order"]:
+        pairs = [f"{a}{INTERACTION}{b}" for i, a in enumerate(names) for b in names[i + 1:]]
+        rows += _rows(output, "sobol", pairs, "S2", [math.nan] * len(pairs), None)
+    return rows
+
+
+def _index_names(design: Design) -> tuple[str, ...]:
+    return {"sobol": ("S1", "ST"), "morris": ("mu_star", "sigma", "mu"), "fast": ("S1", "ST"),
+            "pawn": ("pawn_median", "pawn_mean", "pawn_max")}[design.method]
+
+
+def indices_of(design: Design, response: np.ndarray, output: str,
+               n_samples: int | None = None) -> list[dict[str, Any]]:
+    """Sensitivity indices of one output from its responses at the design points.
+
+    Args:
+        design: The design the responses belong to.
+        response: One value per design point (replication means), in design order.
+        output: Output name written in the ``output`` column.
+        n_samples: Use only the first ``n_samples`` units of the design (a nested prefix, for
+            convergence); default all.
+
+    Returns:
+        Rows with the ``INDEX_COLUMNS``. Where the output does not vary over the points (or has
+        NaN), the variance-based indices are undefined and reported as NaN.
+    """
+    n_samples = design.used_samples() if n_samples is None else n_samples
+    if design.method == "fast" and n_samples != design.samples:
+        raise SensitivityError("eFAST designs cannot be cut into smaller designs")
+    rows_used = n_samples * design.rows_per_sample()
+    y = np.asarray(response, dtype=float)[:rows_used]
+    x = design.design[:rows_used]
+    names = design.problem.names
+    problem = design.problem.salib(design.method)
+    options = design.options
+    boot_seed = derived_seed(design.seed, "bootstrap")
+    if not np.all(np.isfinite(y)) or np.ptp(y) == 0.0:
+        return _nan_rows(output, design)
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="FAST confidence intervals")
+        if design.method == "sobol":
+            from SALib.analyze import sobol
+
+            si = sobol.analyze(problem, y, calc_second_order=options["second_order"],
+                               num_resamples=options["num_resamples"], conf_level=CONF_LEVEL,
+                               seed=boot_seed)
+            rows = (_rows(output, "sobol", names, "S1", si["S1"], si["S1_conf"])
+                    + _rows(output, "sobol", names, "ST", si["ST"], si["ST_conf"]))
+            if options["second_order"]:
+                pairs, values, confs = [], [], []
+                for i, a in enumerate(names):
+                    for j in range(i + 1, len(names)):
+                        pairs.append(f"{a}{INTERACTION}{names[j]}")
+                        values.append(si["S2"][i, j])
+                        confs.append(si["S2_conf"][i, j])
+                rows += _rows(output, "sobol", pairs, "S2", values, confs)
+            return rows
+        if design.method == "morris":
+            from SALib.analyze import morris
+
+            si = morris.analyze(problem, x, y, num_resamples=options["num_resamples"],
+                                conf_level=CONF_LEVEL, num_levels=options["levels"],
+                                seed=boot_seed)
+            return (_rows(output, "morris", names, "mu_star", si["mu_star"], si["mu_star_conf"])
+                    + _rows(output, "morris", names, "sigma", si["sigma"], None)
+                    + _rows(output, "morris", names, "mu", si["mu"], None))
+        if design.method == "fast":
+            from SALib.analyze import fast
+
+            # SALib's eFAST bootstrap draws from NumPy's global generator; keep it untouched.
+            state = np.random.get_state()
+            try:
+                si = fast.analyze(problem, y, M=options["harmonics"],
+                                  num_resamples=options["num_resamples"],
+                                  conf_level=CONF_LEVEL, seed=boot_seed)
+            finally:
+                np.random.set_state(state)
+            return (_rows(output, "fast", names, "S1", si["S1"], si["S1_conf"])
+                    + _rows(output, "fast", names, "ST", si["ST"], si["ST_conf"]))
+        from SALib.analyze import pawn
+
+        si = pawn.analyze(problem, x, y, S=options["slides"])
+        return (_rows(output, "pawn", names, "pawn_median", si["median"], None)
+                + _rows(output, "pawn", names, "pawn_mean", si["mean"], None)
+                + _rows(output, "pawn", names, "pawn_max", si["maximum"], None))
+
+
+def noise_of(responses: np.ndarray, output: str, nan_replaced: int = 0) -> dict[str, Any]:
+    """How much of an output's variance is seed noise rather than parametric influence.
+
+    With ``Y[j, k]`` the response at point j in replication k (R replications), the point means
+    ``m_j`` are what the indices explain. Their variance mixes the parametric variance with
+    seed noise of variance ``mean_within_var / R`` (one-way ANOVA):
+
+    * ``noise_share_of_means`` = (mean_within_var / R) / var_point_means: the share of the
+      variance the indices explain that is noise (near 0: indices reflect the parameters; near
+      1: they mostly reflect the seeds, add replications or widen ranges);
+    * ``raw_noise_share`` = mean_within_var / (mean_within_var + parametric_var): the share of
+      the variance of a single run that is seed noise, with
+      ``parametric_var = max(0, var_point_means - mean_within_var / R)``.
+
+    Args:
+        responses: Array of shape ``(points, replications)``.
+        output: Output name.
+        nan_replaced: How many NaN responses were replaced before the analysis (reported).
+    """
+    y = np.asarray(responses, dtype=float)
+    points, reps = y.shape
+    means = y.mean(axis=1)
+    row = {"output": output, "points": points, "replications": reps,
+           "mean": float(np.mean(means)) if points else math.nan,
+           "var_point_means": float(np.var(means, ddof=1)) if points > 1 else math.nan,
+           "mean_within_var": math.nan, "noise_var_of_means": math.nan,
+           "noise_share_of_means": math.nan, "parametric_var": math.nan,
+           "raw_noise_share": math.nan, "nan_replaced": int(nan_replaced), "note": ""}
+    if not np.all(np.isfinite(y)):
+        row["note"] = "output has NaN: indices undefined"
+        return row
+    if reps < 2:
+        row["note"] = "one replication: seed noise cannot be separated from parametric variance"
+        return row
+    within = float(np.mean(np.var(y, axis=1, ddof=1)))
+    noise_var = within / reps
+    between = row["var_point_means"]
+    parametric = max(0.0, between - noise_var)
+    row.update(mean_within_var=within, noise_var_of_means=noise_var, parametric_var=parametric)
+    if between > 0:
+        row["noise_share_of_means"] = min(1.0, noise_var / between)
+    if within + parametric > 0:
+        row["raw_noise_share"] = within / (within + parametric)
+    if between == 0 and within == 0:
+        row["note"] = "output constant at every point and seed"
+    elif row["noise_share_of_means"] > 0.5:
+        row["note"] = "mostly seed noise: add replications or widen the ranges"
+    return row
+
+
+@dataclass
+class SensitivityResult:
+    """Everything one analysis produced, as tidy frames.
+
+    Attributes:
+        design: The sample points.
+        indices: One row per (output, method, parameter, index): ``INDEX_COLUMNS``.
+        noise: One row per output: ``NOISE_COLUMNS``.
+        convergence: Indices on nested subsets of the design: ``CONVERGENCE_COLUMNS``.
+        samples: One row per point: ``point``, the parameter values run, and each output's
+            replication mean.
+        notes: Plain-language notes on how the outputs were treated (rounding, NaN).
+    """
+
+    design: Design
+    indices: pd.DataFrame
+    noise: pd.DataFrame
+    convergence: pd.DataFrame
+    samples: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def analyse_responses(design: Design, responses: Mapping[str, np.ndarray],
+                      nan_fill: Mapping[str, float] | None = None) -> SensitivityResult:
+    """Indices, seed noise and convergence of each output from its responses.
+
+    Args:
+        design: The design the responses belong to.
+        responses: ``{output: array of shape (points, replications)}``; replication k must use
+            the same seed at every point (common random numbers).
+        nan_fill: ``{output: value}`` that replaces NaN responses before the analysis (e.g. a
+            time-to-event that never happened becomes the horizon + 1); the count is reported.
+    """
+    nan_fill = dict(nan_fill or {})
+    notes: list[str] = []
+    index_rows: list[dict[str, Any]] = []
+    noise_rows: list[dict[str, Any]] = []
+    convergence_rows: list[dict[str, Any]] = []
+    samples = pd.DataFrame(design.values, columns=list(design.problem.names))
+    for column, whole in zip(design.problem.names, design.problem.integer, strict=True):
+        if whole:
+            samples[column] = samples[column].astype(int)
+    samples.insert(0, "point", np.arange(design.points))
+    for output, raw in responses.items():
+        y = np.array(raw, dtype=float, copy=True)
+        if y.ndim == 1:
+            y = y[:, None]
+        if y.shape[0] != design.points:
+            raise ValueError(f"{output}: {y.shape[0]} responses for {design.points} points")
+        missing = ~np.isfinite(y)
+        replaced = 0
+        if missing.any() and output in nan_fill:
+            replaced = int(missing.sum())
+            y[missing] = nan_fill[output]
+            notes.append(f"{output}: {replaced} of {y.size} runs had no value (NaN) and count "
+                         f"as {nan_fill[output]:g}")
+        elif missing.any():
+            notes.append(f"{output}: {int(missing.sum())} of {y.size} runs are NaN; "
+                         "its indices are undefined (NaN)")
+        means = y.mean(axis=1)
+        samples[output] = means
+        noise_rows.append(noise_of(y, output, replaced))
+        index_rows += indices_of(design, means, output)
+        for n in design.subsets():
+            for row in indices_of(design, means, output, n_samples=n):
+                convergence_rows.append({**row, "samples": n,
+                                         "runs": n * design.rows_per_sample() * y.shape[1]})
+    integer = [n for n, whole in zip(design.problem.names, design.problem.integer, strict=True)
+               if whole]
+    if integer:
+        notes.append(f"whole-number parameters {', '.join(integer)}: samples rounded half up "
+                     "to the nearest whole value (samples.csv lists the values run)")
+    if design.method == "fast":
+        notes.append("eFAST: no convergence check (a shorter search curve needs other "
+                     "frequencies, so the design cannot be cut); its confidence bounds come "
+                     "from SALib's bootstrap, which SALib flags as indicative only")
+    return SensitivityResult(
+        design=design,
+        indices=pd.DataFrame(index_rows, columns=list(INDEX_COLUMNS)),
+        noise=pd.DataFrame(noise_rows, columns=list(NOISE_COLUMNS)),
+        convergence=pd.DataFrame(convergence_rows, columns=list(CONVERGENCE_COLUMNS)),
+        samples=samples,
+        notes=notes,
+    )
+
+
+# --- Generic entry point: any Python function of named parameters --------------------------------
+
+def function_replication_seeds(root_seed: int, replications: int) -> list[int]:
+    """Seeds of the replications of a stochastic function (the same at every point)."""
+    sequence = np.random.SeedSequence(int(root_seed) % (2 ** 63))
+    return [int(child.generate_state(1, dtype=np.uint64)[0] % (2 ** 63))
+            for child in sequence.spawn(replications)]
+
+
+def analyse_function_full(func: Callable[..., float | Mapping[str, float]],
+                          bounds: Mapping[str, tuple[float, float]], method: str, samples: int,
+                          *, seed: int, outputs: Iterable[str] | None = None,
+                          replications: int = 1, integer: Iterable[str] = (),
+                          nan_fill: Mapping[str, float] | None = None,
+                          **method_options: Any) -> SensitivityResult:
+    """Like ``analyse_function`` but return everything (indices, noise, convergence, samples).
+
+    Args:
+        func: Called as ``func(**params)`` or, with ``replications > 1``, as
+            ``func(**params, seed=s)``; returns a float (output ``"y"``) or a dict of floats.
+        bounds: ``{name: (low, high)}`` of the parameters varied.
+        method: One of ``METHODS``.
+        samples: Sample size in the method's unit (see ``make_design``).
+        seed: Root seed of the design, bootstrap and replication seeds.
+        outputs: Which of the returned outputs to analyse (default all).
+        replications: Runs per point; replication k gets the same seed at every point.
+        integer: Names of whole-number parameters (samples rounded).
+        nan_fill: ``{output: value}`` replacing NaN responses (see ``analyse_responses``).
+        **method_options: Method options (``second_order``, ``levels``, ``harmonics``...).
+    """
+    if replications < 1:
+        raise SensitivityError(f"replications must be at least 1, got {replications}")
+    if replications > 1 and "seed" not in inspect.signature(func).parameters:
+        raise SensitivityError("replications > 1 needs a function that takes a seed keyword")
+    problem = Problem.from_bounds(bounds, integer)
+    design = make_design(problem, method, samples, seed=seed, **method_options)
+    seeds = function_replication_seeds(seed, replications) if replications > 1 else [None]
+    collected: dict[str, np.ndarray] = {}
+    for point, row in enumerate(design.values):
+        params = {name: (int(v) if whole else float(v)) for name, v, whole
+                  in zip(problem.names, row, problem.integer, strict=True)}
+        for k, rep_seed in enumerate(seeds):
+            value = func(**params) if rep_seed is None else func(**params, seed=rep_seed)
+            values = value if isinstance(value, Mapping) else {"y": value}
+            for name, number in values.items():
+                if name not in collected:
+                    collected[name] = np.full((design.points, len(seeds)), np.nan)
+                collected[name][point, k] = float(number)
+    chosen = list(outputs) if outputs is not None else list(collected)
+    unknown = [name for name in chosen if name not in collected]
+    if unknown:
+        raise SensitivityError(f"the function returns no output {unknown[0]!r} "
+                               f"(it returns {', '.join(collected)})")
+    return analyse_responses(design, {name: collected[name] for name in chosen}, nan_fill)
+
+
+def analyse_function(func: Callable[..., float | Mapping[str, float]],
+                     bounds: Mapping[str, tuple[float, float]], method: str, samples: int,
+                     *, seed: int, outputs: Iterable[str] | None = None,
+                     **method_options: Any) -> pd.DataFrame:
+    """Sensitivity indices of any Python function of named parameters.
+
+    Example: ``analyse_function(ishigami, {"x1": (-pi, pi), ...}, "sobol", 1024, seed=1)``.
+
+    Args:
+        func: ``func(**params) -> float | dict[str, float]``.
+        bounds: ``{name: (low, high)}`` of the parameters varied.
+        method: ``sobol``, ``morris``, ``fast`` or ``pawn``.
+        samples: Sobol base N (a power of two), Morris trajectories, eFAST points per search
+            curve (> 4 M^2) or PAWN points.
+        seed: Root seed; the same seed gives identical indices.
+        outputs: Which outputs of a dict-returning function to analyse (default all).
+        **method_options: ``second_order`` (Sobol), ``levels``/``optimal_trajectories``
+            (Morris), ``harmonics`` (eFAST), ``slides`` (PAWN), ``num_resamples``,
+            ``replications``, ``integer``, ``nan_fill`` (see ``analyse_function_full``).
+
+    Returns:
+        The indices frame (``INDEX_COLUMNS``; ``conf`` is the 95% half-width, NaN where the
+        method has none).
+    """
+    return analyse_function_full(func, bounds, method, samples, seed=seed, outputs=outputs,
+                                 **method_options).indices
+
+
+# --- Analytic test functions with known indices (as SALib ships them) ---------------------------
+
+ISHIGAMI_BOUNDS = {"x1": (-math.pi, math.pi), "x2": (-math.pi, math.pi),
+                   "x3": (-math.pi, math.pi)}
+# Ishigami & Homma (1990) with a = 7, b = 0.1; indices from Saltelli et al. (2008), Global
+# Sensitivity Analysis: The Primer, p. 179 (and SALib's tests).
+ISHIGAMI_S1 = {"x1": 0.3139, "x2": 0.4424, "x3": 0.0}
+ISHIGAMI_ST = {"x1": 0.5576, "x2": 0.4424, "x3": 0.2437}
+
+
+def ishigami(x1: float, x2: float, x3: float, a: float = 7.0, b: float = 0.1) -> float:
+    """The Ishigami function ``sin x1 + a sin^2 x2 + b x3^4 sin x1`` on [-pi, pi]^3."""
+    return math.sin(x1) + a * math.sin(x2) ** 2 + b * x3 ** 4 * math.sin(x1)
+
+
+def sobol_g(a: Iterable[float]) -> Callable[..., float]:
+    """Sobol's G function ``prod (|4 x_i - 2| + a_i) / (1 + a_i)`` on [0, 1]^d, as ``f(x1..xd)``.
+
+    Small ``a_i`` make ``x_i`` important; its indices are analytic (``sobol_g_indices``).
+    """
+    coefficients = tuple(float(v) for v in a)
+
+    def g(**x: float) -> float:
+        values = [x[f"x{i + 1}"] for i in range(len(coefficients))]
+        return float(np.prod([(abs(4 * v - 2) + c) / (1 + c)
+                              for v, c in zip(values, coefficients, strict=True)]))
+
+    return g
+
+
+def sobol_g_indices(a: Iterable[float]) -> tuple[dict[str, float], dict[str, float]]:
+    """Analytic first and total-order indices of Sobol's G function (Saltelli et al. 2010).
+
+    With ``V_i = 1 / (3 (1 + a_i)^2)`` and ``V = prod (1 + V_i) - 1``: ``S1_i = V_i / V`` and
+    ``ST_i = V_i prod_{j != i} (1 + V_j) / V``.
+    """
+    partial = [1.0 / (3.0 * (1.0 + float(c)) ** 2) for c in a]
+    total = float(np.prod([1 + v for v in partial]) - 1)
+    first = {f"x{i + 1}": v / total for i, v in enumerate(partial)}
+    total_order = {f"x{i + 1}": v * float(np.prod([1 + w for j, w in enumerate(partial)
+                                                   if j != i])) / total
+                   for i, v in enumerate(partial)}
+    return first, total_order
