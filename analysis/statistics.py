@@ -1,0 +1,105 @@
+"""Statistics over replications: means with t-intervals and paired differences between scenarios."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+CONFIDENCE = 0.95
+
+
+def mean_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Mean and two-sided Student-t confidence interval of independent replications.
+
+    NaN values (e.g. a time-to-event that never happened) are dropped; with fewer than two
+    values the interval is (NaN, NaN).
+
+    Returns:
+        (mean, low, high).
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if len(x) < 2:
+        return mean, math.nan, math.nan
+    half = half_width(x, confidence)
+    return mean, mean - half, mean + half
+
+
+def half_width(values: np.ndarray, confidence: float = CONFIDENCE) -> float:
+    """Half-width of the t-interval of the mean of ``values`` (NaN for fewer than 2 values)."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if len(x) < 2:
+        return math.nan
+    sd = float(x.std(ddof=1))
+    return float(stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * sd / math.sqrt(len(x)))
+
+
+def comparison_table(runs: pd.DataFrame, outputs: list[str], baseline: str,
+                     scenarios: list[str] | None = None,
+                     confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Per scenario and output: mean with CI, and the paired difference from ``baseline``.
+
+    Replications are paired by ``replication`` (common random numbers: replication k of every
+    scenario used the same seed), so the difference's interval is the t-interval of the
+    per-replication differences.
+
+    Args:
+        runs: One row per run with ``scenario``, ``replication`` and the output columns.
+        outputs: Output columns to compare.
+        baseline: Scenario the differences are taken from.
+        scenarios: Order of the scenarios (default: baseline first, then sorted).
+        confidence: Confidence level of the intervals.
+
+    Returns:
+        Columns scenario, output, n, mean, ci_low, ci_high, diff_mean, diff_ci_low,
+        diff_ci_high.
+    """
+    order = scenarios or [baseline, *sorted(set(runs["scenario"]) - {baseline})]
+    rows = []
+    base = runs[runs["scenario"] == baseline].set_index("replication")
+    for scenario in order:
+        own = runs[runs["scenario"] == scenario].set_index("replication")
+        common = own.index.intersection(base.index)
+        for output in outputs:
+            mean, low, high = mean_ci(own[output].to_numpy(), confidence)
+            diff = (own.loc[common, output] - base.loc[common, output]).to_numpy(dtype=float)
+            d_mean, d_low, d_high = mean_ci(diff, confidence)
+            rows.append({"scenario": scenario, "output": output, "n": int(len(own)),
+                         "mean": mean, "ci_low": low, "ci_high": high, "diff_mean": d_mean,
+                         "diff_ci_low": d_low, "diff_ci_high": d_high})
+    return pd.DataFrame(rows)
+
+
+def widest_half_width(table: pd.DataFrame, output: str) -> float:
+    """Largest CI half-width of ``output`` over the scenarios' means and paired differences.
+
+    The first scenario of the table is the baseline; its difference from itself is left out.
+    """
+    chosen = table[table["output"] == output]
+    means = (chosen["ci_high"] - chosen["ci_low"]) / 2
+    others = chosen.iloc[1:]
+    diffs = (others["diff_ci_high"] - others["diff_ci_low"]) / 2
+    widths = pd.concat([means, diffs]).dropna()
+    return float(widths.max()) if len(widths) else math.nan
+
+
+def describe_difference(row: pd.Series, unit: str = "") -> str:
+    """A sentence for a paired difference, e.g. 'raises X by 4.2 (95% CI 2.1 to 6.3)'."""
+    mean, low, high = row["diff_mean"], row["diff_ci_low"], row["diff_ci_high"]
+    if math.isnan(low):
+        return f"changes {row['output']} by {mean:.3g}{unit} (too few replications for a CI)"
+    if low > 0:
+        verb = "raises"
+    elif high < 0:
+        verb = "lowers"
+    else:
+        verb = "does not clearly change"
+    return (f"{verb} {row['output']} by {mean:.3g}{unit} "
+            f"(95% CI {low:.3g} to {high:.3g}{unit})")
