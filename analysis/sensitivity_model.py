@@ -1,0 +1,331 @@
+"""Sensitivity analysis of the model: the problem, the runs through the experiment engine.
+
+The problem comes from the single parameter declaration; runs are replicated with common random
+numbers through the experiment engine; ``write_results`` writes the files of an analysis.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from analysis.sensitivity import (
+    CONF_LEVEL,
+    METHOD_NAMES,
+    SensitivityError,
+    SensitivityResult,
+    analyse_responses,
+    derived_seed,
+    make_design,
+)
+
+# Parameters analysed when neither --param nor the scenario's [sensitivity] table names any:
+# the main policy levers and the behavioural parameters the literature says drive emergence
+# (trust: Ghali et al. 2017; information/awareness: World Bank 2021; supply uncertainty: Albino,
+# Fraccascia & Giannoccaro 2016; transaction costs: DESIGN.md section 4), at their declared ranges.
+DEFAULT_PARAMETERS: tuple[str, ...] = (
+    "landfill_tax_eur_per_t", "subsidy_eur_per_unit", "investment_grant_share",
+    "trust_threshold", "generalized_trust_mean", "awareness_mean", "supply_uncertainty",
+    "transaction_cost_eur",
+)
+DEFAULT_OUTPUTS: tuple[str, ...] = (
+    "total_exchanges_started", "mean_recovery_rate", "total_co2_avoided_t", "chertow_first_step",
+)
+# Time-to-event outputs: NaN means the event never happened within the horizon; it counts as
+# the month after the horizon (steps + 1), a right-censored value, and the count is reported.
+TIME_TO_EVENT_OUTPUTS: tuple[str, ...] = ("chertow_first_step",)
+RUNS_FOLDER = "runs"  # the experiment engine's resumable store inside the output folder
+
+
+class RunsFailedError(RuntimeError):
+    """Some model runs failed; the analysis needs every run."""
+
+
+@dataclass(frozen=True)
+class ParameterRange:
+    """One parameter of the problem and where its range came from.
+
+    Attributes:
+        name: Declared parameter name.
+        low: Lower bound, in the parameter's unit.
+        high: Upper bound.
+        integer: Whether the parameter takes whole-number values (samples rounded).
+        origin: ``--param``, ``scenario`` (its [sensitivity] table) or ``declared`` range.
+    """
+
+    name: str
+    low: float
+    high: float
+    integer: bool
+    origin: str
+
+
+def parse_param_range(text: str) -> ParameterRange:
+    """Parse ``name=low:high`` (or just ``name`` for its declared range), checked.
+
+    Raises:
+        SensitivityError: If the name is unknown, not numeric, or the range is malformed,
+            empty or outside the declared range or type.
+    """
+    from scenarios.parameters import PARAMETERS, ParameterError, check_value, numeric_range
+
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    where = f"--param {text!r}"
+    try:
+        declared_low, declared_high = numeric_range(name)
+    except ParameterError as error:
+        raise SensitivityError(f"{where}: {error}") from None
+    whole = PARAMETERS[name].type is int
+    if not sep:
+        return ParameterRange(name, declared_low, declared_high, whole, "declared")
+    low_text, colon, high_text = raw.partition(":")
+    if not colon:
+        raise SensitivityError(f"{where}: expected name=low:high, e.g. "
+                               f"{name}={declared_low:g}:{declared_high:g}")
+    try:
+        low, high = float(low_text), float(high_text)
+    except ValueError:
+        raise SensitivityError(f"{where}: low and high must be numbers") from None
+    if not low < high:
+        raise SensitivityError(f"{where}: low {low:g} must be below high {high:g}")
+    for bound in (low, high):
+        try:
+            check_value(name, bound)
+        except ParameterError as error:
+            raise SensitivityError(f"{where}: {error}") from None
+    return ParameterRange(name, low, high, whole, "--param")
+
+
+def resolve_ranges(scenario: Any, params: Sequence[str] = ()) -> list[ParameterRange]:
+    """The parameters to vary: ``--param`` if given, else the scenario's table, else defaults.
+
+    Args:
+        scenario: A loaded ``scenarios.loader.Scenario``.
+        params: ``--param`` texts (``name=low:high`` or ``name``).
+
+    Raises:
+        SensitivityError: On a malformed or out-of-range ``--param`` or one named twice.
+    """
+    from scenarios.parameters import PARAMETERS, numeric_range
+
+    if params:
+        ranges = [parse_param_range(text) for text in params]
+        names = [r.name for r in ranges]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise SensitivityError(f"--param {twice[0]} is given twice")
+        return ranges
+    if scenario.sensitivity:
+        return [ParameterRange(name, float(low), float(high), PARAMETERS[name].type is int,
+                               "scenario") for name, (low, high) in scenario.sensitivity.items()]
+    return [ParameterRange(name, *numeric_range(name), PARAMETERS[name].type is int, "declared")
+            for name in DEFAULT_PARAMETERS]
+
+
+def check_outputs(outputs: Iterable[str] | None) -> list[str]:
+    """The outputs to analyse (default ``DEFAULT_OUTPUTS``), each a known scalar output.
+
+    Raises:
+        SensitivityError: If a name is not in ``simulation.outputs.SCALAR_OUTPUTS``.
+    """
+    import difflib
+
+    from simulation.outputs import SCALAR_OUTPUTS
+
+    chosen = list(dict.fromkeys(outputs)) if outputs else list(DEFAULT_OUTPUTS)
+    for name in chosen:
+        if name not in SCALAR_OUTPUTS:
+            close = difflib.get_close_matches(name, SCALAR_OUTPUTS, n=1, cutoff=0.5)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SensitivityError(f"--output {name!r}: unknown output{hint}; outputs are "
+                                   "final_<indicator>, mean_<indicator>, total_<x> and "
+                                   "chertow_first_step (see simulation/outputs.py)")
+    return chosen
+
+
+def build_specs(scenario: Any, design: Any, steps: int, seeds: Sequence[int]) -> list[Any]:
+    """One ``RunSpec`` per (point, replication); replication k uses ``seeds[k]`` everywhere.
+
+    Raises:
+        SensitivityError: If a point's parameters are not allowed together (e.g. an end month
+            before a start month).
+    """
+    from scenarios.parameters import ParameterError, validate
+    from simulation.experiments import RunSpec
+
+    base = scenario.parameters()
+    specs = []
+    for point, row in enumerate(design.values):
+        varied = {name: (int(value) if whole else float(value)) for name, value, whole
+                  in zip(design.problem.names, row, design.problem.integer, strict=True)}
+        try:
+            params = validate({**base, **varied})
+        except ParameterError as error:
+            raise SensitivityError(f"sample point {point}: {error}") from None
+        for replication, seed in enumerate(seeds):
+            specs.append(RunSpec(scenario=scenario.name, params=params, steps=steps, seed=seed,
+                                 replication=replication, point=point, labels=varied))
+    return specs
+
+
+def collect_responses(specs: Sequence[Any], runs: Any, outputs: Sequence[str], points: int,
+                      replications: int) -> dict[str, np.ndarray]:
+    """Arrange the engine's runs table into ``{output: (points, replications)}`` arrays.
+
+    Runs are matched by run key, so identical points (which the engine runs once) and runs left
+    in the store by other analyses are handled.
+
+    Raises:
+        RunsFailedError: If any run of the design has no result.
+    """
+    by_key = runs.set_index("run_key") if len(runs) else None
+    responses = {name: np.full((points, replications), np.nan) for name in outputs}
+    missing = 0
+    for spec in specs:
+        if by_key is None or spec.key not in by_key.index:
+            missing += 1
+            continue
+        row = by_key.loc[spec.key]
+        for name in outputs:
+            responses[name][spec.point, spec.replication] = float(row[name])
+    if missing:
+        raise RunsFailedError(f"{missing} of {len(specs)} runs have no result")
+    return responses
+
+
+def analyse_model(scenario: Any, method: str, samples: int, *, steps: int, replications: int,
+                  out_dir: str | Path, params: Sequence[str] = (),
+                  outputs: Iterable[str] | None = None, seed: int = 0,
+                  workers: int | None = None, scheduler: str | None = None,
+                  progress: bool = True, **method_options: Any) -> tuple[SensitivityResult,
+                                                                           dict[str, Any]]:
+    """Run a sensitivity analysis of the model through the experiment engine.
+
+    Every sample point is run ``replications`` times; replication k uses the same seed at every
+    point (common random numbers); indices are computed on the replication means, and the noise
+    table says how much of their variance is seed noise. Runs are stored in
+    ``out_dir/runs`` as they finish, so an interrupted analysis resumes where it stopped.
+
+    Args:
+        scenario: A loaded ``Scenario`` (its parameters are the base of every point).
+        method: ``sobol``, ``morris``, ``fast`` or ``pawn``.
+        samples: Sample size in the method's unit (see ``analysis.sensitivity.make_design``).
+        steps: Months per run.
+        replications: Runs per point (R).
+        out_dir: Output folder; the engine's store goes in its ``runs`` subfolder.
+        params: ``--param`` texts; else the scenario's table; else ``DEFAULT_PARAMETERS``.
+        outputs: Scalar outputs to analyse (default ``DEFAULT_OUTPUTS``).
+        seed: Root seed of the design, the bootstrap and the replication seeds.
+        workers: Engine workers (1 serial, None all cores).
+        scheduler: Dask scheduler address or ``"local"``.
+        progress: Show the engine's progress bar.
+        **method_options: ``second_order``, ``levels``, ``harmonics``, ``slides``...
+
+    Returns:
+        The result and the manifest describing it.
+
+    Raises:
+        SensitivityError: On a bad method, sample size, range or output (before any run).
+        RunsFailedError: If some runs failed (they are logged in ``runs/failures.log``).
+    """
+    from simulation.experiments import replication_seeds, run_specs
+    from simulation.experiments.manifest import base_manifest
+
+    if replications < 1:
+        raise SensitivityError(f"--replications must be at least 1, got {replications}")
+    chosen_outputs = check_outputs(outputs)
+    ranges = resolve_ranges(scenario, params)
+    from analysis.sensitivity import Problem
+
+    problem = Problem(tuple(r.name for r in ranges), tuple((r.low, r.high) for r in ranges),
+                      tuple(r.integer for r in ranges))
+    design = make_design(problem, method, samples, seed=seed, **method_options)
+    seeds = replication_seeds(seed, replications)
+    specs = build_specs(scenario, design, steps, seeds)
+    manifest = base_manifest(
+        kind="sensitivity",
+        scenario={"name": scenario.name, "description": scenario.description,
+                  "content_hash": scenario.content_hash(), "overrides": scenario.overrides},
+        method=method, method_name=METHOD_NAMES[method], samples=samples,
+        options=design.options, points=design.points, replications=replications,
+        runs=len(specs), steps=steps, root_seed=seed, replication_seeds=seeds,
+        design_seed=derived_seed(seed, "design"), bootstrap_seed=derived_seed(seed, "bootstrap"),
+        conf_level=CONF_LEVEL,
+        parameters=[_describe(r) for r in ranges],
+        parameters_from=ranges[0].origin if len({r.origin for r in ranges}) == 1 else "mixed",
+        outputs=chosen_outputs,
+        nan_fill={name: steps + 1 for name in chosen_outputs if name in TIME_TO_EVENT_OUTPUTS},
+        runs_folder=RUNS_FOLDER,
+    )
+    experiment = run_specs(specs, Path(out_dir) / RUNS_FOLDER, workers=workers,
+                           scheduler=scheduler, progress=progress, store_details=False,
+                           manifest={**manifest, "kind": "sensitivity runs"})
+    try:
+        responses = collect_responses(specs, experiment.runs(), chosen_outputs, design.points,
+                                      replications)
+    except RunsFailedError as error:
+        raise RunsFailedError(f"{error}: see {Path(out_dir) / RUNS_FOLDER / 'failures.log'}; "
+                              "run the same command again to retry them") from None
+    result = analyse_responses(design, responses, manifest["nan_fill"])
+    manifest["engine"] = {key: experiment.manifest.get(key) for key in
+                          ("runs_total", "runs_reused", "runs_done", "runs_failed", "status")}
+    manifest["notes"] = result.notes
+    return result, manifest
+
+
+def _describe(parameter_range: ParameterRange) -> dict[str, Any]:
+    from scenarios.parameters import PARAMETERS
+
+    declared = PARAMETERS[parameter_range.name]
+    return {"name": parameter_range.name, "low": parameter_range.low,
+            "high": parameter_range.high, "integer": parameter_range.integer,
+            "unit": declared.unit, "kind": declared.kind, "range_from": parameter_range.origin,
+            "meaning": declared.meaning}
+
+
+def write_results(result: SensitivityResult, out_dir: str | Path,
+                  manifest: Mapping[str, Any], figures: bool = True) -> list[Path]:
+    """Write indices, noise, samples, convergence, figures and ``manifest.json`` atomically.
+
+    Files already in ``out_dir`` (such as the engine's ``runs`` store) are kept; the new files
+    replace old ones only once all are written.
+    """
+    from simulation.output import atomic_output_dir
+
+    out = Path(out_dir)
+    names: list[str] = []
+    with atomic_output_dir(out) as staging:
+        result.indices.to_csv(staging / "indices.csv", index=False)
+        result.noise.to_csv(staging / "noise.csv", index=False)
+        result.samples.to_csv(staging / "samples.csv", index=False)
+        result.convergence.to_csv(staging / "convergence.csv", index=False)
+        names += ["indices.csv", "noise.csv", "samples.csv", "convergence.csv"]
+        if figures:
+            from analysis.sensitivity_plots import save_sensitivity_figures
+
+            names += [path.name for path in save_sensitivity_figures(
+                result.indices, result.convergence, staging, noise=result.noise)]
+        full = {**manifest, "files": [*names, "manifest.json"]}
+        (staging / "manifest.json").write_text(
+            json.dumps(_plain(full), indent=2, default=str, allow_nan=False) + "\n")
+    return [out / name for name in (*names, "manifest.json")]
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy: NaN and infinities become None."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

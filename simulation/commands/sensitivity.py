@@ -1,0 +1,118 @@
+"""The ``sensitivity`` command: global sensitivity analysis of a scenario with SALib."""
+
+from __future__ import annotations
+
+import argparse
+
+from simulation.commands.common import add_scenario_options, positive_int, seed_int
+
+METHOD_CHOICES = ("sobol", "morris", "fast", "pawn")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``sensitivity``."""
+    parser = subparsers.add_parser(
+        "sensitivity", help="global sensitivity analysis (Sobol, Morris, eFAST, PAWN)",
+        description=(
+            "Which parameters drive the outputs? Samples the parameters with SALib, runs every "
+            "point R times with common random numbers through the experiment engine (parallel, "
+            "resumable), computes indices on the replication means, and reports the share of "
+            "variance due to seed noise. Writes indices.csv, noise.csv, samples.csv, "
+            "convergence.csv, figures and manifest.json to --out."),
+        epilog=(
+            "Sample size by method: sobol N base samples, a power of two (runs = N*(D+2), "
+            "or N*(2D+2) with --second-order); morris N trajectories (runs = N*(D+1)); fast N "
+            "points per search curve, N > 4*M^2 = 64 (runs = N*D); pawn N Latin-hypercube "
+            "points, at least 100 with 10 slides (runs = N). Each run is repeated "
+            "--replications times. Parameters: --param, else the scenario's [sensitivity] "
+            "table, else landfill_tax_eur_per_t, subsidy_eur_per_unit, investment_grant_share, "
+            "trust_threshold, generalized_trust_mean, awareness_mean, supply_uncertainty and "
+            "transaction_cost_eur at their declared ranges. Whole-number parameters are "
+            "rounded. chertow_first_step counts as steps+1 when the 3-2 heuristic never held."))
+    parser.add_argument("scenario", help="built-in scenario name or scenario file")
+    add_scenario_options(parser)
+    parser.add_argument("--method", choices=METHOD_CHOICES, required=True,
+                        help="sensitivity method")
+    parser.add_argument("--samples", type=positive_int, required=True, metavar="N",
+                        help="sample size in the method's unit (see below)")
+    parser.add_argument("--steps", type=positive_int, default=None,
+                        help="months per run (default: 120)")
+    parser.add_argument("--replications", type=positive_int, default=2, metavar="R",
+                        help="runs per sample point with common seeds (default: 2; "
+                             "at least 2 to measure seed noise)")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=LOW:HIGH",
+                        help="vary this parameter over [LOW, HIGH] (or NAME alone: its declared "
+                             "range); repeatable")
+    parser.add_argument("--output", action="append", default=[], metavar="NAME",
+                        help="scalar output to analyse (repeatable; default "
+                             "total_exchanges_started, mean_recovery_rate, total_co2_avoided_t, "
+                             "chertow_first_step)")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="output folder (runs are stored in DIR/runs and reused on resume)")
+    parser.add_argument("--workers", type=positive_int, default=None,
+                        help="parallel local processes (default: all cores; 1 runs serially)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run on a Dask cluster at ADDRESS ('local' starts one here)")
+    parser.add_argument("--seed", type=seed_int, default=0,
+                        help="root seed of the design, bootstrap and replications (default: 0)")
+    parser.add_argument("--second-order", action="store_true",
+                        help="sobol: also second-order indices S2 (doubles the runs)")
+    parser.add_argument("--levels", type=positive_int, default=4,
+                        help="morris: levels of the grid, even (default: 4)")
+    parser.add_argument("--harmonics", type=positive_int, default=4, metavar="M",
+                        help="fast: interference harmonics M (default: 4)")
+    parser.add_argument("--slides", type=positive_int, default=10,
+                        help="pawn: conditioning slides (default: 10)")
+    parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar and no summary table")
+    parser.set_defaults(func=_sensitivity)
+
+
+def _method_options(args: argparse.Namespace) -> dict[str, object]:
+    if args.method == "sobol":
+        return {"second_order": args.second_order}
+    if args.second_order:
+        from analysis.sensitivity import SensitivityError
+
+        raise SensitivityError("--second-order applies only to --method sobol")
+    return {"morris": {"levels": args.levels}, "fast": {"harmonics": args.harmonics},
+            "pawn": {"slides": args.slides}}[args.method]
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    import sys
+
+    from analysis.sensitivity import MAIN_INDEX
+    from analysis.sensitivity_model import RunsFailedError, analyse_model, write_results
+    from simulation.commands.common import resolve_scenario
+    from simulation.runner import DEFAULT_STEPS
+
+    scenario = resolve_scenario(args.scenario, args.park, args.set)
+    steps = args.steps or DEFAULT_STEPS
+    try:
+        result, manifest = analyse_model(
+            scenario, args.method, args.samples, steps=steps, replications=args.replications,
+            out_dir=args.out, params=args.param, outputs=args.output, seed=args.seed,
+            workers=args.workers, scheduler=args.scheduler, progress=not args.quiet,
+            **_method_options(args))
+    except RunsFailedError as error:
+        print(f"symbiosis: {error}", file=sys.stderr)
+        return 1
+    write_results(result, args.out, manifest, figures=not args.no_figures)
+    if not args.quiet:
+        main = MAIN_INDEX[args.method]
+        table = result.indices[result.indices["index"] == main]
+        print(f"{scenario.name}: {args.method}, {manifest['points']} points x "
+              f"{args.replications} replications, {steps} months; {main} by output:")
+        print(table.pivot_table(index="parameter", columns="output", values="value",
+                                sort=False).to_string(float_format=lambda v: f"{v:.3g}"))
+        for row in result.noise.itertuples():
+            share = row.noise_share_of_means
+            text = "n/a" if share != share else f"{share:.0%}"
+            print(f"seed noise in {row.output}: {text} of the variance of point means"
+                  + (f" ({row.note})" if row.note else ""))
+        for note in result.notes:
+            print(f"note: {note}")
+    print(f"results written to {args.out}/")
+    return 0
