@@ -2,11 +2,13 @@
 
 Serial, local processes and a Dask cluster all receive the same chunks of ``RunSpec`` and call
 the same ``run_model``, so they give bit-identical results. Each finished run is written to the
-store as its chunk returns; what is already stored is never run again (resume).
+store as its chunk returns; what is already stored is never run again (resume). Only a bounded
+window of chunks is in flight at a time, so memory stays flat however many runs there are.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -14,22 +16,36 @@ import os
 import time
 import traceback
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from simulation.experiments.manifest import write_manifest
-from simulation.experiments.store import ResultStore, pack_frame
+import pandas as pd
 
-MAX_CHUNK = 25
+from simulation.experiments.experiment import Experiment
+from simulation.experiments.manifest import write_manifest
+from simulation.experiments.store import MEMBER_KEY, ResultStore, pack_frame
+
+# Runs per task: large enough that task overhead (pickling, scheduling) is paid rarely, small
+# enough that a kill loses little work and the progress bar moves.
+MAX_CHUNK = 10
+# Chunks in flight per worker: keeps every worker busy without holding results in memory.
+CHUNKS_IN_FLIGHT_PER_WORKER = 2
+
+
+@functools.cache
+def _package_version() -> str:
+    from simulation.runner import package_version
+
+    return package_version()
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run of an experiment.
+    """One run of an experiment (frozen and picklable).
 
     Attributes:
         scenario: Scenario name (a label; the parameters say what is simulated).
@@ -38,7 +54,7 @@ class RunSpec:
         seed: Seed of the run (shared by replication k of every scenario and point).
         replication: Replication index k.
         point: Design point (sweeps and sensitivity samples); 0 otherwise.
-        labels: Extra columns for the runs table (e.g. swept parameter values).
+        labels: Extra columns for the runs table (e.g. the swept parameter values).
     """
 
     scenario: str
@@ -49,31 +65,31 @@ class RunSpec:
     point: int = 0
     labels: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
-        """Hash of what determines the result: parameters, steps, seed and model version."""
-        from simulation.runner import package_version
+        """Run key: hash of what determines the result (params, steps, seed, model version).
 
-        text = json.dumps([self.params, self.steps, self.seed, package_version()],
+        Identical specs share a key, whatever their scenario name, point or labels.
+        """
+        text = json.dumps([self.params, int(self.steps), int(self.seed), _package_version()],
                           sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def __hash__(self) -> int:
-        """Hash by run key (params is a dict)."""
-        return hash(self.key)
+        """Hash of the run key and the member fields (``params`` itself is a dict)."""
+        return hash((self.key, self.scenario, self.point, self.replication))
 
 
 def run_one(spec: RunSpec, store_details: bool) -> dict[str, Any]:
-    """Run one spec; never raises: a failure becomes a record with its traceback."""
+    """Run one spec; never raises on a model error: a failure becomes a record with traceback."""
     from simulation.outputs import scalar_outputs
     from simulation.runner import run_model
 
     started = time.perf_counter()
-    record: dict[str, Any] = {
-        "run_key": spec.key, "scenario": spec.scenario, "point": spec.point,
-        "replication": spec.replication, "seed": spec.seed, "steps": spec.steps,
-        "labels": spec.labels, "outputs": None, "details": None, "error": None,
-    }
+    record: dict[str, Any] = {"run_key": spec.key, "seed": spec.seed, "steps": spec.steps,
+                              "scenario": spec.scenario, "point": spec.point,
+                              "replication": spec.replication, "outputs": None,
+                              "details": None, "error": None}
     try:
         result = run_model(spec.params, spec.steps, spec.seed)
         record["outputs"] = scalar_outputs(result)
@@ -90,54 +106,39 @@ def run_one(spec: RunSpec, store_details: bool) -> dict[str, Any]:
 
 
 def run_chunk(specs: list[RunSpec], store_details: bool) -> list[dict[str, Any]]:
-    """Run a chunk of specs in one task (so worker start-up is paid once per chunk)."""
+    """Run a chunk of specs in one task (so task overhead is paid once per chunk)."""
     return [run_one(spec, store_details) for spec in specs]
 
 
 class SerialExecutor(Executor):
-    """Runs each submitted task immediately in this process."""
+    """Runs each submitted task at once, in this process (``workers=1``)."""
 
-    def submit(self, fn, /, *args, **kwargs) -> Future:  # noqa: D102
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
+        """Call ``fn(*args, **kwargs)`` now and return its finished future."""
         future: Future = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # noqa: BLE001
+        except Exception as error:  # noqa: BLE001 - delivered through the future
             future.set_exception(error)
         return future
 
 
 @contextmanager
-def make_executor(workers: int | None, scheduler: str | None) -> Iterator[tuple[Executor, int]]:
+def make_executor(workers: int | None = None,
+                  scheduler: str | None = None) -> Iterator[tuple[Executor, int]]:
     """The executor seam: serial, local processes, or a Dask cluster.
 
     Args:
         workers: 1 for serial in-process runs; N for N local processes; None for all cores.
-        scheduler: A Dask scheduler address, or ``"local"`` for a local Dask cluster.
+            With ``scheduler="local"`` it is the number of Dask workers.
+        scheduler: A Dask scheduler address (``tcp://host:8786``), or ``"local"`` for a local
+            Dask cluster of worker processes.
 
     Yields:
-        (executor, number of parallel workers).
+        (executor, number of tasks that can run at once).
     """
     if scheduler:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            from scenarios.errors import InputError
-
-            raise InputError("--scheduler needs the cluster extra: pip install "
-                             "'symbiosis[cluster]'") from None
-        if scheduler == "local":
-            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
-                                   threads_per_worker=1, processes=True, dashboard_address=None)
-            client = Client(cluster)
-        else:
-            cluster, client = None, Client(scheduler)
-        try:
-            n = max(1, sum(client.nthreads().values()))
-            yield client.get_executor(pure=False), n
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        yield from _dask_executor(workers, scheduler)
         return
     n = workers or os.cpu_count() or 1
     if n <= 1:
@@ -145,57 +146,114 @@ def make_executor(workers: int | None, scheduler: str | None) -> Iterator[tuple[
         return
     import multiprocessing
 
-    with ProcessPoolExecutor(max_workers=n,
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
+    # spawn: safe with the threads of tqdm and numpy (fork is not), same on every platform.
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+    try:
         yield pool, n
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
-def chunked(items: list[RunSpec], size: int) -> list[list[RunSpec]]:
-    """Split ``items`` into lists of at most ``size``."""
-    return [items[i:i + size] for i in range(0, len(items), size)]
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop at once on an interrupt: cancel queued chunks and end the workers."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+
+
+def _dask_executor(workers: int | None, scheduler: str) -> Iterator[tuple[Executor, int]]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        from scenarios.errors import InputError
+
+        raise InputError("--scheduler needs the cluster extra: pip install "
+                         "'symbiosis[cluster]'") from None
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(scheduler, timeout=30)
+        except (OSError, TimeoutError, ValueError) as error:
+            from scenarios.errors import InputError
+
+            raise InputError(f"--scheduler {scheduler}: cannot connect ({error})") from None
+    try:
+        n = max(1, sum(client.nthreads().values()))
+        yield client.get_executor(pure=False), n
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def chunk_size(n_runs: int, n_workers: int) -> int:
+    """Runs per task: one when serial, else enough chunks to balance the workers."""
+    if n_workers <= 1:
+        return 1
+    return max(1, min(MAX_CHUNK, math.ceil(n_runs / (4 * n_workers))))
 
 
 def run_specs(specs: Sequence[RunSpec], out_dir: str | Path, *, workers: int | None = None,
               scheduler: str | None = None, progress: bool = True, store_details: bool = True,
-              manifest: dict[str, Any] | None = None) -> Any:
+              manifest: dict[str, Any] | None = None) -> Experiment:
     """Run every spec not already stored under ``out_dir`` and return the experiment.
 
     Args:
-        specs: The runs of the experiment (duplicates by key are run once).
-        out_dir: Experiment folder holding the store, ``manifest.json`` and ``failures.log``.
-        workers: 1 serial; N local processes; None all cores (ignored with ``scheduler``).
-        scheduler: Dask scheduler address or ``"local"``.
-        progress: Show a tqdm progress bar over runs.
-        store_details: Also store each run's timeseries, exchanges and firms tables.
-        manifest: Provenance fields to record (command, root seed, scenarios...).
+        specs: The runs of the experiment. Specs with the same key (identical parameters,
+            steps and seed) are run once and shared, e.g. by two identical scenarios.
+        out_dir: Experiment folder holding ``store.sqlite``, ``manifest.json`` and
+            ``failures.log``; created if needed, resumed if it exists.
+        workers: 1 serial; N local processes; None all cores.
+        scheduler: Dask scheduler address, or ``"local"`` for a local Dask cluster.
+        progress: Show a tqdm progress bar over runs (rate, ETA).
+        store_details: Also store each run's timeseries, exchanges and firms tables; False
+            stores only the scalar outputs (big sweeps, sensitivity analysis).
+        manifest: Provenance to record in ``manifest.json`` (command, root seed, scenarios...);
+            start and end time and the counts of runs done / failed / reused are added.
 
     Returns:
-        The ``Experiment`` in ``out_dir``.
+        The ``Experiment`` in ``out_dir``, seen through ``specs``: its ``runs()`` are exactly
+        the given specs' runs.
     """
-    from simulation.experiments.experiment import Experiment
-
     folder = Path(out_dir)
-    store = ResultStore(folder)
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    unique: dict[str, RunSpec] = {}
-    for spec in specs:
-        unique.setdefault(spec.key, spec)
-    done = store.done_keys()
-    pending = [spec for key, spec in unique.items() if key not in done]
-    counts = {"runs_total": len(unique), "runs_reused": len(unique) - len(pending),
-              "runs_done": 0, "runs_failed": 0}
-    info = dict(manifest or {})
-    write_manifest(folder, {**info, "started_utc": started, "status": "running", **counts})
-    try:
-        if pending:
-            _execute(pending, store, folder, counts, workers, scheduler, progress, store_details)
-    finally:
-        store.close()
-        status = "finished" if counts["runs_done"] + counts["runs_failed"] == len(pending) \
-            else "interrupted"
-        write_manifest(folder, {**info, "started_utc": started, "status": status, **counts,
-                                "finished_utc": datetime.now(UTC).isoformat(timespec="seconds")})
-    return Experiment(folder)
+    scope = pd.DataFrame([(s.scenario, s.point, s.replication, s.key) for s in specs],
+                         columns=MEMBER_KEY).drop_duplicates()
+    with ResultStore(folder) as store:
+        store.add_members((s.scenario, s.point, s.replication, s.key, s.seed, s.steps, s.labels)
+                          for s in specs)
+        done = store.done_keys()
+        unique: dict[str, RunSpec] = {}
+        for spec in specs:
+            if spec.key not in done:
+                unique.setdefault(spec.key, spec)
+        pending = list(unique.values())
+        counts = {"runs_total": int(scope["run_key"].nunique()),
+                  "runs_reused": int(scope["run_key"].nunique()) - len(pending),
+                  "runs_done": 0, "runs_failed": 0}
+        info = {**(manifest or {}), "started_utc": started, "store_details": store_details}
+        write_manifest(folder, {**info, "status": "running", **counts})
+        status = "interrupted"
+        try:
+            if pending:
+                _execute(pending, store, folder, counts, workers, scheduler, progress,
+                         store_details)
+            status = "finished"
+        finally:
+            write_manifest(folder, {**info, "status": status, **counts,
+                                    "finished_utc": datetime.now(UTC).isoformat(
+                                        timespec="seconds")})
+    return Experiment(folder, scope=scope)
 
 
 def _execute(pending: list[RunSpec], store: ResultStore, folder: Path, counts: dict[str, int],
@@ -204,31 +262,36 @@ def _execute(pending: list[RunSpec], store: ResultStore, folder: Path, counts: d
     from tqdm import tqdm
 
     with make_executor(workers, scheduler) as (executor, n_workers):
-        size = max(1, min(MAX_CHUNK, math.ceil(len(pending) / (4 * n_workers))))
-        futures = [executor.submit(run_chunk, chunk, store_details)
-                   for chunk in chunked(pending, size)]
-        bar = tqdm(total=len(pending), unit="run", disable=not progress, dynamic_ncols=True)
-        try:
-            for future in as_completed(futures):
-                records = future.result()
-                for record in records:
-                    store.write(record)
-                    if record["status"] == "done":
-                        counts["runs_done"] += 1
-                    else:
-                        counts["runs_failed"] += 1
-                        _log_failure(folder, record)
-                bar.update(len(records))
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
-        finally:
-            bar.close()
+        size = chunk_size(len(pending), n_workers)
+        chunks = (pending[i:i + size] for i in range(0, len(pending), size))
+        window = CHUNKS_IN_FLIGHT_PER_WORKER * n_workers
+        running: set[Future] = set()
+        with tqdm(total=len(pending), unit="run", disable=not progress,
+                  dynamic_ncols=True) as bar:
+            while True:
+                for chunk in chunks:
+                    running.add(executor.submit(run_chunk, chunk, store_details))
+                    if len(running) >= window:
+                        break
+                if not running:
+                    break
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    for record in future.result():
+                        store.write(record)
+                        if record["status"] == "done":
+                            counts["runs_done"] += 1
+                        else:
+                            counts["runs_failed"] += 1
+                            _log_failure(folder, record)
+                        bar.update(1)
+                    if counts["runs_failed"]:
+                        bar.set_postfix(failed=counts["runs_failed"])
 
 
 def _log_failure(folder: Path, record: dict[str, Any]) -> None:
     with open(folder / "failures.log", "a") as log:
-        log.write(f"--- run {record['run_key']} scenario={record['scenario']} "
-                  f"point={record['point']} replication={record['replication']} "
-                  f"seed={record['seed']} at {record['finished_utc']}\n{record['error']}\n")
+        log.write(f"--- run {record['run_key']} (scenario {record['scenario']}, point "
+                  f"{record['point']}, replication {record['replication']}, seed "
+                  f"{record['seed']}, {record['steps']} steps) failed at "
+                  f"{record['finished_utc']}\n{record['error']}\n")

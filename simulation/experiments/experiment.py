@@ -8,76 +8,97 @@ import pandas as pd
 
 from scenarios.errors import InputError
 from simulation.experiments.manifest import read_manifest
-from simulation.experiments.store import STORE_NAME, ResultStore
+from simulation.experiments.store import MEMBER_KEY, STORE_NAME, ResultStore
+
+FAILURE_COLUMNS = ["run_key", "scenario", "point", "replication", "seed", "error"]
 
 
 class Experiment:
-    """Read access to an experiment folder written by ``run_specs``."""
+    """Read access to an experiment folder written by ``run_specs``.
 
-    def __init__(self, path: str | Path) -> None:
-        """Open the experiment in ``path``."""
+    Attributes:
+        path: The experiment folder.
+        manifest: Provenance read from ``manifest.json``.
+        scope: If set, the (scenario, point, replication, run_key) rows this view is limited
+            to: ``run_specs`` returns the experiment seen through the specs it was given, so a
+            folder reused with other settings never mixes old runs into the answer.
+    """
+
+    def __init__(self, path: str | Path, scope: pd.DataFrame | None = None) -> None:
+        """Open the experiment in ``path``, optionally limited to ``scope``."""
         self.path = Path(path)
         self.manifest = read_manifest(self.path)
+        self.scope = scope
 
     def _store(self) -> ResultStore:
-        return ResultStore(self.path)
+        return ResultStore(self.path, create=False)
 
     def runs(self, status: str | None = "done") -> pd.DataFrame:
-        """One row per run: keys, labels and every scalar output (``status=None``: all)."""
-        store = self._store()
-        try:
-            return store.runs(status)
-        finally:
-            store.close()
+        """One row per run with its keys, labels and scalar outputs.
+
+        Columns: run_key, scenario, point, replication, seed, steps, status, elapsed_s,
+        finished_utc, every label, error, and every name of
+        ``simulation.outputs.SCALAR_OUTPUTS``.
+
+        Args:
+            status: ``"done"`` (default), ``"failed"``, ``"pending"``, or None for all.
+        """
+        with self._store() as store:
+            frame = store.runs(status)
+        if self.scope is not None:
+            frame = frame.merge(self.scope[MEMBER_KEY], on=MEMBER_KEY, how="inner")
+        return frame
 
     def failures(self) -> pd.DataFrame:
-        """Failed runs with the last line of their error."""
+        """Failed runs with the last line of their error (full tracebacks in failures.log)."""
         runs = self.runs("failed")
-        if runs.empty:
-            return pd.DataFrame(columns=["run_key", "scenario", "replication", "seed", "error"])
-        runs["error"] = runs["error"].map(lambda text: text.strip().splitlines()[-1])
-        return runs[["run_key", "scenario", "replication", "seed", "error"]]
+        runs["error"] = runs["error"].map(
+            lambda text: text.strip().splitlines()[-1] if isinstance(text, str) and text.strip()
+            else "")
+        return runs[FAILURE_COLUMNS].reset_index(drop=True)
 
     def timeseries(self, scenarios: list[str] | None = None) -> pd.DataFrame:
-        """Long table of the monthly indicators of every run stored with details."""
+        """Long table of the monthly indicators of every done run stored with details.
+
+        Columns: run_key, scenario, point, replication, seed, then every
+        ``simulation.indicators.TIMESERIES_COLUMNS`` column; one row per run per step.
+        """
+        from simulation.indicators import TIMESERIES_COLUMNS
+
         runs = self.runs()
-        store = self._store()
-        try:
+        if scenarios is not None:
+            runs = runs[runs["scenario"].isin(scenarios)]
+        frames = []
+        with self._store() as store:
             keys = store.detail_keys()
-            frames = []
-            for row in runs.itertuples():
-                if row.run_key not in keys or (scenarios and row.scenario not in scenarios):
+            for row in runs.itertuples(index=False):
+                if row.run_key not in keys:
                     continue
                 frame = store.detail(row.run_key, "timeseries")
-                frame.insert(0, "seed", row.seed)
-                frame.insert(0, "replication", row.replication)
-                frame.insert(0, "point", row.point)
-                frame.insert(0, "scenario", row.scenario)
-                frame.insert(0, "run_key", row.run_key)
+                for position, (name, value) in enumerate(
+                        (("run_key", row.run_key), ("scenario", row.scenario),
+                         ("point", row.point), ("replication", row.replication),
+                         ("seed", row.seed))):
+                    frame.insert(position, name, value)
                 frames.append(frame)
-        finally:
-            store.close()
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if not frames:
+            return pd.DataFrame(columns=["run_key", "scenario", "point", "replication", "seed",
+                                         *TIMESERIES_COLUMNS])
+        return pd.concat(frames, ignore_index=True)
 
     def exchanges(self, run_key: str) -> pd.DataFrame:
-        """The exchanges table of one run."""
-        store = self._store()
-        try:
+        """The run's ``RunResult.exchanges`` table (runs stored with details only)."""
+        with self._store() as store:
             return store.detail(run_key, "exchanges")
-        finally:
-            store.close()
 
     def firms(self, run_key: str) -> pd.DataFrame:
-        """The firms table of one run."""
-        store = self._store()
-        try:
+        """The run's ``RunResult.firms`` table (runs stored with details only)."""
+        with self._store() as store:
             return store.detail(run_key, "firms")
-        finally:
-            store.close()
 
 
 def load_experiment(path: str | Path) -> Experiment:
-    """Open an experiment folder.
+    """Open an experiment folder (every run ever stored in it).
 
     Raises:
         InputError: If the folder does not exist or holds no experiment.
@@ -86,6 +107,6 @@ def load_experiment(path: str | Path) -> Experiment:
     if not folder.is_dir():
         raise InputError(f"{folder}: no such experiment folder")
     if not (folder / STORE_NAME).is_file():
-        raise InputError(f"{folder}: not an experiment folder (no {STORE_NAME}; "
-                         "create one with 'symbiosis compare' or 'symbiosis sweep')")
+        raise InputError(f"{folder}: not an experiment folder (no {STORE_NAME}; create one "
+                         "with 'symbiosis compare' or 'symbiosis sweep')")
     return Experiment(folder)
