@@ -15,6 +15,7 @@ import sys
 # Each module registers its subcommands; see simulation/commands/__init__.py.
 COMMAND_MODULES = (
     "simulation.commands.core",
+    "simulation.commands.experiments",
     "simulation.commands.sensitivity",
 )
 

@@ -1,70 +1,85 @@
-"""Experiment commands: compare scenarios over replications, and sweep parameters."""
+"""Experiment commands: compare scenarios over seeded replications, and sweep parameters."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from simulation.commands.common import positive_int, seed_int
+from simulation.commands.common import add_scenario_options, positive_int, seed_int
 
 DEFAULT_REPLICATIONS = 10
+DEFAULT_MAX_REPLICATIONS = 200
+# Timeseries columns drawn by compare's timeseries.png.
+TIMESERIES_PANELS = ["active_exchanges", "recovery_rate", "co2_avoided_t", "public_net_eur"]
 
 
 def add_execution_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that runs an experiment."""
     parser.add_argument("--replications", type=positive_int, default=DEFAULT_REPLICATIONS,
-                        help=f"runs per scenario or design point (default: "
+                        metavar="R",
+                        help=f"runs per scenario or design point, with common seeds (default: "
                              f"{DEFAULT_REPLICATIONS})")
     parser.add_argument("--steps", type=positive_int, default=None,
                         help="months to simulate (default: 120)")
     parser.add_argument("--seed", type=seed_int, default=0,
                         help="root seed; replication seeds are spawned from it (default: 0)")
-    parser.add_argument("--park", default=None, help="run every scenario on this park")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a parameter in every scenario (repeatable)")
+    add_scenario_options(parser)
     parser.add_argument("--workers", type=positive_int, default=None,
                         help="local worker processes (default: all cores; 1 = serial)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="run on a Dask cluster at ADDRESS, or 'local' for a local one "
+                        help="run on the Dask cluster at ADDRESS, or 'local' to start one here "
                              "(needs the [cluster] extra)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar and no table (for scripts)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``compare`` and ``sweep``."""
     compare = subparsers.add_parser(
         "compare", help="run scenarios over seeded replications and compare them",
-        description="Run every scenario R times with common random numbers and report the "
-                    "mean of key indicators and the paired difference from the first scenario "
-                    "with 95%% confidence intervals.")
-    compare.add_argument("scenarios", nargs="+", help="scenario names or files; the first is "
-                                                       "the reference")
+        description="Run every scenario R times with common random numbers (replication k of "
+                    "every scenario uses the same seed) and report the mean of each output and "
+                    "the paired difference from the first scenario, with 95%% t-intervals. "
+                    "Writes runs.csv, comparison.csv, comparison.png, timeseries.png and "
+                    "manifest.json; runs already in the folder's store are reused.")
+    compare.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                         help="built-in scenario names or files; the first is the reference")
     add_execution_options(compare)
     compare.add_argument("--out", default=None,
                          help="experiment folder (default: results/compare-<scenarios>)")
     compare.add_argument("--output", action="append", default=None, metavar="NAME",
-                         help="scalar output to compare (repeatable; default: key indicators)")
+                         help="scalar output to compare (repeatable; default: the key "
+                              "indicators)")
     compare.add_argument("--target-ci", default=None, metavar="OUTPUT=HALFWIDTH",
-                         help="add replications until the 95%% CI half-width of OUTPUT is at "
-                              "most HALFWIDTH for every scenario and difference")
-    compare.add_argument("--max-replications", type=positive_int, default=200,
-                         help="stop adding replications here (default: 200)")
+                         help="add replications in batches until the 95%% CI half-width of "
+                              "OUTPUT is at most HALFWIDTH for every scenario and every paired "
+                              "difference")
+    compare.add_argument("--max-replications", type=positive_int,
+                         default=DEFAULT_MAX_REPLICATIONS, metavar="M",
+                         help=f"with --target-ci, stop at M replications (default: "
+                              f"{DEFAULT_MAX_REPLICATIONS})")
     compare.set_defaults(func=_compare)
 
     sweep = subparsers.add_parser(
         "sweep", help="run a scenario over a design of parameter values",
-        description="Full factorial over --param values (or an explicit design from a CSV "
-                    "file with one column per parameter), each point run R times.")
-    sweep.add_argument("scenario", help="scenario name or file")
+        description="Run a scenario at every point of a design, R times each with common "
+                    "seeds: the full factorial of the --param values (default), or the rows of "
+                    "an explicit design file (--design FILE.csv, one column per parameter). "
+                    "Writes runs.csv (parameter values as columns), points.csv (key outputs "
+                    "per point with 95%% CIs) and manifest.json.")
+    sweep.add_argument("scenario", help="built-in scenario name or scenario file")
     sweep.add_argument("--param", action="append", default=[], metavar="KEY=V1,V2,...",
                        help="values of a declared parameter (repeatable)")
-    sweep.add_argument("--design", default=None, metavar="FILE.csv",
-                       help="explicit design: one row per point, one column per parameter")
+    sweep.add_argument("--design", default="full", metavar="full|FILE.csv",
+                       help="'full' factorial of the --param values (default), or an explicit "
+                            "design file with one row per point")
     add_execution_options(sweep)
     sweep.add_argument("--out", default=None,
                        help="experiment folder (default: results/sweep-<scenario>)")
     sweep.set_defaults(func=_sweep)
 
+
+# --- checking the command line (everything is checked before any folder is created) ---------
 
 def _scenario_list(names: list[str], park: str | None, sets: list[str]) -> list[Any]:
     from scenarios.errors import InputError
@@ -79,7 +94,7 @@ def _scenario_list(names: list[str], park: str | None, sets: list[str]) -> list[
     return scenarios
 
 
-def _check_outputs(names: list[str]) -> list[str]:
+def _check_outputs(names: list[str], flag: str = "--output") -> list[str]:
     from scenarios.errors import InputError
     from simulation.outputs import SCALAR_OUTPUTS
 
@@ -89,12 +104,14 @@ def _check_outputs(names: list[str]) -> list[str]:
 
             close = difflib.get_close_matches(name, SCALAR_OUTPUTS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise InputError(f"--output {name!r}: unknown output{hint}; outputs are final_<col>, "
-                             "mean_<col>, total_<x> and chertow_first_step")
-    return names
+            raise InputError(f"{flag} {name!r}: unknown output{hint}; outputs are "
+                             "final_<column>, mean_<column>, total_<x> and chertow_first_step")
+    return list(dict.fromkeys(names))
 
 
 def _parse_target(text: str | None) -> tuple[str, float] | None:
+    import math
+
     from scenarios.errors import InputError
 
     if text is None:
@@ -103,19 +120,79 @@ def _parse_target(text: str | None) -> tuple[str, float] | None:
     try:
         target = float(value)
     except ValueError:
-        target = -1.0
-    if not sep or target <= 0:
+        target = math.nan
+    if not sep or not math.isfinite(target) or target <= 0:
         raise InputError(f"--target-ci {text!r}: expected OUTPUT=HALFWIDTH with a positive "
-                         "half-width")
-    _check_outputs([name])
-    return name, target
+                         "half-width, e.g. total_exchanges_started=2")
+    _check_outputs([name.strip()], "--target-ci")
+    return name.strip(), target
 
+
+def _check_scheduler(scheduler: str | None) -> None:
+    if scheduler is None:
+        return
+    from scenarios.errors import InputError
+
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise InputError("--scheduler needs the cluster extra: pip install "
+                         "'symbiosis[cluster]'") from None
+    if scheduler != "local" and "://" not in scheduler and ":" not in scheduler:
+        raise InputError(f"--scheduler {scheduler!r}: expected 'local' or a scheduler address "
+                         "such as tcp://host:8786")
+
+
+def _run(specs: list[Any], out: Any, args: argparse.Namespace, manifest: dict[str, Any],
+         store_details: bool = True) -> Any:
+    """Run specs into ``out``; a user error before any run leaves no new folder behind."""
+    import shutil
+
+    from scenarios.errors import InputError
+    from simulation.experiments import run_specs
+
+    existed = out.exists()
+    try:
+        return run_specs(specs, out, workers=args.workers, scheduler=args.scheduler,
+                         progress=not args.quiet, store_details=store_details,
+                         manifest=manifest)
+    except InputError:
+        if not existed:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _scenario_provenance(scenarios: list[Any]) -> dict[str, Any]:
+    return {s.name: {"description": s.description, "source": s.source,
+                     "file": str(s.path) if s.path else None, "content_hash": s.content_hash(),
+                     "overrides": s.overrides, "parameters": s.parameters()}
+            for s in scenarios}
+
+
+def _finish_manifest(experiment: Any, extra: dict[str, Any]) -> dict[str, Any]:
+    """The final manifest: the last engine call's record plus the whole experiment's counts."""
+    from datetime import UTC, datetime
+
+    from simulation.experiments.manifest import write_manifest
+
+    everything = experiment.runs(status=None)
+    manifest = {**experiment.manifest, **extra,
+                "runs_in_experiment": int(len(everything)),
+                "runs_in_experiment_done": int((everything["status"] == "done").sum()),
+                "runs_in_experiment_failed": int((everything["status"] == "failed").sum()),
+                "finished_utc": datetime.now(UTC).isoformat(timespec="seconds")}
+    write_manifest(experiment.path, manifest)
+    experiment.manifest = manifest
+    return manifest
+
+
+# --- compare --------------------------------------------------------------------------------
 
 def _compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from analysis.statistics import comparison_table, widest_half_width
-    from simulation.experiments import RunSpec, replication_seeds, run_specs
+    from simulation.experiments import RunSpec, replication_seeds
     from simulation.experiments.manifest import base_manifest
     from simulation.outputs import KEY_OUTPUTS
     from simulation.runner import DEFAULT_STEPS
@@ -123,122 +200,209 @@ def _compare(args: argparse.Namespace) -> int:
     scenarios = _scenario_list(args.scenarios, args.park, args.set)
     outputs = _check_outputs(args.output or list(KEY_OUTPUTS))
     target = _parse_target(args.target_ci)
+    _check_scheduler(args.scheduler)
     if target and target[0] not in outputs:
         outputs.append(target[0])
+    if target and args.max_replications < args.replications:
+        from scenarios.errors import InputError
+
+        raise InputError(f"--max-replications {args.max_replications} is below --replications "
+                         f"{args.replications}")
     steps = args.steps or DEFAULT_STEPS
-    out = Path(args.out or Path("results") / ("compare-" + "-".join(s.name for s in scenarios)))
+    names = [s.name for s in scenarios]
+    out = Path(args.out or Path("results") / ("compare-" + "-".join(names)))
     replications = args.replications
-    manifest = base_manifest(
-        kind="compare", root_seed=args.seed, steps=steps,
-        scenarios={s.name: {"description": s.description, "hash": s.content_hash(),
-                            "parameters": s.parameters()} for s in scenarios})
+    manifest = base_manifest(kind="compare", root_seed=args.seed, steps=steps, park=args.park,
+                             sets=args.set, scenarios=_scenario_provenance(scenarios),
+                             outputs=outputs)
+    started = None
     while True:
         seeds = replication_seeds(args.seed, replications)
         specs = [RunSpec(s.name, s.parameters(), steps, seed, k)
                  for s in scenarios for k, seed in enumerate(seeds)]
-        experiment = run_specs(specs, out, workers=args.workers, scheduler=args.scheduler,
-                               progress=not args.quiet,
-                               manifest={**manifest, "replications": replications})
-        runs = experiment.runs()
-        runs = runs[runs["replication"] < replications]
-        table = comparison_table(runs, outputs, scenarios[0].name, [s.name for s in scenarios])
+        experiment = _run(specs, out, args, {**manifest, "replications": replications,
+                                             "replication_seeds": seeds})
+        started = started or experiment.manifest.get("started_utc")
+        table = comparison_table(experiment.runs(), outputs, names[0], names)
         if target is None:
+            verdict = None
             break
         width = widest_half_width(table, target[0])
         if width <= target[1]:
-            print(f"target reached: 95% CI half-width of {target[0]} is {width:.3g} "
-                  f"<= {target[1]:g} with {replications} replications")
+            verdict = (f"target reached: the widest 95% CI half-width of {target[0]} is "
+                       f"{width:.4g} <= {target[1]:g} with {replications} replications")
             break
         if replications >= args.max_replications:
-            print(f"target not reached: half-width of {target[0]} is {width:.3g} > "
-                  f"{target[1]:g} at the maximum of {replications} replications")
+            verdict = (f"target NOT reached: the widest 95% CI half-width of {target[0]} is "
+                       f"{width:.4g} > {target[1]:g} at the maximum of {replications} "
+                       "replications (raise --max-replications)")
             break
-        replications = min(args.max_replications, replications * 2)
-    _write_compare(out, experiment, runs, table, outputs, args.quiet)
+        replications = _next_replications(replications, width, target[1], args.max_replications)
+        if not args.quiet:
+            print(f"half-width of {target[0]} is {width:.4g} > {target[1]:g}: "
+                  f"going on to {replications} replications")
+    extra = {"started_utc": started, "replications": replications}
+    if target is not None:
+        extra["target_ci"] = {"output": target[0], "half_width": target[1],
+                              "max_replications": args.max_replications,
+                              "reached": verdict.startswith("target reached"),
+                              "verdict": verdict}
+    _finish_manifest(experiment, extra)
+    _write_compare(out, experiment, table, outputs)
+    if not args.quiet:
+        _print_comparison(table, names[0])
+    if verdict:
+        print(verdict)
+    _report_failures(experiment, out, args.quiet)
     return 0
 
 
-def _write_compare(out: Any, experiment: Any, runs: Any, table: Any, outputs: list[str],
-                   quiet: bool) -> None:
-    from analysis.figures import comparison_figure, save_figure, timeseries_figure
+def _next_replications(current: int, width: float, target: float, maximum: int) -> int:
+    """Next batch size: the t-interval shrinks like 1/sqrt(n), so aim at (width/target)^2 * n.
+
+    At least 50% more, at most four times as many, never above ``maximum``.
+    """
+    import math
+
+    if not math.isfinite(width):
+        wanted = current * 2
+    else:
+        wanted = math.ceil(current * (width / target) ** 2 * 1.1)
+    return min(maximum, max(current + 1, math.ceil(current * 1.5), min(wanted, current * 4)))
+
+
+def _write_compare(out: Any, experiment: Any, table: Any, outputs: list[str]) -> None:
+    from analysis.figures import comparison_figure, timeseries_figure
     from simulation.output import atomic_output_dir
 
+    runs = experiment.runs()
     with atomic_output_dir(out) as staging:
-        runs.to_csv(staging / "runs.csv", index=False)
+        runs.drop(columns=["error"]).to_csv(staging / "runs.csv", index=False)
         table.to_csv(staging / "comparison.csv", index=False)
-        save_figure(comparison_figure(table, outputs), staging / "comparison", table,
-                    experiment.manifest, formats=("png",))
-        columns = ["active_exchanges", "recovery_rate", "co2_avoided_t", "public_net_eur"]
+        _save_png(comparison_figure(table, outputs), staging / "comparison.png")
         series = experiment.timeseries()
-        if not series.empty:
-            save_figure(timeseries_figure(series, columns), staging / "timeseries",
-                        series[["scenario", "replication", "step", *columns]],
-                        experiment.manifest, formats=("png",))
-    failed = experiment.manifest.get("runs_failed", 0)
+        if len(series):
+            _save_png(timeseries_figure(series, TIMESERIES_PANELS), staging / "timeseries.png")
+
+
+def _save_png(figure: Any, path: Any) -> None:
+    import matplotlib.pyplot as plt
+
+    figure.savefig(path, dpi=150)
+    plt.close(figure)
+
+
+def _print_comparison(table: Any, reference: str) -> None:
+    """A readable table: per output, each scenario's mean and difference with 95% CIs."""
+    def number(value: float) -> str:
+        return "n/a" if value != value else f"{value:,.4g}"
+
+    def interval(low: float, high: float) -> str:
+        return "" if low != low else f"[{number(low)}, {number(high)}]"
+
+    width = max(len(s) for s in table["scenario"])
+    for output, rows in table.groupby("output", sort=False):
+        print(f"\n{output}")
+        print(f"  {'scenario':<{width}}  {'n':>4}  {'mean':>11}  {'95% CI':<25}"
+              f"  {'diff vs ' + reference:>14}  95% CI of the paired difference")
+        for row in rows.itertuples():
+            diff = "(reference)" if row.scenario == reference else number(row.diff_mean)
+            diff_ci = "" if row.scenario == reference else interval(row.diff_ci_low,
+                                                                     row.diff_ci_high)
+            print(f"  {row.scenario:<{width}}  {row.n:>4}  {number(row.mean):>11}  "
+                  f"{interval(row.ci_low, row.ci_high):<25}  {diff:>14}  {diff_ci}")
+    print()
+
+
+def _report_failures(experiment: Any, out: Any, quiet: bool) -> None:
+    import sys
+
+    failed = experiment.failures()
+    if len(failed):
+        print(f"{len(failed)} runs failed (they are left out; tracebacks in "
+              f"{out}/failures.log; run the same command again to retry them)", file=sys.stderr)
     if not quiet:
-        _print_table(table)
-        if failed:
-            print(f"{failed} runs failed: see {out}/failures.log")
         print(f"results written to {out}/")
 
 
-def _print_table(table: Any) -> None:
-    print(f"{'scenario':<28} {'output':<28} {'mean':>12} {'diff':>12} {'95% CI of diff':>26}")
-    for row in table.itertuples():
-        ci = f"[{row.diff_ci_low:.4g}, {row.diff_ci_high:.4g}]"
-        print(f"{row.scenario:<28} {row.output:<28} {row.mean:>12.4g} {row.diff_mean:>12.4g} "
-              f"{ci:>26}")
-
+# --- sweep ----------------------------------------------------------------------------------
 
 def _parse_sweep(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Design points as ``{parameter: value}``, every value checked against the declaration."""
     import itertools
 
     from scenarios.errors import InputError
-    from scenarios.loader import ScenarioError
     from scenarios.parameters import ParameterError, parse_value
 
-    if args.design and args.param:
-        raise InputError("give either --param or --design, not both")
-    if args.design:
-        import csv
-        from pathlib import Path
-
-        path = Path(args.design)
-        if not path.is_file():
-            raise InputError(f"--design {args.design}: no such file")
-        with open(path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        if not rows:
-            raise InputError(f"{path}: the design has no rows")
-        points = []
-        for line, row in enumerate(rows, start=2):
-            try:
-                points.append({k.strip(): parse_value(k.strip(), v) for k, v in row.items()})
-            except ParameterError as error:
-                raise InputError(f"{path}, line {line}: {error}") from None
-        return points
+    if args.design != "full":
+        if args.param:
+            raise InputError("give either --param values or a --design file, not both")
+        return _read_design(args.design)
     if not args.param:
-        raise InputError("sweep needs at least one --param KEY=V1,V2,... or a --design file")
-    names, values = [], []
+        raise InputError("sweep needs at least one --param KEY=V1,V2,... (or --design FILE.csv)")
+    names: list[str] = []
+    values: list[list[Any]] = []
     for text in args.param:
         name, sep, raw = text.partition("=")
-        if not sep or not raw.strip():
-            raise ScenarioError(f"--param {text!r}: expected KEY=V1,V2,...")
+        name = name.strip()
+        if not sep or not name or not raw.strip():
+            raise InputError(f"--param {text!r}: expected KEY=V1,V2,...")
+        if name in names:
+            raise InputError(f"--param {name}: given twice")
         try:
-            values.append([parse_value(name.strip(), v) for v in raw.split(",")])
+            parsed = [parse_value(name, item.strip()) for item in raw.split(",")]
         except ParameterError as error:
-            raise ScenarioError(f"--param {text!r}: {error}") from None
-        names.append(name.strip())
-    if len(set(names)) != len(names):
-        raise InputError("a parameter is given twice with --param")
+            raise InputError(f"--param {text!r}: {error}") from None
+        names.append(name)
+        values.append(list(dict.fromkeys(parsed)))
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
+
+
+def _read_design(file: str) -> list[dict[str, Any]]:
+    import csv
+    from pathlib import Path
+
+    from scenarios.errors import InputError
+    from scenarios.parameters import ParameterError, parse_value
+
+    path = Path(file)
+    if path.suffix.lower() != ".csv":
+        raise InputError(f"--design {file!r}: expected 'full' or a .csv design file")
+    if not path.is_file():
+        raise InputError(f"--design {file}: no such file")
+    try:
+        with open(path, newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = [name.strip() for name in reader.fieldnames or []]
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise InputError(f"{path}: cannot read the design: {error}") from None
+    if not header or any(not name for name in header):
+        raise InputError(f"{path}: the first line must name one parameter per column")
+    if len(set(header)) != len(header):
+        raise InputError(f"{path}: a column is named twice")
+    if not rows:
+        raise InputError(f"{path}: the design has no rows")
+    points = []
+    for line, row in enumerate(rows, start=2):
+        if None in row or any(value is None for value in row.values()):
+            raise InputError(f"{path}, line {line}: expected {len(header)} values")
+        try:
+            points.append({name: parse_value(name, value.strip())
+                           for name, value in zip(header, row.values(), strict=True)})
+        except ParameterError as error:
+            raise InputError(f"{path}, line {line}: {error}") from None
+    return points
 
 
 def _sweep(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    import pandas as pd
+
     from analysis.statistics import mean_ci
-    from simulation.experiments import RunSpec, replication_seeds, run_specs
+    from scenarios.errors import InputError
+    from simulation.experiments import RunSpec, replication_seeds
     from simulation.experiments.manifest import base_manifest
     from simulation.output import atomic_output_dir
     from simulation.outputs import KEY_OUTPUTS
@@ -246,39 +410,45 @@ def _sweep(args: argparse.Namespace) -> int:
 
     (scenario,) = _scenario_list([args.scenario], args.park, args.set)
     points = _parse_sweep(args)
-    resolved = [scenario.with_overrides(point).parameters() for point in points]
+    _check_scheduler(args.scheduler)
+    resolved = []
+    for number, point in enumerate(points):
+        try:
+            resolved.append(scenario.with_overrides(point).parameters())
+        except InputError as error:
+            raise InputError(f"design point {number} ({_describe(point)}): {error}") from None
     steps = args.steps or DEFAULT_STEPS
     seeds = replication_seeds(args.seed, args.replications)
     specs = [RunSpec(scenario.name, params, steps, seed, k, point=p, labels=points[p])
              for p, params in enumerate(resolved) for k, seed in enumerate(seeds)]
     out = Path(args.out or Path("results") / f"sweep-{scenario.name}")
-    manifest = base_manifest(kind="sweep", root_seed=args.seed, steps=steps,
-                             replications=args.replications, design=points,
-                             scenarios={scenario.name: {"description": scenario.description,
-                                                        "hash": scenario.content_hash(),
-                                                        "parameters": scenario.parameters()}})
-    experiment = run_specs(specs, out, workers=args.workers, scheduler=args.scheduler,
-                           progress=not args.quiet, store_details=False, manifest=manifest)
+    manifest = base_manifest(kind="sweep", root_seed=args.seed, steps=steps, park=args.park,
+                             sets=args.set, replications=args.replications,
+                             replication_seeds=seeds,
+                             design="full factorial" if args.design == "full" else args.design,
+                             points=points, scenarios=_scenario_provenance([scenario]))
+    experiment = _run(specs, out, args, manifest, store_details=False)
+    _finish_manifest(experiment, {})
     runs = experiment.runs()
-    summary = []
+    rows = []
     for p, point in enumerate(points):
         chosen = runs[runs["point"] == p]
         row: dict[str, Any] = {"point": p, **point, "n": len(chosen)}
         for output in KEY_OUTPUTS:
-            mean, low, high = mean_ci(chosen[output].to_numpy()) if len(chosen) else (
-                float("nan"),) * 3
+            mean, low, high = mean_ci(chosen[output].to_numpy())
             row.update({output: mean, f"{output}_ci_low": low, f"{output}_ci_high": high})
-        summary.append(row)
-    import pandas as pd
-
-    table = pd.DataFrame(summary)
+        rows.append(row)
+    table = pd.DataFrame(rows)
     with atomic_output_dir(out) as staging:
-        runs.to_csv(staging / "runs.csv", index=False)
+        runs.drop(columns=["error"]).to_csv(staging / "runs.csv", index=False)
         table.to_csv(staging / "points.csv", index=False)
     if not args.quiet:
-        print(table[["point", *points[0].keys(), "n", *KEY_OUTPUTS[:3]]].to_string(index=False))
-        failed = experiment.manifest.get("runs_failed", 0)
-        if failed:
-            print(f"{failed} runs failed: see {out}/failures.log")
-        print(f"results written to {out}/")
+        shown = table[["point", *points[0].keys(), "n", *KEY_OUTPUTS[:4]]]
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            print(shown.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    _report_failures(experiment, out, args.quiet)
     return 0
+
+
+def _describe(point: dict[str, Any]) -> str:
+    return ", ".join(f"{name}={value}" for name, value in point.items())
