@@ -29,8 +29,10 @@ INDEX_COLUMNS = ("output", "method", "parameter", "index", "value", "conf")
 CONVERGENCE_COLUMNS = ("output", "method", "parameter", "index", "samples", "runs", "value",
                        "conf")
 NOISE_COLUMNS = ("output", "points", "replications", "mean", "var_point_means",
-                 "mean_within_var", "noise_var_of_means", "noise_share_of_means",
+                 "mean_within_var", "common_seed_var", "residual_noise_var",
+                 "noise_var_of_means", "noise_share_of_means", "noise_share_independent",
                  "parametric_var", "raw_noise_share", "nan_replaced", "note")
+NOISE_WARNING_SHARE = 0.2  # above this share of noise in the point means, the notes warn
 CONF_LEVEL = 0.95  # confidence intervals are 95% half-widths throughout
 NUM_RESAMPLES = 100  # bootstrap resamples for confidence intervals (SALib's default)
 INTERACTION = ":"  # second-order Sobol terms are named "a:b", as interactions in R formulas
@@ -408,16 +410,23 @@ def indices_of(design: Design, response: np.ndarray, output: str,
 def noise_of(responses: np.ndarray, output: str, nan_replaced: int = 0) -> dict[str, Any]:
     """How much of an output's variance is seed noise rather than parametric influence.
 
-    With ``Y[j, k]`` the response at point j in replication k (R replications), the point means
-    ``m_j`` are what the indices explain. Their variance mixes the parametric variance with
-    seed noise of variance ``mean_within_var / R`` (one-way ANOVA):
+    ``Y[j, k]`` is the response at point j in replication k; replication k uses the same seed at
+    every point (common random numbers, CRN). The indices explain the point means ``m_j``. A
+    two-way decomposition ``Y[j, k] = mu + a_j + b_k + e_jk`` separates the parametric effect
+    ``a_j``, a seed effect ``b_k`` common to every point (it shifts all point means alike, so it
+    does not bias the indices: that is what CRN buys) and the point-specific noise ``e_jk``:
 
-    * ``noise_share_of_means`` = (mean_within_var / R) / var_point_means: the share of the
-      variance the indices explain that is noise (near 0: indices reflect the parameters; near
-      1: they mostly reflect the seeds, add replications or widen ranges);
-    * ``raw_noise_share`` = mean_within_var / (mean_within_var + parametric_var): the share of
-      the variance of a single run that is seed noise, with
-      ``parametric_var = max(0, var_point_means - mean_within_var / R)``.
+    * ``mean_within_var``: mean variance over seeds at one point, the raw seed noise of a run;
+    * ``common_seed_var`` and ``residual_noise_var``: its common and point-specific parts;
+    * ``noise_var_of_means`` = residual_noise_var / R: the noise left in the point means;
+    * ``noise_share_of_means`` = noise_var_of_means / var_point_means: the share of the variance
+      the indices explain that is noise (near 0: the indices reflect the parameters; above ~0.2:
+      add replications or widen the ranges);
+    * ``noise_share_independent`` = (mean_within_var / R) / var_point_means: the same share
+      without the CRN credit (what independent seeds would give; an upper bound);
+    * ``raw_noise_share`` = mean_within_var / (mean_within_var + parametric_var), with
+      ``parametric_var = max(0, var_point_means - noise_var_of_means)``: the share of the
+      variance of a single run that is seed noise.
 
     Args:
         responses: Array of shape ``(points, replications)``.
@@ -427,31 +436,36 @@ def noise_of(responses: np.ndarray, output: str, nan_replaced: int = 0) -> dict[
     y = np.asarray(responses, dtype=float)
     points, reps = y.shape
     means = y.mean(axis=1)
-    row = {"output": output, "points": points, "replications": reps,
-           "mean": float(np.mean(means)) if points else math.nan,
-           "var_point_means": float(np.var(means, ddof=1)) if points > 1 else math.nan,
-           "mean_within_var": math.nan, "noise_var_of_means": math.nan,
-           "noise_share_of_means": math.nan, "parametric_var": math.nan,
-           "raw_noise_share": math.nan, "nan_replaced": int(nan_replaced), "note": ""}
+    row: dict[str, Any] = {name: math.nan for name in NOISE_COLUMNS}
+    row.update(output=output, points=points, replications=reps,
+               mean=float(np.mean(means)) if points else math.nan,
+               var_point_means=float(np.var(means, ddof=1)) if points > 1 else math.nan,
+               nan_replaced=int(nan_replaced), note="")
     if not np.all(np.isfinite(y)):
         row["note"] = "output has NaN: indices undefined"
         return row
-    if reps < 2:
+    if reps < 2 or points < 2:
         row["note"] = "one replication: seed noise cannot be separated from parametric variance"
         return row
     within = float(np.mean(np.var(y, axis=1, ddof=1)))
-    noise_var = within / reps
+    seed_means = y.mean(axis=0)
+    residuals = y - means[:, None] - seed_means[None, :] + y.mean()
+    residual_var = float(np.sum(residuals ** 2) / ((points - 1) * (reps - 1)))
+    common = max(0.0, float(np.var(seed_means, ddof=1)) - residual_var / points)
+    noise_var = residual_var / reps
     between = row["var_point_means"]
     parametric = max(0.0, between - noise_var)
-    row.update(mean_within_var=within, noise_var_of_means=noise_var, parametric_var=parametric)
+    row.update(mean_within_var=within, common_seed_var=common, residual_noise_var=residual_var,
+               noise_var_of_means=noise_var, parametric_var=parametric)
     if between > 0:
         row["noise_share_of_means"] = min(1.0, noise_var / between)
+        row["noise_share_independent"] = min(1.0, within / reps / between)
     if within + parametric > 0:
         row["raw_noise_share"] = within / (within + parametric)
     if between == 0 and within == 0:
         row["note"] = "output constant at every point and seed"
-    elif row["noise_share_of_means"] > 0.5:
-        row["note"] = "mostly seed noise: add replications or widen the ranges"
+    elif row["noise_share_of_means"] > NOISE_WARNING_SHARE:
+        row["note"] = "much seed noise: add replications or widen the ranges"
     return row
 
 

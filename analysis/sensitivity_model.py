@@ -185,7 +185,8 @@ def collect_responses(specs: Sequence[Any], runs: Any, outputs: Sequence[str], p
     Raises:
         RunsFailedError: If any run of the design has no result.
     """
-    by_key = runs.set_index("run_key") if len(runs) else None
+    # The engine lists a run once per (point, replication) it stands for; its outputs are the same.
+    by_key = runs.drop_duplicates("run_key").set_index("run_key") if len(runs) else None
     responses = {name: np.full((points, replications), np.nan) for name in outputs}
     missing = 0
     for spec in specs:
