@@ -13,6 +13,7 @@ Every random draw uses the generator handed in, so a park is reproducible from t
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,26 +59,153 @@ def park_path(name: str) -> Path:
         ParkError: If no such park exists.
     """
     candidate = PARKS_DIR / f"{name}.toml"
-    if candidate.is_file():
+    if "/" not in name and name and candidate.is_file():
         return candidate
     path = Path(name)
     if path.suffix == ".toml" and path.is_file():
         return path
-    raise ParkError(f"unknown park {name!r} (built-in parks: {', '.join(park_names())})")
+    if path.suffix == ".toml" or "/" in name:
+        raise ParkError(f"{name}: no such park file")
+    match = difflib.get_close_matches(name, park_names(), n=1, cutoff=0.6)
+    hint = f" (did you mean {match[0]!r}?)" if match else ""
+    raise ParkError(f"unknown park {name!r}{hint} (built-in parks: {', '.join(park_names())})")
 
 
 def load_park_spec(name: str) -> dict[str, Any]:
-    """Read a park file into a dict.
+    """Read and check a park file.
 
     Raises:
-        ParkError: If the park is unknown or its file is not valid TOML.
+        ParkError: If the park is unknown, its file is not valid TOML, or a key or value in it is
+            not allowed (the message names the file and the key).
     """
     path = park_path(name)
     try:
         with open(path, "rb") as handle:
-            return tomllib.load(handle)
+            spec = tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
-        raise ParkError(f"{path}: invalid TOML: {error}") from None
+        raise ParkError(f"{path}: malformed TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ParkError(f"{path}: malformed TOML: not UTF-8 text (byte {error.start})") from None
+    check_park_spec(spec, path)
+    return spec
+
+
+# Keys a park file may hold, with the type of each value (DESIGN.md section 7; module docstring).
+_NUMBER = (int, float)
+_TOP_KEYS: dict[str, tuple[type, ...]] = {
+    "name": (str,), "description": (str,), "source": (str,), "generator": (str,),
+    "radius_km": _NUMBER, "firms": (list,), "groups": (list,), "historical_exchanges": (list,),
+    "mix": (dict,), "firms_per_town": _NUMBER, "town_radius_km": _NUMBER,
+    "radius_km_per_1000_firms": _NUMBER,
+}
+_GENERATOR_KEYS = {
+    "explicit": ("radius_km", "firms", "groups", "historical_exchanges"),
+    "synthetic": ("mix",),
+    "regional": ("mix", "firms_per_town", "town_radius_km", "radius_km_per_1000_firms"),
+}
+_FIRM_KEYS: dict[str, tuple[type, ...]] = {
+    "name": (str,), "sector": (str,), "size": _NUMBER, "x_km": _NUMBER, "y_km": _NUMBER}
+_GROUP_KEYS: dict[str, tuple[type, ...]] = {
+    "sector": (str,), "count": (int,), "label": (str,), "size_median": _NUMBER,
+    "size_sigma": _NUMBER, "radius_km": _NUMBER, "centre_km": (list,)}
+_POSITIVE = ("radius_km", "firms_per_town", "town_radius_km", "radius_km_per_1000_firms", "size",
+             "size_median", "count")
+
+
+def check_park_spec(spec: dict[str, Any], path: Path | str) -> None:
+    """Check every key and value of a park file against the park format.
+
+    Raises:
+        ParkError: On the first unknown key, wrong type, bad value or unknown sector.
+    """
+    generator = spec.get("generator", "explicit")
+    if generator not in _GENERATOR_KEYS:
+        raise ParkError(f"{path}: generator must be one of {', '.join(_GENERATOR_KEYS)}, "
+                        f"got {generator!r}")
+    allowed = ("name", "description", "source", "generator", *_GENERATOR_KEYS[generator])
+    _check_table(spec, allowed, _TOP_KEYS, path, "")
+    if generator == "explicit":
+        firms, groups = spec.get("firms", []), spec.get("groups", [])
+        for k, firm in enumerate(firms):
+            where = f"[[firms]] #{k + 1}"
+            if not isinstance(firm, dict):
+                raise ParkError(f"{path}: {where} must be a table")
+            _check_table(firm, tuple(_FIRM_KEYS), _FIRM_KEYS, path, where + " ")
+            for key in ("name", "sector"):
+                if key not in firm:
+                    raise ParkError(f"{path}: {where} needs a {key}")
+            _sector_index(firm["sector"], f"{path}: {where}")
+        names = [firm["name"] for firm in firms]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ParkError(f"{path}: [[firms]] name {duplicates[0]!r} is used twice")
+        for k, group in enumerate(groups):
+            where = f"[[groups]] #{k + 1}"
+            if not isinstance(group, dict):
+                raise ParkError(f"{path}: {where} must be a table")
+            _check_table(group, tuple(_GROUP_KEYS), _GROUP_KEYS, path, where + " ")
+            for key in ("sector", "count"):
+                if key not in group:
+                    raise ParkError(f"{path}: {where} needs a {key}")
+            _sector_index(group["sector"], f"{path}: {where}")
+            centre = group.get("centre_km", [0.0, 0.0])
+            if len(centre) != 2 or not all(_is_number(c) for c in centre):
+                raise ParkError(f"{path}: {where} centre_km must be [x, y], got {centre!r}")
+        if len(firms) + sum(int(g["count"]) for g in groups) < 2:
+            raise ParkError(f"{path}: a park needs at least two firms ([[firms]] or [[groups]])")
+        _check_history(spec, path, set(names))
+    else:
+        mix = spec.get("mix")
+        if not mix:
+            raise ParkError(f"{path}: a {generator} park needs a [mix] table of sector weights")
+        for sector, weight in mix.items():
+            _sector_index(sector, f"{path}: [mix]")
+            if not _is_number(weight) or weight < 0:
+                raise ParkError(f"{path}: [mix] {sector} must be a weight >= 0, got {weight!r}")
+        if sum(mix.values()) <= 0:
+            raise ParkError(f"{path}: [mix] needs at least one positive weight")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _check_table(table: dict[str, Any], allowed: tuple[str, ...],
+                 types: dict[str, tuple[type, ...]], path: Path | str, where: str) -> None:
+    for key, value in table.items():
+        if key not in allowed:
+            match = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
+            hint = f" (did you mean {match[0]!r}?)" if match else ""
+            raise ParkError(f"{path}: {where}unknown key {key!r}{hint} "
+                            f"(allowed: {', '.join(allowed)})")
+        expected = types[key]
+        numeric = expected in (_NUMBER, (int,))
+        if (numeric and not _is_number(value)) or not isinstance(value, expected) or (
+                expected == (int,) and isinstance(value, bool)):
+            kind = {_NUMBER: "a number", (int,): "a whole number", (str,): "a string",
+                    (list,): "an array", (dict,): "a table"}[expected]
+            raise ParkError(f"{path}: {where}{key} must be {kind}, got {value!r}")
+        if key in _POSITIVE and value <= 0:
+            raise ParkError(f"{path}: {where}{key} must be above 0, got {value!r}")
+
+
+def _check_history(spec: dict[str, Any], path: Path | str, firm_names: set[str]) -> None:
+    from scenarios.resources import stream_catalogue
+
+    streams = stream_catalogue().names
+    for k, row in enumerate(spec.get("historical_exchanges", [])):
+        where = f"historical_exchanges #{k + 1}"
+        if (not isinstance(row, list) or len(row) != 4
+                or not all(isinstance(v, str) for v in row[:3])
+                or not isinstance(row[3], int) or isinstance(row[3], bool)):
+            raise ParkError(f"{path}: {where} must be [supplier, receiver, stream, year], "
+                            f"got {row!r}")
+        for name in row[:2]:
+            if name not in firm_names:
+                raise ParkError(f"{path}: {where}: {name!r} is not a firm of the park")
+        if row[2] not in streams:
+            raise ParkError(f"{path}: {where}: unknown stream {row[2]!r} "
+                            f"(streams: {', '.join(streams)})")
 
 
 def build_park(params: dict[str, Any], rng: np.random.Generator) -> Park:
@@ -114,7 +242,10 @@ def build_park(params: dict[str, Any], rng: np.random.Generator) -> Park:
 def _sector_index(name: str, where: str) -> int:
     sectors = sector_catalogue()
     if name not in sectors.names:
-        raise ParkError(f"{where}: unknown sector {name!r}")
+        match = difflib.get_close_matches(name, sectors.names, n=1, cutoff=0.6)
+        hint = f" (did you mean {match[0]!r}?)" if match else ""
+        raise ParkError(f"{where}: unknown sector {name!r}{hint} "
+                        f"(sectors: {', '.join(sectors.names)})")
     return sectors.index(name)
 
 
