@@ -1,4 +1,4 @@
-"""Statistics over replications: means with t-intervals and paired differences between scenarios."""
+"""Statistics over replications: t-intervals, paired differences, replications for a target CI."""
 
 from __future__ import annotations
 
@@ -88,6 +88,53 @@ def widest_half_width(table: pd.DataFrame, output: str) -> float:
     diffs = (others["diff_ci_high"] - others["diff_ci_low"]) / 2
     widths = pd.concat([means, diffs]).dropna()
     return float(widths.max()) if len(widths) else math.nan
+
+
+def replications_needed(sd: float, target_half_width: float, confidence: float = CONFIDENCE,
+                        minimum: int = 2, maximum: int = 1_000_000) -> int:
+    """Smallest n with a t-interval half-width ``t(n-1) * sd / sqrt(n)`` at most the target.
+
+    Uses ``sd`` as if it were known (the usual sequential-procedure plug-in, Law 2015,
+    *Simulation Modeling and Analysis*, 5th ed., section 9.4.1); the answer is capped at
+    ``maximum``.
+    """
+    if not target_half_width > 0:
+        raise ValueError(f"target half-width must be positive, got {target_half_width}")
+    if not math.isfinite(sd):
+        return minimum
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    n = max(minimum, math.ceil((z * sd / target_half_width) ** 2))
+    while n < maximum:
+        t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
+        if t * sd / math.sqrt(n) <= target_half_width:
+            return n
+        n += 1
+    return maximum
+
+
+def replications_for_target(runs: pd.DataFrame, output: str, baseline: str,
+                            target_half_width: float, scenarios: list[str] | None = None,
+                            confidence: float = CONFIDENCE) -> int:
+    """Replications so that every scenario's mean and paired difference reaches the target.
+
+    The standard deviations are estimated from ``runs`` (one row per run with ``scenario``,
+    ``replication`` and ``output``); the answer is the largest ``replications_needed`` over the
+    scenarios' values and their per-replication differences from ``baseline``.
+    """
+    order = scenarios or sorted(set(runs["scenario"]))
+    base = runs[runs["scenario"] == baseline].set_index("replication")[output]
+    needed = 2
+    for scenario in order:
+        own = runs[runs["scenario"] == scenario].set_index("replication")[output]
+        samples = [own.dropna().to_numpy(dtype=float)]
+        if scenario != baseline:
+            common = own.index.intersection(base.index)
+            samples.append((own.loc[common] - base.loc[common]).dropna().to_numpy(dtype=float))
+        for values in samples:
+            if len(values) >= 2:
+                needed = max(needed, replications_needed(float(values.std(ddof=1)),
+                                                         target_half_width, confidence))
+    return needed
 
 
 def describe_difference(row: pd.Series, unit: str = "") -> str:

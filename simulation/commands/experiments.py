@@ -237,7 +237,8 @@ def _compare(args: argparse.Namespace) -> int:
                        f"{width:.4g} > {target[1]:g} at the maximum of {replications} "
                        "replications (raise --max-replications)")
             break
-        replications = _next_replications(replications, width, target[1], args.max_replications)
+        replications = _next_replications(experiment.runs(), target, names, replications,
+                                          args.max_replications)
         if not args.quiet:
             print(f"half-width of {target[0]} is {width:.4g} > {target[1]:g}: "
                   f"going on to {replications} replications")
@@ -257,18 +258,17 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _next_replications(current: int, width: float, target: float, maximum: int) -> int:
-    """Next batch size: the t-interval shrinks like 1/sqrt(n), so aim at (width/target)^2 * n.
+def _next_replications(runs: Any, target: tuple[str, float], names: list[str], current: int,
+                       maximum: int) -> int:
+    """Next batch: the replications the current spread says the target needs.
 
-    At least 50% more, at most four times as many, never above ``maximum``.
+    At least one more, at most four times as many (the spread of a few runs is itself
+    uncertain), never above ``maximum``.
     """
-    import math
+    from analysis.statistics import replications_for_target
 
-    if not math.isfinite(width):
-        wanted = current * 2
-    else:
-        wanted = math.ceil(current * (width / target) ** 2 * 1.1)
-    return min(maximum, max(current + 1, math.ceil(current * 1.5), min(wanted, current * 4)))
+    needed = replications_for_target(runs, target[0], names[0], target[1], names)
+    return min(maximum, max(current + 1, min(needed, current * 4)))
 
 
 def _write_compare(out: Any, experiment: Any, table: Any, outputs: list[str]) -> None:
