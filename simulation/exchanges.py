@@ -15,6 +15,9 @@ class ExchangeBook:
     generalized level), bad_months (consecutive unprofitable months), idle_months (consecutive
     months without delivery), contract_until (month the contract runs to, -1 without one),
     value_eur_per_month (realised last month).
+
+    ``version`` counts the changes to the set of active exchanges, so that indicators of the
+    exchange graph can be reused in months when no exchange starts or ends.
     """
 
     _INT_COLUMNS = ("supplier", "receiver", "stream", "start_step", "end_step", "end_reason",
@@ -31,6 +34,7 @@ class ExchangeBook:
         for name in self._FLOAT_COLUMNS:
             self.columns[name] = np.zeros(capacity)
         self._active = np.zeros(0, dtype=np.int64)
+        self.version = 0
 
     def __getattr__(self, name: str) -> np.ndarray:
         """Column ``name`` restricted to the exchanges recorded so far."""
@@ -59,6 +63,7 @@ class ExchangeBook:
             self.columns[name][rows] = value
         self.size = needed
         self._active = np.concatenate([self._active, rows])
+        self.version += 1
         return rows
 
     def active(self) -> np.ndarray:
@@ -72,3 +77,4 @@ class ExchangeBook:
         self.columns["end_step"][rows] = step
         self.columns["end_reason"][rows] = END_REASONS.index(reason)
         self._active = self._active[self.columns["end_step"][self._active] < 0]
+        self.version += 1

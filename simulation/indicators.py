@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import mesa
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -46,6 +47,8 @@ class Indicators:
         self.exchanged_by_stream = np.zeros(n_streams)
         self.disposed_by_stream = np.zeros(n_streams)
         self.exchanged_total_by_stream = np.zeros(n_streams)
+        self._graph_version = -1
+        self._graph_row: dict[str, Any] = {}
 
     def fees_due(self) -> float:
         """Platform fees the members pay the operator this month."""
@@ -87,7 +90,8 @@ class Indicators:
         self.exchanged_total_by_stream = self.exchanged_total_by_stream + exchanged
         units = np.array(streams.units)
         material = streams.is_material
-        for unit, column in (("t", "exchanged_t"), ("MWh", "exchanged_mwh"), ("m3", "exchanged_m3")):
+        for unit, column in (("t", "exchanged_t"), ("MWh", "exchanged_mwh"),
+                             ("m3", "exchanged_m3")):
             row[column] = float(exchanged[units == unit].sum())
             row["generated_" + column.split("_")[1]] = float(generated[units == unit].sum())
         landfilled = (generated - exchanged)[streams.is_landfilled]
@@ -152,13 +156,46 @@ class Indicators:
             row["mean_trust"] = float(trust.mean())
         else:
             row["mean_trust"] = float(table.generalized_trust.mean())
-        row.update(network_metrics(supplier, receiver, n))
-        holds = chertow_3_2(supplier, receiver, book.stream[active], table.is_recycler)
-        row["chertow_3_2"] = int(holds)
+        if book.version != self._graph_version:
+            # The exchange graph changes only when exchanges start or end.
+            self._graph_version = book.version
+            self._graph_row = network_metrics(supplier, receiver, n)
+            self._graph_row["chertow_3_2"] = int(chertow_3_2(supplier, receiver,
+                                                             book.stream[active],
+                                                             table.is_recycler))
+        row.update(self._graph_row)
+        holds = row["chertow_3_2"]
         if holds and self.chertow_first_step is None:
             self.chertow_first_step = int(row["step"])
         for key in ("firm_net_benefit_eur", "value_created_eur"):
             row[key] = float(row[key])
+
+
+class IndicatorCollector(mesa.DataCollector):
+    """Mesa DataCollector of the monthly indicators, one model variable per column.
+
+    The indicators of a month are already plain numbers gathered in ``Indicators.row``, so
+    ``collect`` appends that row as it is instead of calling (and deep-copying) one reporter per
+    column; ``get_model_vars_dataframe`` works as usual.
+    """
+
+    def __init__(self) -> None:
+        """Declare one model reporter per column of ``TIMESERIES_COLUMNS``."""
+        super().__init__(model_reporters={column: _reporter(column)
+                                          for column in TIMESERIES_COLUMNS})
+
+    def collect(self, model: SymbiosisModel) -> None:
+        """Append the month's row of ``model.indicators``."""
+        row = model.indicators.row
+        for column, values in self.model_vars.items():
+            values.append(row[column])
+
+
+def _reporter(column: str):
+    def report(model: SymbiosisModel) -> Any:
+        return model.indicators.row[column]
+    report.__name__ = column
+    return report
 
 
 def _undirected(a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -197,11 +234,12 @@ def network_metrics(supplier: np.ndarray, receiver: np.ndarray, n_firms: int) ->
 
 def chertow_3_2(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarray,
                 is_recycler: np.ndarray) -> bool:
-    """Chertow (2007) 3-2 heuristic: at least three entities, none primarily a recycler,
-    linked by exchanges of at least two different resource types.
+    """Whether the Chertow (2007) 3-2 heuristic holds for the active exchanges.
 
-    Exchanges involving a recycler are left out; the heuristic holds when one connected group of
-    the remaining exchange graph has at least three firms and at least two stream types.
+    The heuristic: at least three entities, none primarily a recycler, linked by exchanges of
+    at least two different resource types. Exchanges involving a recycler are left out; the
+    heuristic holds when one connected group of the remaining exchange graph has at least three
+    firms and at least two stream types.
     """
     keep = ~is_recycler[supplier] & ~is_recycler[receiver]
     supplier, receiver, stream = supplier[keep], receiver[keep], stream[keep]

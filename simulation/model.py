@@ -19,7 +19,7 @@ from scenarios.parks import build_park
 from scenarios.resources import sector_catalogue, stream_catalogue
 from simulation import market
 from simulation.exchanges import ExchangeBook
-from simulation.indicators import TIMESERIES_COLUMNS, Indicators
+from simulation.indicators import IndicatorCollector, Indicators
 from simulation.social import social_ties
 
 _EPS = 1e-9
@@ -82,8 +82,7 @@ class SymbiosisModel(mesa.Model):
         self.committed_need = np.zeros_like(self.companies.base_need)
         self.annuity = market.annuity_factor(p["discount_rate"], p["planning_horizon_years"])
         self.indicators = Indicators(self)
-        self.datacollector = mesa.DataCollector(model_reporters={
-            column: _reporter(column) for column in TIMESERIES_COLUMNS})
+        self.datacollector = IndicatorCollector()
 
     # --- set-up ---------------------------------------------------------------------------------
 
@@ -520,13 +519,6 @@ class SymbiosisModel(mesa.Model):
             self.relations[key] = (delta - loss, self.month)
         book.end(rows, self.month, reason)
         self.indicators.record_ended(len(rows))
-
-
-def _reporter(column: str):
-    def report(model: SymbiosisModel) -> float:
-        return model.indicators.row[column]
-    report.__name__ = column
-    return report
 
 
 def _beta_around(mean: float, count: int, rng: np.random.Generator,
