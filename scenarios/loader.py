@@ -22,8 +22,10 @@ Every name and value is checked against the single declaration in ``scenarios.pa
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,25 +105,28 @@ def builtin_scenarios() -> list[Scenario]:
 def scenario_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     """The file of a built-in scenario name or of a path.
 
+    A bare name (no ``/``, no ``.toml``) is a built-in scenario first. Any other text is a file;
+    with ``relative_to`` (the file that ``extends`` it), a relative path is read from that file's
+    folder, and a bare name may also be a sibling ``NAME.toml``.
+
     Raises:
         ScenarioError: If neither a built-in scenario nor an existing file matches.
     """
     text = str(name_or_path)
-    builtin = SCENARIOS_DIR / f"{text}.toml"
-    if "/" not in text and not text.endswith(".toml") and builtin.is_file():
-        return builtin
+    bare = "/" not in text and not text.endswith(".toml")
+    if bare and text and (SCENARIOS_DIR / f"{text}.toml").is_file():
+        return SCENARIOS_DIR / f"{text}.toml"
     path = Path(text)
     if relative_to is not None and not path.is_absolute():
-        sibling = relative_to.parent / path
-        if sibling.is_file():
-            return sibling
-        if not path.suffix and (relative_to.parent / f"{text}.toml").is_file():
-            return relative_to.parent / f"{text}.toml"
+        path = relative_to.parent / path
+        if bare and not path.is_file():
+            path = path.with_name(f"{path.name}.toml")
     if path.is_file():
         return path
-    if path.suffix == ".toml" or "/" in text:
-        raise ScenarioError(f"{text}: no such scenario file")
-    raise ScenarioError(f"unknown scenario {text!r} "
+    if not bare:
+        what = "is a folder, not a scenario file" if path.is_dir() else "no such scenario file"
+        raise ScenarioError(f"{path}: {what}")
+    raise ScenarioError(f"unknown scenario {text!r}{_suggest(text, scenario_names())} "
                         f"(built-in scenarios: {', '.join(scenario_names())})")
 
 
@@ -141,6 +146,9 @@ def _read(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{path}: malformed TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ScenarioError(f"{path}: malformed TOML: not UTF-8 text (byte {error.start})") \
+            from None
     except OSError as error:
         raise ScenarioError(f"{path}: cannot read: {error.strerror}") from None
 
@@ -155,26 +163,27 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
         if key not in TOP_LEVEL_KEYS:
             raise ScenarioError(f"{path}: unknown key {key!r}{_suggest(key, TOP_LEVEL_KEYS)} "
                                 f"(allowed: {', '.join(TOP_LEVEL_KEYS)})")
+    for key in ("description", "source", "name", "extends"):
+        if key in table and not isinstance(table[key], str):
+            raise ScenarioError(f"{path}: {key} must be a string, got {table[key]!r}")
+    if "name" in table and not _NAME.fullmatch(table["name"]):
+        raise ScenarioError(f"{path}: name must be letters, digits, '_', '-' or '.', "
+                            f"got {table['name']!r}")
     base = Scenario(name="defaults")
     if "extends" in table:
-        if not isinstance(table["extends"], str):
-            raise ScenarioError(f"{path}: extends must be a scenario name or file, "
-                                f"got {table['extends']!r}")
         try:
             parent_path = scenario_path(table["extends"], relative_to=path)
         except ScenarioError as error:
             raise ScenarioError(f"{path}: extends: {error}") from None
         base = _load(parent_path, (*chain, resolved))
-    overrides = dict(base.overrides)
-    overrides.update(_own_parameters(path, table))
+    own, where = _own_parameters(path, table)
+    overrides = {**base.overrides, **own}
     sensitivity = {**base.sensitivity, **_sensitivity(path, table.get("sensitivity", {}))}
+    _check_timing(path, overrides, where)
     try:
         validate(overrides)
     except ParameterError as error:
         raise ScenarioError(f"{path}: {error}") from None
-    for key in ("description", "source", "name"):
-        if key in table and not isinstance(table[key], str):
-            raise ScenarioError(f"{path}: {key} must be a string, got {table[key]!r}")
     return Scenario(
         name=str(table.get("name", path.stem)),
         description=str(table.get("description", base.description)),
@@ -185,29 +194,65 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
     )
 
 
-def _suggest(name: str, options: Any) -> str:
-    import difflib
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
+
+def _suggest(name: str, options: Any) -> str:
     match = difflib.get_close_matches(name, list(options), n=1, cutoff=0.5)
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 def _checked(path: Path, where: str, name: str, value: Any) -> Value:
+    if value == "none" and PARAMETERS.get(name) is not None and PARAMETERS[name].optional:
+        value = None  # TOML has no null: "none" unsets an optional month inherited from a parent
     try:
         return check_value(name, value)
     except ParameterError as error:
-        raise ScenarioError(f"{path}: {where}: {error}") from None
+        message = str(error)
+        if message.startswith(name):
+            message = message[len(name):].lstrip(" :")
+        raise ScenarioError(f"{path}: {where} {message}") from None
 
 
-def _own_parameters(path: Path, table: dict[str, Any]) -> dict[str, Value]:
+def _check_timing(path: Path, overrides: dict[str, Value], where: dict[str, str]) -> None:
+    """Say in the file's own terms when an instrument ends before it starts."""
+    for instrument in INSTRUMENTS:
+        start = overrides.get(instrument.start_param, PARAMETERS[instrument.start_param].default)
+        end = overrides.get(instrument.end_param)
+        if end is not None and start is not None and end <= start:
+            table = f"[policy.{instrument.name}]"
+            raise ScenarioError(
+                f"{path}: {table} end_month = {end} must come after start_month = {start} "
+                f"(an instrument is in force from start_month up to, not including, end_month"
+                f"{'; start_month is inherited' if instrument.start_param not in where else ''}"
+                f"{'; end_month is inherited' if instrument.end_param not in where else ''})")
+
+
+def _own_parameters(path: Path, table: dict[str, Any]) -> tuple[dict[str, Value], dict[str, str]]:
+    """The parameters a file sets itself, and where in the file each one is set.
+
+    Raises:
+        ScenarioError: On an unknown name or a disallowed value, or a parameter set twice.
+    """
     own: dict[str, Value] = {}
+    where: dict[str, str] = {}
+
+    def put(location: str, name: str, value: Any) -> None:
+        if name in own:
+            raise ScenarioError(f"{path}: {location} sets {name}, already set by {where[name]}")
+        own[name] = _checked(path, location, name, value)
+        where[name] = location
+
     if "park" in table:
-        own["park"] = _checked(path, "park", "park", table["park"])
+        put("park", "park", table["park"])
     parameters = table.get("parameters", {})
     if not isinstance(parameters, dict):
         raise ScenarioError(f"{path}: [parameters] must be a table of name = value")
     for name, value in parameters.items():
-        own[name] = _checked(path, f"[parameters] {name}", name, value)
+        if name not in PARAMETERS:
+            raise ScenarioError(f"{path}: [parameters] unknown parameter {name!r}"
+                                f"{_suggest(name, PARAMETERS)} (see 'symbiosis parameters')")
+        put(f"[parameters] {name}", name, value)
     policy = table.get("policy", {})
     if not isinstance(policy, dict):
         raise ScenarioError(f"{path}: [policy] must hold tables such as [policy.landfill_tax]")
@@ -219,18 +264,25 @@ def _own_parameters(path: Path, table: dict[str, Any]) -> dict[str, Value]:
                 f"{_suggest(instrument_name, _INSTRUMENTS)} (instruments: "
                 f"{', '.join(_INSTRUMENTS)})")
         if not isinstance(settings, dict):
-            raise ScenarioError(f"{path}: [policy.{instrument_name}] must be a table")
-        names = {"level": instrument.level.name, "start_month": instrument.start_param,
-                 "end_month": instrument.end_param}
-        names.update({extra.name: extra.name for extra in instrument.extra})
+            raise ScenarioError(f"{path}: [policy.{instrument_name}] must be a table of "
+                                "level, start_month, end_month")
+        names = instrument_keys(instrument_name)
         for key, value in settings.items():
             if key not in names:
                 raise ScenarioError(
                     f"{path}: [policy.{instrument_name}] unknown key {key!r}"
                     f"{_suggest(key, names)} (allowed: {', '.join(names)})")
-            own[names[key]] = _checked(path, f"[policy.{instrument_name}] {key}", names[key],
-                                       value)
-    return own
+            put(f"[policy.{instrument_name}] {key}", names[key], value)
+    return own, where
+
+
+def instrument_keys(instrument_name: str) -> dict[str, str]:
+    """Keys allowed in ``[policy.<instrument>]`` and the parameter each one sets."""
+    instrument = _INSTRUMENTS[instrument_name]
+    names = {"level": instrument.level.name, "start_month": instrument.start_param,
+             "end_month": instrument.end_param}
+    names.update({extra.name: extra.name for extra in instrument.extra})
+    return names
 
 
 def _sensitivity(path: Path, table: Any) -> dict[str, tuple[float, float]]:
@@ -239,20 +291,27 @@ def _sensitivity(path: Path, table: Any) -> dict[str, tuple[float, float]]:
     ranges: dict[str, tuple[float, float]] = {}
     for name, bounds in table.items():
         if name not in PARAMETERS:
-            raise ScenarioError(f"{path}: [sensitivity] {ParameterError.__name__}: "
-                                f"unknown parameter {name!r}{_suggest(name, PARAMETERS)}")
+            raise ScenarioError(f"{path}: [sensitivity] unknown parameter {name!r}"
+                                f"{_suggest(name, PARAMETERS)} (see 'symbiosis parameters')")
+        parameter = PARAMETERS[name]
+        if parameter.type not in (int, float):
+            raise ScenarioError(f"{path}: [sensitivity] {name} is not numeric "
+                                f"({parameter.allowed()}); only numbers can be given a range")
         if (not isinstance(bounds, list) or len(bounds) != 2
                 or not all(isinstance(b, int | float) and not isinstance(b, bool)
                            for b in bounds)):
             raise ScenarioError(f"{path}: [sensitivity] {name} must be [low, high], "
                                 f"got {bounds!r}")
         low, high = float(bounds[0]), float(bounds[1])
+        for bound in (low, high):
+            if parameter.type is int and not bound.is_integer():
+                raise ScenarioError(f"{path}: [sensitivity] {name} must have whole-number "
+                                    f"bounds ({parameter.allowed()}), got {bounds!r}")
+            _checked(path, f"[sensitivity] {name}", name,
+                     int(bound) if parameter.type is int else bound)
         if not low < high:
             raise ScenarioError(f"{path}: [sensitivity] {name}: low {low:g} must be below "
                                 f"high {high:g}")
-        for bound in (low, high):
-            _checked(path, f"[sensitivity] {name}", name,
-                     int(bound) if PARAMETERS[name].type is int else bound)
         ranges[name] = (low, high)
     return ranges
 

@@ -18,6 +18,7 @@ source; every other default cites its source beside the number.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -408,10 +409,17 @@ def check_value(name: str, value: Any) -> Value:
         return value
     if expected is str:
         if not isinstance(value, str) or value not in (parameter.choices or ()):
-            raise ParameterError(f"{name} must be {parameter.allowed()}, got {value!r}")
+            hint = ""
+            if isinstance(value, str):
+                match = difflib.get_close_matches(value, parameter.choices or (), n=1, cutoff=0.6)
+                hint = f" (did you mean {match[0]!r}?)" if match else ""
+            raise ParameterError(f"{name} must be {parameter.allowed()}, got {value!r}{hint}")
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ParameterError(f"{name} must be a number ({parameter.allowed()}), got {value!r}")
+    if not math.isfinite(value):
+        raise ParameterError(f"{name} must be a finite number ({parameter.allowed()}), "
+                             f"got {value!r}")
     if expected is int:
         if isinstance(value, float) and not value.is_integer():
             raise ParameterError(f"{name} must be a whole number ({parameter.allowed()}), "
@@ -448,7 +456,7 @@ def parse_value(name: str, text: str) -> Value:
         value = raw
     else:
         try:
-            value = float(raw)
+            value = int(raw) if expected is int and raw.lstrip("+-").isdigit() else float(raw)
         except ValueError:
             raise ParameterError(
                 f"{name} must be a number ({parameter.allowed()}), got {raw!r}") from None
