@@ -316,7 +316,17 @@ def write_results(result: SensitivityResult, out_dir: str | Path,
         full = {**manifest, "files": [*names, "manifest.json"]}
         (staging / "manifest.json").write_text(
             json.dumps(_plain(full), indent=2, default=str, allow_nan=False) + "\n")
+    _remove_stale_figures(out, names)
     return [out / name for name in (*names, "manifest.json")]
+
+
+def _remove_stale_figures(out: Path, written: Sequence[str]) -> None:
+    """Delete figures an earlier analysis left in ``out`` that this one did not redraw."""
+    from analysis.sensitivity_plots import CONVERGENCE_FILE, FIGURE_FILES
+
+    for name in (*FIGURE_FILES.values(), CONVERGENCE_FILE):
+        if name not in written:
+            (out / name).unlink(missing_ok=True)
 
 
 def _plain(value: Any) -> Any:

@@ -409,3 +409,19 @@ def test_sobol_on_the_model_with_default_outputs(tmp_path, capsys):
     assert set(indices["output"]) == set(DEFAULT_OUTPUTS)
     assert {"S1", "ST"} == set(indices["index"])
     assert (out / "sobol_indices.png").is_file()
+
+
+def test_write_results_is_complete_and_drops_stale_figures(tmp_path):
+    from analysis.sensitivity_model import write_results
+
+    out = tmp_path / "sa"
+    out.mkdir()
+    (out / "sobol_indices.png").write_bytes(b"old")
+    (out / "keep.txt").write_text("not ours")
+    result = analyse_function_full(ishigami, ISHIGAMI_BOUNDS, "morris", 4, seed=0)
+    paths = write_results(result, out, {"method": "morris", "nan": math.nan})
+    assert all(p.is_file() for p in paths)
+    assert not (out / "sobol_indices.png").exists() and (out / "keep.txt").is_file()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["nan"] is None  # strict JSON: NaN written as null
+    assert set(manifest["files"]) == {p.name for p in paths}
