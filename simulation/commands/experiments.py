@@ -169,6 +169,27 @@ def _scenario_provenance(scenarios: list[Any]) -> dict[str, Any]:
             for s in scenarios}
 
 
+def _command_line(args: argparse.Namespace, positional: str) -> str:
+    """The command with every option spelled out (defaults included), for the manifest."""
+    import shlex
+
+    values = vars(args)
+    first = values[positional]
+    parts = ["symbiosis", args.command, *(first if isinstance(first, list) else [first])]
+    for name, value in values.items():
+        if name in ("command", "func", positional) or value is None or value is False:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            parts.append(flag)
+        elif isinstance(value, list):
+            for item in value:
+                parts += [flag, str(item)]
+        else:
+            parts += [flag, str(value)]
+    return shlex.join(parts)
+
+
 def _finish_manifest(experiment: Any, extra: dict[str, Any]) -> dict[str, Any]:
     """The final manifest: the last engine call's record plus the whole experiment's counts."""
     from datetime import UTC, datetime
@@ -212,7 +233,8 @@ def _compare(args: argparse.Namespace) -> int:
     names = [s.name for s in scenarios]
     out = Path(args.out or Path("results") / ("compare-" + "-".join(names)))
     replications = args.replications
-    manifest = base_manifest(kind="compare", root_seed=args.seed, steps=steps, park=args.park,
+    manifest = base_manifest(command=_command_line(args, "scenarios"), kind="compare",
+                             root_seed=args.seed, steps=steps, park=args.park,
                              sets=args.set, scenarios=_scenario_provenance(scenarios),
                              outputs=outputs)
     started = None
@@ -422,7 +444,8 @@ def _sweep(args: argparse.Namespace) -> int:
     specs = [RunSpec(scenario.name, params, steps, seed, k, point=p, labels=points[p])
              for p, params in enumerate(resolved) for k, seed in enumerate(seeds)]
     out = Path(args.out or Path("results") / f"sweep-{scenario.name}")
-    manifest = base_manifest(kind="sweep", root_seed=args.seed, steps=steps, park=args.park,
+    manifest = base_manifest(command=_command_line(args, "scenario"), kind="sweep",
+                             root_seed=args.seed, steps=steps, park=args.park,
                              sets=args.set, replications=args.replications,
                              replication_seeds=seeds,
                              design="full factorial" if args.design == "full" else args.design,

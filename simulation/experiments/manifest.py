@@ -27,22 +27,41 @@ def dependency_versions() -> dict[str, str]:
     return versions
 
 
-def git_commit() -> str | None:
-    """The git commit of the source tree, if it is a git checkout."""
+def _git(*arguments: str) -> str | None:
     root = Path(__file__).resolve().parents[2]
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                             text=True, timeout=5, check=False)
+        out = subprocess.run(["git", *arguments], cwd=root, capture_output=True, text=True,
+                             timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    return out.stdout if out.returncode == 0 else None
+
+
+def git_commit() -> str | None:
+    """The git commit of the source tree, if it is a git checkout."""
+    head = _git("rev-parse", "HEAD")
+    return head.strip() or None if head else None
+
+
+def git_dirty() -> bool | None:
+    """Whether tracked source files differ from the commit (None outside a git checkout)."""
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return None if status is None else bool(status.strip())
 
 
 def base_manifest(**fields: Any) -> dict[str, Any]:
-    """Provenance common to every experiment, plus ``fields``."""
-    return {"command": " ".join(["symbiosis", *sys.argv[1:]]) if sys.argv else "",
-            "versions": dependency_versions(), "package_version":
-            dependency_versions()["symbiosis"], "git_commit": git_commit(), **fields}
+    """Provenance common to every experiment, plus ``fields`` (which win).
+
+    Has the command line (``command``; callers may pass a canonical one), versions of Python
+    and of the libraries results depend on, the git commit and whether the tree was modified.
+    """
+    import shlex
+
+    versions = dependency_versions()
+    return {"command": shlex.join(["symbiosis", *sys.argv[1:]]) if sys.argv else "",
+            "versions": versions, "package_version": versions["symbiosis"],
+            "git_commit": git_commit(), "git_dirty": git_dirty(),
+            "platform": platform.platform(), **fields}
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
