@@ -37,18 +37,32 @@ def add_scenario_options(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_scenario(name: str, park: str | None, assignments: list[str]) -> Any:
-    """Load a scenario and apply ``--park`` and ``--set`` overrides, all checked."""
+    """Load a scenario and apply ``--park`` and ``--set`` overrides, all checked.
+
+    ``--set`` wins over the scenario file, and ``--park`` over both.
+
+    Raises:
+        scenarios.errors.InputError: On any bad name, file, value or combination, with a
+            one-line message naming it.
+    """
     from scenarios.loader import ScenarioError, load_scenario, parse_overrides
-    from scenarios.parks import park_path
+    from scenarios.parameters import ParameterError, validate
+    from scenarios.parks import PARKS_DIR, load_park_spec, park_path
 
     scenario = load_scenario(name)
     overrides = parse_overrides(assignments)
     if park is not None:
         path = park_path(park)
-        from scenarios.parks import PARKS_DIR
-
         if path.parent.resolve() != PARKS_DIR.resolve():
             raise ScenarioError(f"--park {park!r}: only built-in parks can be named here "
                                 "(add the file to scenarios/parks/)")
         overrides["park"] = path.stem
-    return scenario.with_overrides(overrides)
+    try:
+        validate({**scenario.overrides, **overrides})
+    except ParameterError as error:
+        flags = " ".join([*(f"--set {text}" for text in assignments),
+                          *([f"--park {park}"] if park is not None else [])])
+        raise ScenarioError(f"{flags}: {error} (scenario {scenario.name})") from None
+    resolved = scenario.with_overrides(overrides)
+    load_park_spec(str(resolved.parameters()["park"]))
+    return resolved

@@ -54,27 +54,30 @@ def _run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from simulation.commands.common import resolve_scenario
-    from simulation.output import atomic_output_dir
+    from simulation.output import atomic_output_dir, check_output_dir
     from simulation.runner import DEFAULT_STEPS, run_model
 
     scenario = resolve_scenario(args.scenario, args.park, args.set)
     steps = args.steps or DEFAULT_STEPS
-    out = Path(args.out or Path("results") / scenario.name)
-    result = run_model(scenario.parameters(), steps=steps, seed=args.seed)
-    result.summary["scenario"] = {"name": scenario.name, "description": scenario.description,
-                                  "source": scenario.source, "overrides": scenario.overrides}
+    out = check_output_dir(Path(args.out or Path("results") / scenario.name))
     with atomic_output_dir(out) as staging:
+        result = run_model(scenario.parameters(), steps=steps, seed=args.seed)
+        result.summary["scenario"] = {
+            "name": scenario.name, "description": scenario.description,
+            "source": scenario.source, "overrides": scenario.overrides,
+            "file": str(scenario.path) if scenario.path else None,
+            "content_hash": scenario.content_hash()}
         result.write(staging)
         if not args.no_figure:
             from analysis.overview import save_overview
 
             save_overview(result, staging / "overview.png", title=scenario.name)
-    final = result.summary["final"]
-    print(f"{scenario.name}: {steps} months, seed {args.seed}: "
-          f"{final['active_exchanges']} active exchanges, "
-          f"{result.summary['totals']['exchanges_started']} started, "
+    final, totals = result.summary["final"], result.summary["totals"]
+    print(f"{scenario.name} on {result.summary['park']}: {steps} months, seed {args.seed}: "
+          f"{int(final['active_exchanges'])} active exchanges, "
+          f"{totals['exchanges_started']} started, "
           f"recovery rate {final['recovery_rate']:.1%}, "
-          f"{result.summary['totals']['co2_avoided_t']:,.0f} t CO2 avoided")
+          f"{totals['co2_avoided_t']:,.0f} t CO2 avoided")
     print(f"results written to {out}/")
     return 0
 
@@ -111,13 +114,25 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from scenarios.loader import load_scenario
+    import sys
 
+    from scenarios.errors import InputError
+    from scenarios.loader import load_scenario
+    from scenarios.parks import load_park_spec
+
+    failed = 0
     for file in args.files:
-        scenario = load_scenario(file)
-        print(f"{file}: ok ({scenario.name}: {len(scenario.overrides)} settings differ "
-              "from the defaults)")
-    return 0
+        try:
+            scenario = load_scenario(file)
+            park = str(scenario.parameters()["park"])
+            load_park_spec(park)
+        except InputError as error:
+            print(f"symbiosis: error: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"{file}: ok ({scenario.name} on park {park}: {len(scenario.overrides)} "
+              "settings differ from the defaults)")
+    return 2 if failed else 0
 
 
 def _parks(args: argparse.Namespace) -> int:
@@ -126,7 +141,13 @@ def _parks(args: argparse.Namespace) -> int:
     names = park_names()
     width = max(len(n) for n in names)
     for name in names:
-        print(f"{name:<{width}}  {load_park_spec(name).get('description', '')}")
+        spec = load_park_spec(name)
+        if spec.get("generator", "explicit") == "explicit":
+            count = len(spec.get("firms", [])) + sum(g["count"] for g in spec.get("groups", []))
+            size = f"{count} firms"
+        else:
+            size = "n_firms firms"
+        print(f"{name:<{width}}  ({size}) {spec.get('description', '')}")
     return 0
 
 
