@@ -31,7 +31,7 @@ def seed_int(text: str) -> int:
 def add_scenario_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--park`` and ``--set key=value`` (repeatable)."""
     parser.add_argument("--park", default=None,
-                        help="run on this park instead (built-in name or park file)")
+                        help="run on this built-in park instead (see 'symbiosis parks')")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override one parameter (repeatable; see 'symbiosis parameters')")
 

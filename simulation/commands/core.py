@@ -104,6 +104,9 @@ def _show(args: argparse.Namespace) -> int:
     shown = params if args.all else {k: params[k] for k in params if k in scenario.overrides}
     if not shown:
         print("# every parameter at its default (use --all to list them)")
+    elif not args.all:
+        print(f"# the {len(shown)} parameters set by the scenario and its options; the other "
+              f"{len(params) - len(shown)} are at their defaults (use --all to list them)")
     width = max((len(name) for name in shown), default=0)
     for name, value in shown.items():
         parameter = PARAMETERS[name]
