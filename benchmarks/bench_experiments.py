@@ -1,0 +1,123 @@
+"""Experiment engine benchmarks: throughput with 1 vs 2 workers, and flat memory in big sweeps.
+
+Usage:
+    .venv/bin/python benchmarks/bench_experiments.py                # both, default sizes
+    .venv/bin/python benchmarks/bench_experiments.py throughput --runs 40 --steps 120
+    .venv/bin/python benchmarks/bench_experiments.py memory --small 500 --large 20000
+
+Targets (issue 4): 2 workers give at least 1.7x the runs/s of 1 worker on a 2-core machine;
+the peak resident memory of a sweep does not grow with its number of runs (results are
+streamed to the store, not held), checked by comparing a small and a ten-times larger sweep.
+Each measurement runs in a fresh subprocess, so imports and peaks do not leak between them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _specs(n_runs: int, steps: int, n_firms: int | None) -> list:
+    from scenarios.loader import load_scenario
+    from simulation.experiments import RunSpec, replication_seeds
+
+    overrides = {"n_firms": n_firms} if n_firms else {}
+    params = load_scenario("baseline").with_overrides(overrides).parameters()
+    return [RunSpec("baseline", params, steps, seed, k)
+            for k, seed in enumerate(replication_seeds(2024, n_runs))]
+
+
+def measure(n_runs: int, steps: int, workers: int, store_details: bool,
+            n_firms: int | None) -> dict:
+    """Run one experiment into a temporary folder; wall time and peak memory (this process)."""
+    from simulation.experiments import run_specs
+
+    specs = _specs(n_runs, steps, n_firms)
+    with tempfile.TemporaryDirectory(prefix="bench-experiments-") as folder:
+        started = time.perf_counter()
+        experiment = run_specs(specs, folder, workers=workers, progress=False,
+                               store_details=store_details)
+        seconds = time.perf_counter() - started
+        done = experiment.manifest["runs_done"]
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"runs": n_runs, "done": done, "steps": steps, "workers": workers,
+            "seconds": round(seconds, 2), "runs_per_s": round(done / seconds, 3),
+            "peak_rss_main_mb": round(own, 1), "peak_rss_worker_mb": round(children, 1)}
+
+
+def _in_subprocess(**settings) -> dict:
+    command = [sys.executable, __file__, "_measure", json.dumps(settings)]
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def throughput(runs: int, steps: int) -> bool:
+    """Runs/s with 1 and 2 workers, full details stored (what ``compare`` does)."""
+    print(f"throughput: {runs} runs of {steps} months, default park, details stored "
+          f"({os.cpu_count()} cores)")
+    results = {}
+    for workers in (1, 2):
+        results[workers] = _in_subprocess(n_runs=runs, steps=steps, workers=workers,
+                                          store_details=True, n_firms=None)
+        r = results[workers]
+        print(f"  {workers} worker(s): {r['seconds']:7.1f} s  {r['runs_per_s']:6.2f} runs/s  "
+              f"(includes starting the worker processes)")
+    speedup = results[2]["runs_per_s"] / results[1]["runs_per_s"]
+    ok = speedup >= 1.7
+    print(f"  speed-up with 2 workers: {speedup:.2f}x (target >= 1.7x): "
+          f"{'ok' if ok else 'BELOW TARGET'}")
+    return ok
+
+
+def memory(small: int, large: int) -> bool:
+    """Peak RSS of a small and a large scalar-only sweep (short runs, small park, 2 workers)."""
+    print(f"memory: sweeps of {small} and {large} one-month runs of a 20-firm park, "
+          "scalar outputs only, 2 workers")
+    results = []
+    for n_runs in (small, large):
+        r = _in_subprocess(n_runs=n_runs, steps=1, workers=2, store_details=False, n_firms=20)
+        results.append(r)
+        print(f"  {n_runs:>7} runs: {r['seconds']:7.1f} s, peak RSS main process "
+              f"{r['peak_rss_main_mb']:.0f} MB, largest worker {r['peak_rss_worker_mb']:.0f} MB")
+    growth = results[1]["peak_rss_main_mb"] - results[0]["peak_rss_main_mb"]
+    ok = growth < max(25.0, 0.15 * results[0]["peak_rss_main_mb"])
+    print(f"  main-process peak grows by {growth:.1f} MB for {large / small:.0f}x the runs: "
+          f"{'flat' if ok else 'NOT FLAT'}")
+    return ok
+
+
+def main() -> int:
+    """Parse arguments and run the chosen benchmarks; exit 1 if a target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("which", nargs="?", default="all",
+                        choices=("all", "throughput", "memory", "_measure"))
+    parser.add_argument("settings", nargs="?", help=argparse.SUPPRESS)
+    parser.add_argument("--runs", type=int, default=40, help="runs per throughput measurement")
+    parser.add_argument("--steps", type=int, default=120, help="months per throughput run")
+    parser.add_argument("--small", type=int, default=250, help="runs in the small sweep")
+    parser.add_argument("--large", type=int, default=2500, help="runs in the large sweep")
+    args = parser.parse_args()
+    if args.which == "_measure":
+        print(json.dumps(measure(**json.loads(args.settings))))
+        return 0
+    ok = True
+    if args.which in ("all", "throughput"):
+        ok &= throughput(args.runs, args.steps)
+    if args.which in ("all", "memory"):
+        ok &= memory(args.small, args.large)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
