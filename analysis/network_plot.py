@@ -21,9 +21,36 @@ CATEGORY_STYLE = {
 }
 
 
+SECTOR_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h", "<", ">")
+
+
 def sector_colours(sectors: list[str]) -> dict[str, str]:
     """A stable colour per sector name (cycling the Okabe-Ito palette)."""
     return {sector: OKABE_ITO[k % len(OKABE_ITO)] for k, sector in enumerate(sorted(sectors))}
+
+
+def sector_markers(sectors: list[str]) -> dict[str, str]:
+    """A marker per sector name; it changes each time the colours start over.
+
+    With more sectors than the palette has colours, colour and marker together keep every sector
+    distinct (and readable without colour).
+    """
+    return {sector: SECTOR_MARKERS[(k // len(OKABE_ITO)) % len(SECTOR_MARKERS)]
+            for k, sector in enumerate(sorted(sectors))}
+
+
+def marker_areas(values: np.ndarray) -> np.ndarray:
+    """Marker areas (points^2) growing with the square root of ``values`` (negatives count as 0)."""
+    values = np.clip(np.asarray(values, dtype=float), 0, None)
+    scale = values.max() if len(values) and values.max() > 0 else 1.0
+    return 12 + 180 * np.sqrt(values / scale)
+
+
+def present_at(firms: pd.DataFrame, step: int | None) -> pd.DataFrame:
+    """Firms in the park at ``step`` (1-based month); ``None`` means at the end of the run."""
+    if step is None:
+        return firms[firms["exit_step"] < 0]
+    return firms[(firms["exit_step"] < 0) | (firms["exit_step"] > step)]
 
 
 def active_at(exchanges: pd.DataFrame, step: int | None) -> pd.DataFrame:
@@ -35,6 +62,34 @@ def active_at(exchanges: pd.DataFrame, step: int | None) -> pd.DataFrame:
     started = exchanges["start_step"] <= step
     running = (exchanges["end_step"] < 0) | (exchanges["end_step"] > step)
     return exchanges[started & running]
+
+
+def draw_exchanges(ax: Any, exchanges: pd.DataFrame,
+                   position: dict[int, tuple[float, float]]) -> None:
+    """Draw exchanges as lines styled by category, with an arrowhead at each midpoint.
+
+    One line collection and one set of arrowheads per category (fast even with hundreds of
+    exchanges); the arrowheads point from supplier to receiver.
+    """
+    from matplotlib.collections import LineCollection
+
+    for category, style in CATEGORY_STYLE.items():
+        chosen = exchanges[exchanges["category"] == category] if len(exchanges) else exchanges
+        if chosen.empty:
+            continue
+        start = np.array([position[int(i)] for i in chosen["supplier"]])
+        end = np.array([position[int(i)] for i in chosen["receiver"]])
+        ax.add_collection(LineCollection(
+            np.stack([start, end], axis=1), colors=style["color"],
+            linestyles=style["linestyle"], linewidths=1.1, alpha=0.8, zorder=2,
+            gid=f"exchanges|{category}"), autolim=True)
+        middle, direction = (start + end) / 2, end - start
+        length = np.hypot(direction[:, 0], direction[:, 1])
+        unit = direction / np.where(length > 0, length, 1.0)[:, None]
+        ax.quiver(middle[:, 0], middle[:, 1], unit[:, 0], unit[:, 1], color=style["color"],
+                  angles="xy", pivot="middle", units="width", scale_units="width", scale=45,
+                  width=0.004, headwidth=4, headlength=5, headaxislength=4.5, minlength=0,
+                  zorder=2, alpha=0.9, gid=f"arrowheads|{category}")
 
 
 def draw_exchange_network(ax: Any, firms: pd.DataFrame, exchanges: pd.DataFrame,
@@ -50,27 +105,18 @@ def draw_exchange_network(ax: Any, firms: pd.DataFrame, exchanges: pd.DataFrame,
         size_by: Firm column that sets the marker area (``size`` or ``net_benefit_eur``).
         legend: Whether to add legends for sectors and stream categories.
     """
-    present = firms[firms["exit_step"] < 0] if step is None else firms[
-        (firms["exit_step"] < 0) | (firms["exit_step"] > step)]
+    present = present_at(firms, step)
     colours = sector_colours(sorted(firms["sector"].unique()))
+    markers = sector_markers(sorted(firms["sector"].unique()))
     position = {int(r.id): (float(r.x_km), float(r.y_km)) for r in firms.itertuples()}
     current = active_at(exchanges, step)
-    for category, style in CATEGORY_STYLE.items():
-        chosen = current[current["category"] == category] if len(current) else current
-        for row in chosen.itertuples():
-            (x0, y0), (x1, y1) = position[int(row.supplier)], position[int(row.receiver)]
-            ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                        arrowprops={"arrowstyle": "-|>", "color": style["color"],
-                                    "linestyle": style["linestyle"], "linewidth": 1.2,
-                                    "alpha": 0.8, "shrinkA": 3, "shrinkB": 3})
-    values = present[size_by].clip(lower=0).to_numpy(dtype=float) if len(present) else np.zeros(0)
-    scale = values.max() if len(values) and values.max() > 0 else 1.0
-    area = 12 + 180 * np.sqrt(values / scale)
+    draw_exchanges(ax, current, position)
+    area = marker_areas(present[size_by].to_numpy(dtype=float))
     for sector in sorted(present["sector"].unique()):
         rows = (present["sector"] == sector).to_numpy()
         ax.scatter(present["x_km"][rows], present["y_km"][rows], s=area[rows],
-                   color=colours[sector], edgecolor="white", linewidth=0.4, label=sector,
-                   zorder=3)
+                   color=colours[sector], marker=markers[sector], edgecolor="white",
+                   linewidth=0.4, label=sector, zorder=3, gid=f"firms|{sector}")
     ax.set_xlabel("x (km)")
     ax.set_ylabel("y (km)")
     ax.set_aspect("equal", adjustable="datalim")

@@ -1,0 +1,419 @@
+"""The eco-industrial park indicators table: one row per indicator, mean and 95% CI per scenario.
+
+The indicators follow what park frameworks ask a park to measure (synergies, participation,
+recovery, landfill diversion, substitution, CO2, water, energy, money, data sharing) plus the
+Chertow (2007) 3-2 test. They are computed per replication from the scalar outputs of
+``simulation.outputs`` (and, where given, from each run's exchanges and firms tables), then
+summarised over replications.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.statistics import mean_ci
+
+CONFIDENCE = 0.95
+BOOTSTRAP_DRAWS = 4000
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A ratio of means with its interval and a status.
+
+    Attributes:
+        value: mean(numerator) / mean(denominator); NaN when the mean denominator is <= 0.
+        low: Lower end of the bootstrap interval (NaN when it cannot be bounded).
+        high: Upper end.
+        status: ``ok``; ``no effect`` (mean denominator <= 0: nothing to divide by);
+            ``unbounded`` (the denominator is <= 0 in too many resamples to bound the ratio);
+            ``too few`` (one replication: no interval).
+    """
+
+    value: float
+    low: float
+    high: float
+    status: str
+
+
+def ratio_of_means(numerator: Sequence[float], denominator: Sequence[float],
+                   confidence: float = CONFIDENCE, draws: int = BOOTSTRAP_DRAWS,
+                   seed: int = 0) -> Ratio:
+    """mean(numerator) / mean(denominator) over paired replications, with a bootstrap CI.
+
+    Zero denominators are handled explicitly: a mean denominator of zero or less gives NaN with
+    status ``no effect``; if more than (1 - confidence)/2 of the paired resamples have a
+    denominator of zero or less, the ratio could be arbitrarily large, so the interval is NaN
+    with status ``unbounded``. The bootstrap is seeded, so the interval is reproducible.
+
+    Args:
+        numerator: Per-replication numerators (e.g. public cost, EUR).
+        denominator: Per-replication denominators, paired with the numerators (e.g. t CO2).
+        confidence: Confidence level of the percentile interval.
+        draws: Bootstrap resamples.
+        seed: Seed of the resampling.
+    """
+    x = np.asarray(numerator, dtype=float)
+    y = np.asarray(denominator, dtype=float)
+    keep = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[keep], y[keep]
+    if len(x) == 0 or y.mean() <= 0:
+        return Ratio(math.nan, math.nan, math.nan, "no effect")
+    value = float(x.mean() / y.mean())
+    if len(x) < 2:
+        return Ratio(value, math.nan, math.nan, "too few")
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(x), size=(draws, len(x)))
+    num, den = x[picks].mean(axis=1), y[picks].mean(axis=1)
+    alpha = 1 - confidence
+    if np.mean(den <= 0) > alpha / 2:
+        return Ratio(value, math.nan, math.nan, "unbounded")
+    # A resample with no effect has an unbounded ratio, signed like its numerator.
+    unbounded = np.where(num < 0, -np.inf, np.inf)
+    ratios = np.where(den > 0, num / np.where(den > 0, den, 1.0), unbounded)
+    low, high = np.quantile(ratios, [alpha / 2, 1 - alpha / 2])
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return Ratio(value, math.nan, math.nan, "unbounded")
+    return Ratio(value, float(low), float(high), "ok")
+
+
+def wilson_interval(successes: int, n: int,
+                    confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Share of successes with the Wilson score interval (good for small n and shares near 0/1).
+
+    Returns:
+        (share, low, high); NaN for n = 0.
+    """
+    from scipy import stats
+
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    share = successes / n
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return share, max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One row of the table: key, display name, unit and how it is computed."""
+
+    key: str
+    label: str
+    unit: str
+    definition: str
+    kind: str = "mean"  # mean | ratio | share | conditional_mean
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("synergies_active", "Synergies active at the end", "count",
+              "Exchanges running in the last month (final_active_exchanges)."),
+    Indicator("synergies_started", "Synergies started", "count",
+              "Exchanges started over the horizon (total_exchanges_started)."),
+    Indicator("firms_participating", "Firms participating", "firms",
+              "Firms in at least one exchange in the last month (final_firms_involved)."),
+    Indicator("firms_participating_share", "Firms participating, share of the park",
+              "% of firms", "Firms in an exchange in the last month over the firms in the "
+              "park then (needs the runs' firm tables)."),
+    Indicator("recovery_rate", "Recovery rate", "% of material by-products",
+              "Material by-products exchanged over those generated, whole horizon "
+              "(total_exchanged_t / total_generated_t)."),
+    Indicator("landfill_diverted", "Landfill diversion", "t",
+              "By-products of landfilled streams delivered to a partner instead of landfilled "
+              "(needs the runs' exchange tables)."),
+    Indicator("landfill_diversion_rate", "Landfill diversion rate", "% of landfillable",
+              "Landfill diversion over diversion plus what was still landfilled."),
+    Indicator("landfilled", "Still landfilled", "t", "total_landfilled_t."),
+    Indicator("virgin_substituted", "Virgin material substituted", "t",
+              "Virgin input replaced by exchanged materials (total_virgin_avoided_t)."),
+    Indicator("co2_avoided", "CO₂ avoided", "t CO₂",
+              "Emissions avoided by substitution and by not landfilling (total_co2_avoided_t)."),
+    Indicator("water_reused", "Water reused", "m³",
+              "Treated wastewater delivered to partners (total_exchanged_m3)."),
+    Indicator("energy_recovered", "Energy recovered", "MWh",
+              "Excess heat, steam and biogas delivered to partners (total_exchanged_mwh)."),
+    Indicator("firms_net_benefit", "Firms' net benefit", "EUR",
+              "Value created minus one-off costs, fees plus incentives, summed over firms "
+              "(total_firm_net_benefit_eur)."),
+    Indicator("value_created", "Value created by exchanges", "EUR",
+              "Avoided disposal and virgin purchases minus transport, treatment and overheads "
+              "(total_value_created_eur)."),
+    Indicator("public_net_cost", "Public net cost", "EUR",
+              "Public spending minus public revenue (-total_public_net_eur); negative: the "
+              "policy mix brings net revenue."),
+    Indicator("public_cost_per_t_co2", "Public net cost per t CO₂ avoided", "EUR/t CO₂",
+              "Mean public net cost over mean CO₂ avoided (bootstrap 95% CI).", "ratio"),
+    Indicator("public_cost_per_t_diverted", "Public net cost per t diverted", "EUR/t",
+              "Mean public net cost over mean landfill diversion (bootstrap 95% CI).", "ratio"),
+    Indicator("data_sharing_share", "Firms sharing data", "% of firms",
+              "Firms disclosing streams on the platform in the last month, tier 1 or 2 "
+              "(final_disclosure_rate_tier1 + final_disclosure_rate_tier2)."),
+    Indicator("data_sharing_tier2_share", "Firms sharing cost data (tier 2)", "% of firms",
+              "final_disclosure_rate_tier2."),
+    Indicator("chertow_held", "Chertow 3-2 heuristic held", "% of replications",
+              "Share of replications in which at least three firms, none primarily a recycler, "
+              "exchanged at least two resource types (Chertow 2007) in some month; Wilson "
+              "95% CI.", "share"),
+    Indicator("chertow_first_month", "Month the 3-2 heuristic first held", "month",
+              "Mean over the replications in which it held.", "conditional_mean"),
+)
+INDICATOR_KEYS = tuple(indicator.key for indicator in INDICATORS)
+_RATIOS = {"public_cost_per_t_co2": ("public_net_cost", "co2_avoided"),
+           "public_cost_per_t_diverted": ("public_net_cost", "landfill_diverted")}
+
+
+def landfill_diverted_t(exchanges: pd.DataFrame) -> float:
+    """Tonnes of landfilled streams delivered to partners over a run (from its exchanges)."""
+    if exchanges.empty:
+        return 0.0
+    from scenarios.resources import stream_catalogue
+
+    streams = stream_catalogue()
+    landfilled = {name for name, flag in zip(streams.names, streams.is_landfilled, strict=True)
+                  if flag}
+    chosen = exchanges[exchanges["stream"].isin(landfilled)]
+    return float(chosen["delivered_total"].sum())
+
+
+def run_details(exchanges: pd.DataFrame, firms: pd.DataFrame) -> dict[str, float]:
+    """What the indicators need from one run's exchanges and firms tables."""
+    return {"landfill_diverted_t": landfill_diverted_t(exchanges),
+            "firms_in_park": float((firms["exit_step"] < 0).sum())}
+
+
+def per_run_indicators(runs: pd.DataFrame, details: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every indicator for every run (ratio indicators are per run too, for reference).
+
+    Args:
+        runs: One row per run with scenario, replication and the scalar outputs.
+        details: Optional, one row per run_key with ``landfill_diverted_t`` and
+            ``firms_in_park`` (``run_details``); without it those indicators are NaN.
+
+    Returns:
+        Columns scenario, replication (and run_key if given) and one per indicator key.
+    """
+    frame = runs.copy()
+    if details is not None and len(details) and "run_key" in frame:
+        frame = frame.merge(details, on="run_key", how="left")
+    for column in ("landfill_diverted_t", "firms_in_park"):
+        if column not in frame:
+            frame[column] = np.nan
+    generated = frame["total_generated_t"].replace(0, np.nan)
+    diverted = frame["landfill_diverted_t"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = {
+            "synergies_active": frame["final_active_exchanges"],
+            "synergies_started": frame["total_exchanges_started"],
+            "firms_participating": frame["final_firms_involved"],
+            "firms_participating_share": 100 * frame["final_firms_involved"]
+            / frame["firms_in_park"].replace(0, np.nan),
+            "recovery_rate": 100 * frame["total_exchanged_t"] / generated,
+            "landfill_diverted": diverted,
+            "landfill_diversion_rate": 100 * diverted
+            / (diverted + frame["total_landfilled_t"]).replace(0, np.nan),
+            "landfilled": frame["total_landfilled_t"],
+            "virgin_substituted": frame["total_virgin_avoided_t"],
+            "co2_avoided": frame["total_co2_avoided_t"],
+            "water_reused": frame["total_exchanged_m3"],
+            "energy_recovered": frame["total_exchanged_mwh"],
+            "firms_net_benefit": frame["total_firm_net_benefit_eur"],
+            "value_created": frame["total_value_created_eur"],
+            "public_net_cost": -frame["total_public_net_eur"],
+            "data_sharing_share": 100 * (frame["final_disclosure_rate_tier1"]
+                                         + frame["final_disclosure_rate_tier2"]),
+            "data_sharing_tier2_share": 100 * frame["final_disclosure_rate_tier2"],
+            "chertow_held": 100 * frame["chertow_first_step"].notna().astype(float),
+            "chertow_first_month": frame["chertow_first_step"],
+        }
+        values["public_cost_per_t_co2"] = (values["public_net_cost"]
+                                           / values["co2_avoided"].where(
+                                               values["co2_avoided"] > 0))
+        values["public_cost_per_t_diverted"] = (values["public_net_cost"]
+                                                / diverted.where(diverted > 0))
+    keys = [c for c in ("scenario", "replication", "run_key") if c in frame]
+    out = frame[keys].copy()
+    for key in INDICATOR_KEYS:
+        out[key] = values[key].astype(float).to_numpy()
+    return out
+
+
+def indicators_table(runs: pd.DataFrame, details: pd.DataFrame | None = None,
+                     scenarios: Sequence[str] | None = None,
+                     confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """The indicators of each scenario: mean and 95% CI over replications.
+
+    Args:
+        runs: One row per run with scenario, replication (and run_key) and scalar outputs.
+        details: Optional per-run details (``run_details`` rows with a run_key column).
+        scenarios: Scenario order (default: order of appearance).
+        confidence: Confidence level.
+
+    Returns:
+        Long table: scenario, indicator, label, unit, n, mean, ci_low, ci_high, note,
+        definition (one row per scenario and indicator, in ``INDICATORS`` order).
+    """
+    values = per_run_indicators(runs, details)
+    order = list(scenarios or dict.fromkeys(values["scenario"]))
+    rows = []
+    for scenario in order:
+        own = values[values["scenario"] == scenario]
+        for indicator in INDICATORS:
+            column = own[indicator.key].to_numpy(dtype=float)
+            n, note = int(len(own)), ""
+            if indicator.kind == "ratio":
+                numerator, denominator = _RATIOS[indicator.key]
+                ratio = ratio_of_means(own[numerator], own[denominator], confidence)
+                mean, low, high = ratio.value, ratio.low, ratio.high
+                n = int((own[numerator].notna() & own[denominator].notna()).sum())
+                note = _RATIO_NOTES.get(ratio.status, "") if n else "needs run details"
+            elif indicator.kind == "share":
+                held = int(np.nansum(column > 0))
+                share, low, high = wilson_interval(held, n, confidence)
+                mean, low, high = 100 * share, 100 * low, 100 * high
+                note = f"held in {held} of {n} replications"
+            elif indicator.kind == "conditional_mean":
+                held = column[~np.isnan(column)]
+                n = len(held)
+                mean, low, high = mean_ci(held, confidence)
+                note = "never held" if n == 0 else (
+                    f"over the {n} replications in which it held" if n < len(own) else "")
+            else:
+                present = column[~np.isnan(column)]
+                n = len(present)
+                mean, low, high = mean_ci(present, confidence)
+                if n == 0:
+                    note = "needs run details" if indicator.key in _NEEDS_DETAILS else "n/a"
+            rows.append({"scenario": scenario, "indicator": indicator.key,
+                         "label": indicator.label, "unit": indicator.unit, "n": n,
+                         "mean": mean, "ci_low": low, "ci_high": high, "note": note,
+                         "definition": indicator.definition})
+    return pd.DataFrame(rows)
+
+
+_RATIO_NOTES = {"no effect": "nothing avoided: no cost per t",
+                "unbounded": "CI unbounded: the effect may be zero",
+                "too few": "one replication: no CI"}
+_NEEDS_DETAILS = {"firms_participating_share", "landfill_diverted", "landfill_diversion_rate"}
+
+
+# --- presentation -----------------------------------------------------------------------------
+
+def format_estimate(mean: float, low: float, high: float) -> tuple[str, str]:
+    """Mean and "low to high" as text (``n/a`` where undefined)."""
+    from analysis.style import format_number
+
+    interval = "" if (math.isnan(low) or math.isnan(high)) else (
+        f"{format_number(low)} to {format_number(high)}")
+    return format_number(mean), interval
+
+
+TABLE_CSS = """
+table.indicators { border-collapse: collapse; font-size: 0.86rem; margin: 0.5rem 0 1rem; }
+table.indicators caption { text-align: left; font-weight: 600; padding: 0.3rem 0; }
+table.indicators th, table.indicators td { padding: 0.3rem 0.55rem; vertical-align: top;
+  border-bottom: 1px solid #ddd; }
+table.indicators thead th { border-bottom: 2px solid #333; text-align: left; }
+table.indicators td.value { text-align: right; white-space: nowrap;
+  font-variant-numeric: tabular-nums; }
+table.indicators .ci { display: block; color: #555; font-size: 0.78rem; }
+table.indicators .note { display: block; color: #8a5a00; font-size: 0.75rem; }
+table.indicators td.unit { color: #444; white-space: nowrap; }
+"""
+
+
+def indicators_html(table: pd.DataFrame, caption: str = "") -> str:
+    """An HTML ``<table>``: one row per indicator, one column per scenario (mean and CI).
+
+    Every cell's text is escaped; the table uses the classes styled by ``TABLE_CSS``.
+    """
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    head = "".join(f"<th scope=\"col\">{html.escape(s)}</th>" for s in scenarios)
+    lines = ["<table class=\"indicators\">"]
+    if caption:
+        lines.append(f"<caption>{html.escape(caption)}</caption>")
+    lines.append(f"<thead><tr><th scope=\"col\">Indicator</th><th scope=\"col\">Unit</th>"
+                 f"{head}</tr></thead><tbody>")
+    for key in dict.fromkeys(table["indicator"]):
+        rows = table[table["indicator"] == key].set_index("scenario")
+        first = rows.iloc[0]
+        cells = []
+        for scenario in scenarios:
+            row = rows.loc[scenario]
+            mean, interval = format_estimate(row["mean"], row["ci_low"], row["ci_high"])
+            parts = [html.escape(mean)]
+            if interval:
+                parts.append(f"<span class=\"ci\">95% CI {html.escape(interval)}</span>")
+            if row["note"]:
+                parts.append(f"<span class=\"note\">{html.escape(str(row['note']))}</span>")
+            cells.append(f"<td class=\"value\">{''.join(parts)}</td>")
+        lines.append(f"<tr><th scope=\"row\" title=\"{html.escape(str(first['definition']))}\">"
+                     f"{html.escape(str(first['label']))}</th>"
+                     f"<td class=\"unit\">{html.escape(str(first['unit']))}</td>"
+                     f"{''.join(cells)}</tr>")
+    lines.append("</tbody></table>")
+    return "\n".join(lines)
+
+
+def definitions_html(table: pd.DataFrame) -> str:
+    """A definition list saying how each indicator is computed."""
+    items = []
+    for key in dict.fromkeys(table["indicator"]):
+        row = table[table["indicator"] == key].iloc[0]
+        items.append(f"<dt>{html.escape(str(row['label']))} ({html.escape(str(row['unit']))})"
+                     f"</dt><dd>{html.escape(str(row['definition']))}</dd>")
+    return "<dl class=\"definitions\">" + "".join(items) + "</dl>"
+
+
+def indicators_page(table: pd.DataFrame, title: str, caption: str = "") -> str:
+    """A complete HTML page of the table and its definitions, with no external resources."""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title><style>"
+        "body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem; "
+        "color: #222; } dt { font-weight: 600; margin-top: 0.4rem; } dd { margin-left: 1rem; }"
+        f"{TABLE_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
+        f"{indicators_html(table, caption)}<h2>Definitions</h2>{definitions_html(table)}"
+        "</body></html>\n")
+
+
+def write_indicators(table: pd.DataFrame, stem: str | Path, title: str,
+                     caption: str = "") -> list[Path]:
+    """Write ``stem.csv`` (the long table) and ``stem.html`` (the page).
+
+    Returns:
+        The two paths.
+    """
+    stem = Path(stem)
+    csv_path = stem.with_name(f"{stem.name}.csv")
+    html_path = stem.with_name(f"{stem.name}.html")
+    table.to_csv(csv_path, index=False)
+    html_path.write_text(indicators_page(table, title, caption), encoding="utf-8")
+    return [csv_path, html_path]
+
+
+def details_from_experiment(experiment: Any, runs: pd.DataFrame) -> pd.DataFrame | None:
+    """``run_details`` of every run of ``experiment`` stored with its tables (None if none)."""
+    rows = []
+    for run_key in runs["run_key"]:
+        try:
+            exchanges = experiment.exchanges(run_key)
+            firms = experiment.firms(run_key)
+        except KeyError:
+            continue
+        rows.append({"run_key": run_key, **run_details(exchanges, firms)})
+    return pd.DataFrame(rows) if rows else None
+
+
+__all__ = ["INDICATORS", "INDICATOR_KEYS", "Indicator", "Ratio", "TABLE_CSS",
+           "definitions_html", "details_from_experiment", "format_estimate", "indicators_html",
+           "indicators_page", "indicators_table", "landfill_diverted_t", "per_run_indicators",
+           "ratio_of_means", "run_details", "wilson_interval", "write_indicators"]

@@ -1,0 +1,213 @@
+"""One publication style for every evidence figure: palette, fonts, sizes and labelled units.
+
+Figures are drawn at their printed size (a policy brief's column is about 3.5 in wide, a full
+page width about 7.2 in) so that 8-9 pt text stays legible without rescaling. Colours come from
+the Okabe-Ito palette (Okabe & Ito 2008), which stays distinguishable with the common forms of
+colour blindness; where more categories than colours are needed, markers and line styles differ.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from analysis.network_plot import OKABE_ITO
+
+COLUMN_WIDTH_IN = 3.5  # one column of a two-column brief
+FULL_WIDTH_IN = 7.2  # a full A4/letter text width
+PNG_DPI = 300
+
+RC_PARAMS: dict[str, Any] = {
+    "font.family": "DejaVu Sans",  # ships with matplotlib: same glyphs on every machine
+    "font.size": 8.5,
+    "axes.titlesize": 9,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 8.5,
+    "legend.fontsize": 7.5,
+    "legend.title_fontsize": 8,
+    "xtick.labelsize": 7.5,
+    "ytick.labelsize": 7.5,
+    "figure.titlesize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#DDDDDD",
+    "grid.linewidth": 0.5,
+    "axes.axisbelow": True,
+    "lines.linewidth": 1.4,
+    "figure.dpi": 100,
+    "savefig.dpi": PNG_DPI,
+    "savefig.bbox": "tight",
+    "savefig.pad_inches": 0.04,
+    "svg.fonttype": "none",  # text stays text in SVG: editable and searchable
+    "pdf.fonttype": 42,  # TrueType in PDF: editable in Illustrator/Inkscape
+}
+
+# Scenario colours: the reference scenario in black, then the Okabe-Ito colours that read well
+# as lines on white (yellow last: it is faint on white).
+SCENARIO_COLOURS = ("#000000", OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2], OKABE_ITO[4],
+                    OKABE_ITO[5], OKABE_ITO[6], OKABE_ITO[8], OKABE_ITO[3])
+LINE_STYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">")
+
+# Display name and unit of every timeseries column. ``flow`` columns are amounts per month
+# (their totals drop the "/month"); the others are states at the end of a month.
+SERIES_LABELS: dict[str, tuple[str, str, bool]] = {
+    "step": ("Month", "month", False),
+    "active_exchanges": ("Active exchanges", "count", False),
+    "new_exchanges": ("New exchanges", "count", True),
+    "ended_exchanges": ("Ended exchanges", "count", True),
+    "generated_t": ("Material by-products generated", "t", True),
+    "generated_mwh": ("Energy by-products generated", "MWh", True),
+    "generated_m3": ("Water by-products generated", "m³", True),
+    "exchanged_t": ("Materials exchanged", "t", True),
+    "exchanged_mwh": ("Energy recovered", "MWh", True),
+    "exchanged_m3": ("Water reused", "m³", True),
+    "landfilled_t": ("Landfilled", "t", True),
+    "recovery_rate": ("Recovery rate", "share, 0-1", False),
+    "virgin_avoided_t": ("Virgin material substituted", "t", True),
+    "co2_avoided_t": ("CO₂ avoided", "t CO₂", True),
+    "value_created_eur": ("Value created", "EUR", True),
+    "firm_net_benefit_eur": ("Firms' net benefit", "EUR", True),
+    "firm_net_benefit_cum_eur": ("Firms' net benefit, cumulative", "EUR", False),
+    "public_revenue_eur": ("Public revenue", "EUR", True),
+    "public_spending_eur": ("Public spending", "EUR", True),
+    "public_net_eur": ("Public budget balance", "EUR", True),
+    "public_net_cum_eur": ("Public budget balance, cumulative", "EUR", False),
+    "landfill_tax_eur_per_t": ("Landfill tax", "EUR/t", False),
+    "operator_budget_eur": ("Park operator's budget", "EUR", False),
+    "platform_members": ("Platform members", "firms", False),
+    "disclosure_rate_tier1": ("Firms disclosing at tier 1", "share of firms", False),
+    "disclosure_rate_tier2": ("Firms disclosing at tier 2", "share of firms", False),
+    "negotiations": ("Negotiations", "count", True),
+    "failed_negotiations": ("Failed negotiations", "count", True),
+    "mean_trust": ("Mean trust between partners", "0-1 scale", False),
+    "mean_awareness": ("Mean awareness of symbiosis", "0-1 scale", False),
+    "firms_involved": ("Firms in an exchange", "firms", False),
+    "network_density": ("Exchange network density", "0-1", False),
+    "components": ("Network components", "count", False),
+    "largest_component_share": ("Largest component", "share of firms involved", False),
+    "clustering": ("Clustering coefficient", "0-1", False),
+    "chertow_3_2": ("Chertow 3-2 heuristic holds", "1 = yes, 0 = no", False),
+}
+
+# Run totals (``total_<name>``) that are not totals of a timeseries column.
+TOTAL_LABELS: dict[str, tuple[str, str]] = {
+    "exchanges_started": ("Exchanges started", "count"),
+    "exchanges_ended": ("Exchanges ended", "count"),
+    "workshops_held": ("Workshops held", "count"),
+    "introductions": ("Introductions by the operator", "count"),
+}
+
+
+def describe(name: str) -> tuple[str, str]:
+    """Display name and unit of a timeseries column or a scalar output name.
+
+    Scalar outputs follow ``simulation.outputs``: ``final_<column>``, ``mean_<column>``,
+    ``total_<name>`` and ``chertow_first_step``. Unknown names are returned tidied, unit-less.
+    """
+    if name in SERIES_LABELS:
+        text, unit, flow = SERIES_LABELS[name]
+        return text, f"{unit}/month" if flow else unit
+    if name == "chertow_first_step":
+        return "Month the 3-2 heuristic first held", "month"
+    prefix, _, column = name.partition("_")
+    if prefix == "total":
+        if column in TOTAL_LABELS:
+            return TOTAL_LABELS[column]
+        if column in SERIES_LABELS:
+            text, unit, _ = SERIES_LABELS[column]
+            return f"{text}, total", unit
+    if prefix in ("final", "mean") and column in SERIES_LABELS:
+        text, unit, flow = SERIES_LABELS[column]
+        unit = f"{unit}/month" if flow else unit
+        if prefix == "final":
+            return (f"{text}, last month" if flow else f"{text} at the end"), unit
+        return f"{text}, monthly mean", unit
+    return name.replace("_", " "), ""
+
+
+def axis_label(name: str, prefix: str = "") -> str:
+    """Axis label "Name (unit)" of a column or output, optionally led by ``prefix``."""
+    text, unit = describe(name)
+    text = f"{prefix}{text[0].lower()}{text[1:]}" if prefix else text
+    return f"{text} ({unit})" if unit else text
+
+
+def unit_of(name: str) -> str:
+    """The unit of a column or scalar output ('' if unknown)."""
+    return describe(name)[1]
+
+
+def scenario_styles(scenarios: list[str]) -> dict[str, dict[str, Any]]:
+    """Colour, line style and marker of each scenario, in order (the first is the reference).
+
+    Colours repeat only after nine scenarios, and then with another line style and marker.
+    """
+    styles = {}
+    for k, scenario in enumerate(scenarios):
+        cycle = k // len(SCENARIO_COLOURS)
+        styles[scenario] = {"color": SCENARIO_COLOURS[k % len(SCENARIO_COLOURS)],
+                            "linestyle": LINE_STYLES[cycle % len(LINE_STYLES)],
+                            "marker": MARKERS[k % len(MARKERS)]}
+    return styles
+
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the non-interactive Agg backend (safe on servers and in tests)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def styled(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator: draw inside ``RC_PARAMS`` without changing the caller's global settings."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import matplotlib
+
+        pyplot()
+        with matplotlib.rc_context(RC_PARAMS):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+def compact_number(value: float) -> str:
+    """Tick text for large numbers: 2.5 k, 1.2 M, 3 bn (up to three significant digits)."""
+    for size, suffix in ((1e9, " bn"), (1e6, " M"), (1e3, " k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}" if value else "0"
+
+
+def compact_axis(*axes: Any) -> None:
+    """Tick labels of numeric axes (``ax.xaxis``, ``ax.yaxis``) in compact form: no '1e6'."""
+    from matplotlib.ticker import FuncFormatter
+
+    for axis in axes:
+        axis.set_major_formatter(FuncFormatter(lambda value, _: compact_number(value)))
+
+
+def format_number(value: float, digits: int = 3) -> str:
+    """A number for prose and tables: 3 significant digits, thousands separated, no 1e+06."""
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    value = float(value)
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if value == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(value)))
+    if magnitude >= digits - 1:
+        rounded = round(value, -(magnitude - digits + 1))
+        return f"{rounded:,.0f}"
+    decimals = digits - 1 - magnitude
+    return f"{value:,.{decimals}f}"
