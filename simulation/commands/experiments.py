@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "compare", help="run scenarios over seeded replications and compare them",
         description="Run every scenario R times with common random numbers (replication k of "
                     "every scenario uses the same seed) and report the mean of each output and "
-                    "the paired difference from the first scenario, with 95%% t-intervals. "
+                    "the paired difference from the first scenario, with 95% t-intervals. "
                     "Writes runs.csv, comparison.csv, comparison.png, timeseries.png and "
                     "manifest.json; runs already in the folder's store are reused.")
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO",
@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "seeds: the full factorial of the --param values (default), or the rows of "
                     "an explicit design file (--design FILE.csv, one column per parameter). "
                     "Writes runs.csv (parameter values as columns), points.csv (key outputs "
-                    "per point with 95%% CIs) and manifest.json.")
+                    "per point with 95% CIs) and manifest.json.")
     sweep.add_argument("scenario", help="built-in scenario name or scenario file")
     sweep.add_argument("--param", action="append", default=[], metavar="KEY=V1,V2,...",
                        help="values of a declared parameter (repeatable)")
