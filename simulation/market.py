@@ -73,9 +73,11 @@ def stream_prices(gate_fee: np.ndarray, virgin_price: np.ndarray, substitution_r
 def annuity_factor(rate_per_year: np.ndarray | float, horizon_years: float) -> np.ndarray:
     """Present value of 1 EUR a month for ``horizon_years`` at a yearly discount rate."""
     months = int(round(12 * horizon_years))
-    monthly = np.power(1.0 + np.asarray(rate_per_year, dtype=float), 1.0 / 12.0) - 1.0
+    # log(1 + monthly rate); log1p and expm1 keep small rates from cancelling to 0 or to noise.
+    log_growth = np.log1p(np.asarray(rate_per_year, dtype=float)) / 12.0
+    monthly = np.expm1(log_growth)
     safe = np.where(monthly > 0, monthly, 1.0)
-    return np.where(monthly > 0, (1.0 - np.power(1.0 + safe, -months)) / safe, float(months))
+    return np.where(monthly > 0, -np.expm1(-months * log_growth) / safe, float(months))
 
 
 def expand_streams(pair_supplier: np.ndarray, pair_receiver: np.ndarray, can_supply: np.ndarray,
