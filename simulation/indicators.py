@@ -47,6 +47,9 @@ class Indicators:
         self.exchanged_by_stream = np.zeros(n_streams)
         self.disposed_by_stream = np.zeros(n_streams)
         self.exchanged_total_by_stream = np.zeros(n_streams)
+        units = np.array(model.streams.units)
+        # Streams measured in each unit (t, MWh, m3), for the per-unit totals of each month.
+        self._streams_in = {unit: np.flatnonzero(units == unit) for unit in ("t", "MWh", "m3")}
         self._graph_version = -1
         self._graph_row: dict[str, Any] = {}
 
@@ -88,12 +91,11 @@ class Indicators:
         self.exchanged_by_stream = exchanged
         self.disposed_by_stream = generated - exchanged
         self.exchanged_total_by_stream = self.exchanged_total_by_stream + exchanged
-        units = np.array(streams.units)
         material = streams.is_material
-        for unit, column in (("t", "exchanged_t"), ("MWh", "exchanged_mwh"),
-                             ("m3", "exchanged_m3")):
-            row[column] = float(exchanged[units == unit].sum())
-            row["generated_" + column.split("_")[1]] = float(generated[units == unit].sum())
+        for unit, suffix in (("t", "t"), ("MWh", "mwh"), ("m3", "m3")):
+            in_unit = self._streams_in[unit]
+            row["exchanged_" + suffix] = float(exchanged[in_unit].sum())
+            row["generated_" + suffix] = float(generated[in_unit].sum())
         landfilled = (generated - exchanged)[streams.is_landfilled]
         row["landfilled_t"] = float(landfilled.sum())
         row["recovery_rate"] = (float(exchanged[material].sum() / generated[material].sum())
@@ -123,7 +125,7 @@ class Indicators:
             auth.pay(subsidy * float(flow.sum()), "subsidies")
         virgin_bought = ((model.need.sum(0) - exchanged) * streams.substitution_ratio)[material]
         auth.collect(auth.level("landfill_tax") * row["landfilled_t"]
-                     + auth.level("virgin_tax") * float(virgin_bought.clip(0).sum()))
+                     + auth.level("virgin_tax") * float(np.maximum(virgin_bought, 0.0).sum()))
         row["value_created_eur"] = float(value.sum())
         row["firm_net_benefit_eur"] += float(value.sum()) + float(
             members.sum() * (incentive - fee))
@@ -147,15 +149,16 @@ class Indicators:
         row["platform_members"] = int(np.count_nonzero(table.platform_tier))
         row["disclosure_rate_tier1"] = float(np.count_nonzero(table.platform_tier == 1) / n)
         row["disclosure_rate_tier2"] = float(np.count_nonzero(table.platform_tier == 2) / n)
-        row["mean_awareness"] = float(table.awareness.mean())
+        row["mean_awareness"] = float(table.awareness.sum() / n)
         supplier, receiver = book.supplier[active], book.receiver[active]
         if len(active):
             delta = book.trust_delta[active]
             trust = np.concatenate([table.generalized_trust[supplier] + delta,
-                                    table.generalized_trust[receiver] + delta]).clip(0, 1)
-            row["mean_trust"] = float(trust.mean())
+                                    table.generalized_trust[receiver] + delta])
+            trust = np.minimum(np.maximum(trust, 0.0), 1.0)
+            row["mean_trust"] = float(trust.sum() / len(trust))
         else:
-            row["mean_trust"] = float(table.generalized_trust.mean())
+            row["mean_trust"] = float(table.generalized_trust.sum() / n)
         if book.version != self._graph_version:
             # The exchange graph changes only when exchanges start or end.
             self._graph_version = book.version

@@ -82,7 +82,7 @@ def annuity_factor(rate_per_year: np.ndarray | float, horizon_years: float) -> n
 
 def expand_streams(pair_supplier: np.ndarray, pair_receiver: np.ndarray, can_supply: np.ndarray,
                    can_receive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Turn firm pairs into (pair, stream) candidates where the supplier has what the receiver needs.
+    """Turn firm pairs into (pair, stream) candidates: the supplier has what the receiver needs.
 
     Args:
         pair_supplier: Supplier firm index of each directed pair.
@@ -120,6 +120,18 @@ def deal_values(quantity: np.ndarray, distance_km: np.ndarray, stream: np.ndarra
     return monthly, monthly * annuity - prices.one_off_eur[stream]
 
 
+def isin_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """Whether each of ``values`` is in ``sorted_keys`` (sorted ascending), by binary search.
+
+    Same answer as ``np.isin(values, sorted_keys)``, without sorting or hashing the keys again on
+    every call: the model keeps its static key sets (social ties) sorted once.
+    """
+    if len(sorted_keys) == 0:
+        return np.zeros(len(values), dtype=bool)
+    position = np.minimum(np.searchsorted(sorted_keys, values), len(sorted_keys) - 1)
+    return sorted_keys[position] == values
+
+
 def best_per_group(group: np.ndarray, score: np.ndarray) -> np.ndarray:
     """Index of the highest-scoring element of each group (ties: the earliest element).
 
@@ -136,11 +148,12 @@ def best_per_group(group: np.ndarray, score: np.ndarray) -> np.ndarray:
 
 def match_one_round(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarray,
                     score: np.ndarray, n_streams: int) -> np.ndarray:
-    """One round of proposals: each supplier offers each stream to its best receiver, and each
-    receiver accepts its best offer per stream.
+    """One round of proposals and acceptances between suppliers and receivers.
 
-    So at most one new exchange starts per supplier and stream and per receiver and stream in a
-    month, which keeps every new exchange within the capacities it was priced on.
+    Each supplier offers each stream to its best receiver, and each receiver accepts its best
+    offer per stream. So at most one new exchange starts per supplier and stream and per
+    receiver and stream in a month, which keeps every new exchange within the capacities it was
+    priced on.
 
     Returns:
         Sorted indices of the accepted candidates.
@@ -168,11 +181,11 @@ def allocate_in_order(group: np.ndarray, wanted: np.ndarray, available: np.ndarr
     order = np.argsort(group, kind="stable")
     g, w = group[order], wanted[order]
     cumulative = np.cumsum(w)
-    starts = np.ones(len(g), dtype=bool)
-    starts[1:] = g[1:] != g[:-1]
+    starts = np.concatenate(([True], g[1:] != g[:-1]))
     group_offset = np.maximum.accumulate(np.where(starts, cumulative - w, 0.0))
     before = cumulative - w - group_offset
-    served_sorted = np.clip(available[order] - before, 0.0, w)
+    # Clip to [0, w] (np.minimum/np.maximum: same result as np.clip, less call overhead).
+    served_sorted = np.minimum(np.maximum(available[order] - before, 0.0), w)
     served = np.empty_like(served_sorted)
     served[order] = served_sorted
     return served
@@ -186,7 +199,9 @@ def allocate_flows(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarra
     and no receiver takes more than it needs.
 
     Args:
-        supplier, receiver, stream: Endpoints and stream of each active exchange (oldest first).
+        supplier: Supplier of each active exchange (oldest exchange first).
+        receiver: Receiver of each active exchange.
+        stream: Stream of each active exchange.
         planned: Contracted monthly quantity of each exchange.
         supply: Supply this month (firms x streams).
         need: Need this month (firms x streams).

@@ -81,6 +81,10 @@ class SymbiosisModel(mesa.Model):
         self.committed_supply = np.zeros_like(self.companies.base_supply)
         self.committed_need = np.zeros_like(self.companies.base_need)
         self.annuity = market.annuity_factor(p["discount_rate"], p["planning_horizon_years"])
+        # Each firm values a deal over the planning horizon at its own hurdle rate (fixed per site).
+        self.firm_annuity = market.annuity_factor(self.companies.hurdle_rate,
+                                                  p["planning_horizon_years"])
+        self.month_prices: market.Prices | None = None  # set by apply_policy each month
         self.indicators = Indicators(self)
         self.datacollector = IndicatorCollector()
 
@@ -139,6 +143,7 @@ class SymbiosisModel(mesa.Model):
         self.operator.receive_funding(self.authority, self.indicators.fees_due())
         self.operator.build_infrastructure(self.authority,
                                            bool(self.authority.level("shared_infrastructure")))
+        self.month_prices = self.prices()
 
     def produce(self) -> None:
         """Stage 2: production with fluctuations, stops, and firms leaving and entering."""
@@ -157,7 +162,7 @@ class SymbiosisModel(mesa.Model):
         if len(leaving) == 0:
             return
         active = self.book.active()
-        gone = np.isin(self.book.supplier[active], leaving) | np.isin(
+        gone = market.isin_sorted(self.book.supplier[active], leaving) | market.isin_sorted(
             self.book.receiver[active], leaving)
         self.end_exchanges(active[gone], "partner_exit")
         table, p = self.companies, self.params
@@ -229,13 +234,13 @@ class SymbiosisModel(mesa.Model):
         self.operator.operate_platform(tier)
         offered = tier if self.operator.platform_open else 0
         deciding = self.rng.random(len(table)) < 1.0 / p["membership_review_months"]
-        potential = (np.minimum(self.supply - self.committed_supply, table.base_supply).clip(0)
-                     @ self._unit_gain_for_potential()
-                     + (table.base_need - self.committed_need).clip(0)
-                     @ self._unit_gain_for_potential())
+        unit_gain = self._unit_gain_for_potential()
+        potential = (np.maximum(np.minimum(self.supply - self.committed_supply,
+                                           table.base_supply), 0.0) @ unit_gain
+                     + np.maximum(table.base_need - self.committed_need, 0.0) @ unit_gain)
         Company.choose_platform_tier(
             table, deciding, tier_offered=offered,
-            member_share=float(np.mean(table.platform_tier > 0)),
+            member_share=np.count_nonzero(table.platform_tier) / len(table),
             critical_mass_share=p["platform_critical_mass_share"],
             standalone_share=p["platform_standalone_value_share"],
             expected_gain_eur=p["platform_expected_gain_share"] * potential,
@@ -251,10 +256,14 @@ class SymbiosisModel(mesa.Model):
         return self.month >= start and (end is None or self.month < end)
 
     def _unit_gain_for_potential(self) -> np.ndarray:
-        return self.prices().unit_gain_eur.clip(0)
+        return np.maximum(self.month_prices.unit_gain_eur, 0.0)
 
     def prices(self) -> market.Prices:
-        """This month's per-stream economics under the instruments in force."""
+        """This month's per-stream economics under the instruments in force.
+
+        Stage 1 stores them in ``month_prices`` for the rest of the month: nothing they depend on
+        changes after it.
+        """
         p, s, auth = self.params, self.streams, self.authority
         infrastructure = p["infrastructure_cost_reduction"] if self.operator.infrastructure_built \
             and auth.level("shared_infrastructure") else 0.0
@@ -298,7 +307,7 @@ class SymbiosisModel(mesa.Model):
         first = np.ones(len(order), dtype=bool)
         first[1:] = key[order][1:] != key[order][:-1]
         pick = order[first]
-        pick = pick[~np.isin(key[pick], self._active_keys())]
+        pick = pick[~market.isin_sorted(key[pick], np.sort(self._active_keys()))]
         supplier, receiver, stream, channel, distance = (
             supplier[pick], receiver[pick], stream[pick], channel[pick], distance[pick])
         quantity = np.minimum(remaining_supply[supplier, stream], remaining_need[receiver, stream])
@@ -376,7 +385,7 @@ class SymbiosisModel(mesa.Model):
                   channel: np.ndarray, distance: np.ndarray, quantity: np.ndarray) -> None:
         """Stage 5: price candidates, check both sides accept, start the best deals."""
         p, table, auth = self.params, self.companies, self.authority
-        prices = self.prices()
+        prices = self.month_prices
         contracts = bool(auth.level("contracts"))
         broker = np.array([k in self.brokered_keys for k in
                            self._pair_key(supplier, receiver).tolist()], dtype=bool)
@@ -384,8 +393,9 @@ class SymbiosisModel(mesa.Model):
             broker, 1 - p["broker_cost_reduction"], 1.0) * np.where(
             channel == 1, 1 - p["platform_cost_reduction"], 1.0) * (
             1 - p["contract_cost_reduction"] if contracts else 1.0)
-        rate = np.maximum(table.hurdle_rate[supplier], table.hurdle_rate[receiver])
-        annuity = market.annuity_factor(rate, p["planning_horizon_years"])
+        # The deal is valued at the higher of the two hurdle rates.
+        annuity = np.where(table.hurdle_rate[supplier] >= table.hurdle_rate[receiver],
+                           self.firm_annuity[supplier], self.firm_annuity[receiver])
         _, npv = market.deal_values(quantity, distance, stream, prices,
                                           overhead_eur_per_month=p["exchange_overhead_eur_per_month"],
                                           annuity=annuity)
@@ -394,11 +404,11 @@ class SymbiosisModel(mesa.Model):
         if not viable.any():
             return
         supplier, receiver, stream, distance, quantity, npv, annuity, transaction = (
-            x[viable] for x in (supplier, receiver, stream, distance, quantity, npv,
-                                np.broadcast_to(annuity, npv.shape), transaction))
+            x[viable] for x in (supplier, receiver, stream, distance, quantity, npv, annuity,
+                                transaction))
         keys = self._pair_key(supplier, receiver)
         delta = np.array([self._relation(k)[0] for k in keys.tolist()])
-        tie = np.isin(keys, self._tie_keys)
+        tie = market.isin_sorted(keys, self._tie_keys)
         bonus = delta + p["tie_trust_bonus"] * tie
         trust_needed = p["trust_threshold"] - (p["contract_trust_relief"] if contracts else 0.0)
         cost_data = ((table.platform_tier[supplier] == 2) & (table.platform_tier[receiver] == 2)
@@ -407,9 +417,9 @@ class SymbiosisModel(mesa.Model):
         doubt = self.rng.random((2, len(npv)))
         trust_needed = trust_needed - p["cost_data_trust_relief"] * cost_data
         accepts = Company.accept_offers(
-            npv / 2, gross, np.clip(table.generalized_trust[supplier] + bonus, 0, 1),
+            npv / 2, gross, _unit_interval(table.generalized_trust[supplier] + bonus),
             trust_needed, cost_data, doubt[0], p["cost_uncertainty_share"]) & Company.accept_offers(
-            npv / 2, gross, np.clip(table.generalized_trust[receiver] + bonus, 0, 1),
+            npv / 2, gross, _unit_interval(table.generalized_trust[receiver] + bonus),
             trust_needed, cost_data, doubt[1], p["cost_uncertainty_share"])
         self.indicators.record_negotiations(len(npv), int((~accepts).sum()))
         if not accepts.any():
@@ -462,7 +472,7 @@ class SymbiosisModel(mesa.Model):
                                      self.supply, self.need)
         self.flow = flow
         self.flow_rows = active
-        self.indicators.account_flows(active, flow, self.prices())
+        self.indicators.account_flows(active, flow, self.month_prices)
 
     def reevaluate_exchanges(self) -> None:
         """Stage 7: trust follows delivery; exchanges end when unprofitable, idle or distrusted."""
@@ -519,6 +529,11 @@ class SymbiosisModel(mesa.Model):
             self.relations[key] = (delta - loss, self.month)
         book.end(rows, self.month, reason)
         self.indicators.record_ended(len(rows))
+
+
+def _unit_interval(values: np.ndarray) -> np.ndarray:
+    """Values clipped to [0, 1] (as ``np.clip``, without its call overhead)."""
+    return np.minimum(np.maximum(values, 0.0), 1.0)
 
 
 def _beta_around(mean: float, count: int, rng: np.random.Generator,

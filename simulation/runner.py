@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,16 @@ DEFAULT_STEPS = 120  # ten years of months (DESIGN.md section 3)
 EXCHANGE_COLUMNS = ("supplier", "receiver", "supplier_name", "receiver_name", "stream",
                     "category", "distance_km", "quantity_per_month", "unit", "start_step",
                     "end_step", "end_reason", "delivered_total")
+# Time-series columns that count things (stored as integers).
+_COUNT_COLUMNS = ("step", "active_exchanges", "new_exchanges", "ended_exchanges",
+                  "platform_members", "negotiations", "failed_negotiations", "firms_involved",
+                  "components", "chertow_3_2")
 FIRM_COLUMNS = ("id", "name", "sector", "is_recycler", "size", "x_km", "y_km",
                 "net_benefit_eur", "platform_member", "disclosure_tier", "degree",
                 "exit_step")
 
 
+@cache
 def package_version() -> str:
     """Installed version of the package (one place: ``pyproject.toml``)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -103,10 +109,7 @@ def collect_results(model: Any) -> RunResult:
         from simulation.indicators import TIMESERIES_COLUMNS
 
         timeseries = pd.DataFrame(columns=list(TIMESERIES_COLUMNS))
-    for column in ("step", "active_exchanges", "new_exchanges", "ended_exchanges",
-                   "platform_members", "negotiations", "failed_negotiations", "firms_involved",
-                   "components", "chertow_3_2"):
-        timeseries[column] = timeseries[column].astype("int64")
+    timeseries = timeseries.astype(dict.fromkeys(_COUNT_COLUMNS, "int64"))
     exchanges = exchanges_frame(model)
     firms = firms_frame(model, exchanges)
     last = timeseries.iloc[-1].to_dict() if len(timeseries) else {}
@@ -150,7 +153,8 @@ def exchanges_frame(model: Any) -> pd.DataFrame:
     """One row per exchange ever started."""
     book, streams = model.book, model.streams
     if book.size == 0:
-        return pd.DataFrame({column: pd.Series(dtype=_dtype(column)) for column in EXCHANGE_COLUMNS})
+        return pd.DataFrame({column: pd.Series(dtype=_dtype(column))
+                             for column in EXCHANGE_COLUMNS})
     supplier_ids = _firm_ids_at_start(model, book.supplier, book.start_step)
     receiver_ids = _firm_ids_at_start(model, book.receiver, book.start_step)
     return pd.DataFrame({
@@ -179,54 +183,72 @@ def _dtype(column: str) -> str:
 
 
 def _firm_ids_at_start(model: Any, slots: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Firm id that held each slot when each exchange started (slots are re-let on exit)."""
-    history = model.slot_history
+    """Firm id that held each slot when each exchange started (slots are re-let on exit).
+
+    A slot's firm at month m is the one that left at the first change after m, or the present
+    firm if the slot has not changed since m.
+    """
     ids = model.companies.firm_id[slots].copy()
-    if not history:
+    changes = [(slot, changed_at, old_id) for slot, history in model.slot_history.items()
+               for changed_at, old_id in history]
+    if not changes:
         return ids
-    for k, (slot, month) in enumerate(zip(slots.tolist(), start.tolist(), strict=True)):
-        for changed_at, old_id in reversed(history.get(slot, [])):
-            if month < changed_at:
-                ids[k] = old_id
+    change_slot, change_month, old_id = (np.array(column, dtype=np.int64)
+                                         for column in zip(*changes, strict=True))
+    months = int(max(change_month.max(), start.max())) + 2
+    change_key = change_slot * months + change_month
+    order = np.argsort(change_key, kind="stable")
+    change_key, change_slot, old_id = change_key[order], change_slot[order], old_id[order]
+    # First change of the same slot strictly after the start month, if any.
+    first_after = np.searchsorted(change_key, slots * months + start, side="right")
+    found = first_after < len(change_key)
+    first_after = np.minimum(first_after, len(change_key) - 1)
+    found &= change_slot[first_after] == slots
+    ids[found] = old_id[first_after[found]]
     return ids
 
 
 def firms_frame(model: Any, exchanges: pd.DataFrame) -> pd.DataFrame:
     """One row per firm ever in the park, including firms that left (``exit_step`` >= 0)."""
     table = model.companies
-    rows = []
+    n = len(table)
+    changes = [(slot, changed_at, old_id) for slot, history in model.slot_history.items()
+               for changed_at, old_id in history]
+    gone_slot, gone_month, gone_id = (np.array(column, dtype=np.int64) for column in (
+        zip(*changes, strict=True) if changes else ((), (), ())))
+    present = np.arange(n)
+    firm_id = np.concatenate([table.firm_id, gone_id])
+    slot = np.concatenate([present, gone_slot])
+    gone = np.arange(len(firm_id)) >= n
+    tier = np.concatenate([table.platform_tier, np.zeros(len(gone_id), dtype=np.int64)])
+    benefit = np.concatenate([table.net_benefit_eur,
+                              [model.exited_benefit.get(i, 0.0) for i in gone_id.tolist()]])
+    # Degree: distinct partners in active exchanges (all between firms present now).
+    degree = np.zeros(len(firm_id), dtype=np.int64)
     active = exchanges[exchanges["end_step"] < 0] if len(exchanges) else exchanges
-    degree: dict[int, int] = {}
     if len(active):
-        partners = pd.concat([
-            active[["supplier", "receiver"]].rename(columns={"supplier": "a", "receiver": "b"}),
-            active[["receiver", "supplier"]].rename(columns={"receiver": "a", "supplier": "b"})])
-        degree = partners.drop_duplicates().groupby("a").size().to_dict()
-    for slot in range(len(table)):
-        rows.append(_firm_row(model, slot, int(table.firm_id[slot]), -1,
-                              degree.get(int(table.firm_id[slot]), 0)))
-    for slot, changes in model.slot_history.items():
-        for changed_at, old_id in changes:
-            rows.append(_firm_row(model, slot, old_id, changed_at + 1, 0, gone=True))
-    frame = pd.DataFrame(rows, columns=list(FIRM_COLUMNS))
-    return frame.sort_values("id").reset_index(drop=True)
-
-
-def _firm_row(model: Any, slot: int, firm_id: int, exit_step: int, degree: int,
-              gone: bool = False) -> dict[str, Any]:
-    table = model.companies
-    return {
+        a = np.concatenate([active["supplier"].to_numpy(), active["receiver"].to_numpy()])
+        b = np.concatenate([active["receiver"].to_numpy(), active["supplier"].to_numpy()])
+        span = int(max(a.max(), firm_id.max())) + 1
+        pairs = np.unique(a * span + b)
+        degree_by_id = np.bincount(pairs // span, minlength=span)
+        degree[:n] = degree_by_id[table.firm_id]
+    order = np.argsort(firm_id, kind="stable")
+    firm_id, slot, gone, tier, benefit, degree = (
+        column[order] for column in (firm_id, slot, gone, tier, benefit, degree))
+    exit_step = np.concatenate([np.full(n, -1, dtype=np.int64), gone_month + 1])[order]
+    sector_names = model.sectors.names
+    return pd.DataFrame({
         "id": firm_id,
-        "name": model.firm_names[firm_id],
-        "sector": model.sectors.names[table.sector[slot]],
-        "is_recycler": bool(table.is_recycler[slot]),
-        "size": round(float(table.size[slot]), 4),
-        "x_km": round(float(table.x_km[slot]), 3),
-        "y_km": round(float(table.y_km[slot]), 3),
-        "net_benefit_eur": float(model.exited_benefit.get(firm_id, 0.0)) if gone
-        else float(table.net_benefit_eur[slot]),
-        "platform_member": False if gone else bool(table.platform_tier[slot] > 0),
-        "disclosure_tier": 0 if gone else int(table.platform_tier[slot]),
+        "name": [model.firm_names[i] for i in firm_id.tolist()],
+        "sector": [sector_names[s] for s in table.sector[slot].tolist()],
+        "is_recycler": table.is_recycler[slot],
+        "size": [round(value, 4) for value in table.size[slot].tolist()],
+        "x_km": [round(value, 3) for value in table.x_km[slot].tolist()],
+        "y_km": [round(value, 3) for value in table.y_km[slot].tolist()],
+        "net_benefit_eur": benefit.astype(float),
+        "platform_member": (tier > 0) & ~gone,
+        "disclosure_tier": np.where(gone, 0, tier),
         "degree": degree,
         "exit_step": exit_step,
-    }
+    }, columns=list(FIRM_COLUMNS))

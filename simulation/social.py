@@ -25,7 +25,8 @@ def social_ties(kind: str, x_km: np.ndarray, y_km: np.ndarray, mean_degree: int,
     Args:
         kind: ``small_world`` (Watts-Strogatz over a spatial ordering, so most ties are local),
             ``preferential_attachment`` (Barabasi-Albert) or ``none``.
-        x_km, y_km: Firm locations.
+        x_km: Firm locations, east coordinate.
+        y_km: Firm locations, north coordinate.
         mean_degree: Mean number of ties per firm.
         rewiring: Rewiring probability of the small-world generator.
         rng: The model's generator; the networkx generator is seeded from it.

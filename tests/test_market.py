@@ -294,3 +294,13 @@ def test_allocate_in_order_is_exact_for_a_small_group_after_a_large_one():
     served = market.allocate_in_order(group, wanted, available)
     assert served[2:].sum() <= 0.4
     assert served.tolist() == ref.allocate_in_order(group, wanted, available).tolist()
+
+
+# --- Membership in a sorted key set (used for ties and active exchanges) -------------------------
+
+@FAST
+@given(st.lists(st.integers(-50, 50), max_size=30), st.lists(st.integers(-50, 50), max_size=30))
+def test_isin_sorted_equals_numpy_isin(values, keys):
+    values = np.array(values, dtype=np.int64)
+    sorted_keys = np.unique(np.array(keys, dtype=np.int64))
+    assert market.isin_sorted(values, sorted_keys).tolist() == np.isin(values, sorted_keys).tolist()
