@@ -113,6 +113,15 @@ class Indicator:
     definition: str
     kind: str = "mean"  # mean | ratio | share | conditional_mean
 
+    @property
+    def bounds(self) -> tuple[float | None, float | None]:
+        """The range the indicator can take (its t-interval is clipped to it)."""
+        if self.unit.startswith("%"):
+            return 0.0, 100.0
+        if self.unit in ("count", "firms", "t", "t CO₂", "m³", "MWh", "month"):
+            return (1.0 if self.unit == "month" else 0.0), None
+        return None, None
+
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("synergies_active", "Synergies active at the end", "count",
@@ -259,7 +268,9 @@ def indicators_table(runs: pd.DataFrame, details: pd.DataFrame | None = None,
 
     Returns:
         Long table: scenario, indicator, label, unit, n, mean, ci_low, ci_high, note,
-        definition (one row per scenario and indicator, in ``INDICATORS`` order).
+        definition (one row per scenario and indicator, in ``INDICATORS`` order). Intervals
+        of quantities that cannot be negative (counts, tonnes, shares) are clipped to their
+        possible range, as a t-interval of a skewed count can reach below zero.
     """
     values = per_run_indicators(runs, details)
     order = list(scenarios or dict.fromkeys(values["scenario"]))
@@ -292,11 +303,23 @@ def indicators_table(runs: pd.DataFrame, details: pd.DataFrame | None = None,
                 mean, low, high = mean_ci(present, confidence)
                 if n == 0:
                     note = "needs run details" if indicator.key in _NEEDS_DETAILS else "n/a"
+            low, high = _clip(low, high, indicator.bounds)
             rows.append({"scenario": scenario, "indicator": indicator.key,
                          "label": indicator.label, "unit": indicator.unit, "n": n,
                          "mean": mean, "ci_low": low, "ci_high": high, "note": note,
                          "definition": indicator.definition})
     return pd.DataFrame(rows)
+
+
+def _clip(low: float, high: float,
+          bounds: tuple[float | None, float | None]) -> tuple[float, float]:
+    """Clip an interval to the values an indicator can take (NaN stays NaN)."""
+    lowest, highest = bounds
+    if lowest is not None and not math.isnan(low):
+        low, high = max(low, lowest), max(high, lowest)
+    if highest is not None and not math.isnan(high):
+        low, high = min(low, highest), min(high, highest)
+    return low, high
 
 
 _RATIO_NOTES = {"no effect": "nothing avoided: no cost per t",
@@ -311,8 +334,12 @@ def format_estimate(mean: float, low: float, high: float) -> tuple[str, str]:
     """Mean and "low to high" as text (``n/a`` where undefined)."""
     from analysis.style import format_number
 
-    interval = "" if (math.isnan(low) or math.isnan(high)) else (
-        f"{format_number(low)} to {format_number(high)}")
+    if math.isnan(low) or math.isnan(high):
+        interval = ""
+    elif low == high:
+        interval = "no variation"
+    else:
+        interval = f"{format_number(low)} to {format_number(high)}"
     return format_number(mean), interval
 
 
@@ -322,11 +349,12 @@ table.indicators caption { text-align: left; font-weight: 600; padding: 0.3rem 0
 table.indicators th, table.indicators td { padding: 0.3rem 0.55rem; vertical-align: top;
   border-bottom: 1px solid #ddd; }
 table.indicators thead th { border-bottom: 2px solid #333; text-align: left; }
-table.indicators td.value { text-align: right; white-space: nowrap;
+table.indicators td.value { text-align: right; min-width: 7.5rem;
   font-variant-numeric: tabular-nums; }
 table.indicators .ci { display: block; color: #555; font-size: 0.78rem; }
 table.indicators .note { display: block; color: #8a5a00; font-size: 0.75rem; }
-table.indicators td.unit { color: #444; white-space: nowrap; }
+table.indicators td.unit { color: #444; min-width: 6rem; }
+table.indicators tbody th { text-align: left; font-weight: 600; min-width: 11rem; }
 """
 
 
@@ -351,7 +379,8 @@ def indicators_html(table: pd.DataFrame, caption: str = "") -> str:
             mean, interval = format_estimate(row["mean"], row["ci_low"], row["ci_high"])
             parts = [html.escape(mean)]
             if interval:
-                parts.append(f"<span class=\"ci\">95% CI {html.escape(interval)}</span>")
+                text = interval if interval == "no variation" else f"95% CI {interval}"
+                parts.append(f"<span class=\"ci\">{html.escape(text)}</span>")
             if row["note"]:
                 parts.append(f"<span class=\"note\">{html.escape(str(row['note']))}</span>")
             cells.append(f"<td class=\"value\">{''.join(parts)}</td>")

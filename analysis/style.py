@@ -128,10 +128,17 @@ def describe(name: str) -> tuple[str, str]:
     return name.replace("_", " "), ""
 
 
+def lower_first(text: str) -> str:
+    """``text`` with its first letter in lower case, unless it starts an acronym (CO₂, IS)."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
 def axis_label(name: str, prefix: str = "") -> str:
     """Axis label "Name (unit)" of a column or output, optionally led by ``prefix``."""
     text, unit = describe(name)
-    text = f"{prefix}{text[0].lower()}{text[1:]}" if prefix else text
+    text = f"{prefix}{lower_first(text)}" if prefix else text
     return f"{text} ({unit})" if unit else text
 
 
@@ -187,11 +194,35 @@ def compact_number(value: float) -> str:
 
 
 def compact_axis(*axes: Any) -> None:
-    """Tick labels of numeric axes (``ax.xaxis``, ``ax.yaxis``) in compact form: no '1e6'."""
-    from matplotlib.ticker import FuncFormatter
+    """Tick labels of numeric axes (``ax.xaxis``, ``ax.yaxis``) in compact form: no '1e6'.
+
+    Linear axes also get at most six ticks, so that compact labels never collide.
+    """
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     for axis in axes:
+        if axis.get_scale() == "linear":
+            axis.set_major_locator(MaxNLocator(nbins=5))
         axis.set_major_formatter(FuncFormatter(lambda value, _: compact_number(value)))
+
+
+def format_amount(value: float) -> str:
+    """A number for prose: like ``format_number`` but 98.8 million rather than 98,800,000."""
+    import math
+
+    if value is None or not math.isfinite(float(value)) or abs(value) < 1e6:
+        return format_number(value)
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if abs(value) >= size:
+            return f"{format_number(value / size)} {word}"
+    return format_number(value)
+
+
+def prose_unit(unit: str) -> str:
+    """The unit as written after a number in a sentence ('' for counts and 0-1 shares)."""
+    if unit in ("count", "") or unit.startswith("share") or unit.startswith("0-1"):
+        return ""
+    return unit
 
 
 def format_number(value: float, digits: int = 3) -> str:

@@ -1,0 +1,563 @@
+"""The evidence report: one self-contained HTML file that says what was simulated and how sure.
+
+Figures are embedded as base64 PNG, the CSS is inline, and nothing refers to the network (no
+scripts, fonts, style sheets or images from elsewhere), so the file can be mailed, archived or
+opened offline. Text is generated from the experiment's manifest and results; every number in
+prose comes with its 95% confidence interval.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import os
+import re
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.evidence import Evidence, FigureItem, build_figures, load_evidence
+from analysis.style import describe, format_amount, format_number, lower_first, prose_unit
+from scenarios.errors import InputError
+
+REPORT_DPI = 160
+SECTIONS = (
+    ("summary", "Key findings"),
+    ("methods", "Methods"),
+    ("indicators", "Park indicators"),
+    ("comparison", "Scenario comparison"),
+    ("timeseries", "Indicators over time"),
+    ("cost-effectiveness", "Public cost-effectiveness"),
+    ("network", "Exchange networks"),
+    ("flows", "Flows between sectors"),
+    ("sensitivity", "Sensitivity analysis"),
+    ("caveats", "Caveats: what the model leaves out"),
+    ("provenance", "Provenance"),
+)
+# Outputs summarised in the key findings (the rest are in the comparison section).
+FINDING_OUTPUTS = ("final_active_exchanges", "total_co2_avoided_t", "total_public_net_eur")
+
+CSS = """
+:root { --ink: #1d1d1f; --muted: #5a5a5f; --rule: #d9d9de; --accent: #0072B2; }
+* { box-sizing: border-box; }
+body { margin: 0; color: var(--ink); background: #fff; line-height: 1.5;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+  sans-serif; }
+main { max-width: 60rem; margin: 0 auto; padding: 2rem 1.25rem 4rem; }
+h1 { font-size: 1.7rem; margin: 0 0 0.25rem; line-height: 1.2; }
+h2 { font-size: 1.25rem; margin: 2.4rem 0 0.6rem; padding-bottom: 0.2rem;
+  border-bottom: 2px solid var(--ink); }
+h3 { font-size: 1.02rem; margin: 1.4rem 0 0.4rem; }
+p, li { max-width: 48rem; }
+.subtitle { color: var(--muted); margin: 0 0 1rem; }
+nav { background: #f5f5f7; padding: 0.6rem 1rem; border-radius: 6px; font-size: 0.92rem; }
+nav ol { margin: 0; padding-left: 1.2rem; columns: 2; }
+a { color: var(--accent); }
+figure { margin: 1rem 0 1.6rem; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); }
+figcaption { color: var(--muted); font-size: 0.88rem; margin-top: 0.3rem; }
+.finding { margin: 0.25rem 0; }
+.note { color: var(--muted); font-size: 0.9rem; }
+.warning { background: #fff4e0; border-left: 4px solid #E69F00; padding: 0.5rem 0.8rem; }
+table.plain { border-collapse: collapse; font-size: 0.86rem; margin: 0.5rem 0 1rem; }
+table.plain th, table.plain td { padding: 0.3rem 0.55rem; border-bottom: 1px solid #ddd;
+  text-align: left; vertical-align: top; }
+table.plain thead th { border-bottom: 2px solid #333; }
+.scroll { overflow-x: auto; }
+dl.provenance { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem;
+  font-size: 0.88rem; }
+dl.provenance dt { font-weight: 600; }
+dl.provenance dd { margin: 0; overflow-wrap: anywhere; }
+dl.definitions dt { font-weight: 600; margin-top: 0.4rem; }
+dl.definitions dd { margin-left: 1rem; }
+code { font-size: 0.85em; background: #f1f1f3; padding: 0 0.2em; border-radius: 3px; }
+footer { margin-top: 3rem; color: var(--muted); font-size: 0.82rem; }
+@media print { nav { display: none; } h2 { break-after: avoid; } figure { break-inside: avoid; } }
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text))
+
+
+def figure_png_base64(fig: Any, dpi: int = REPORT_DPI) -> str:
+    """The figure as a base64 PNG (closing it)."""
+    import matplotlib
+
+    from analysis.style import RC_PARAMS, pyplot
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(RC_PARAMS):
+        fig.savefig(buffer, format="png", dpi=dpi)
+    pyplot().close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def figure_html(item: FigureItem) -> str:
+    """An embedded ``<figure>`` with the caption as alternative text and caption."""
+    data = figure_png_base64(item.figure)
+    return (f"<figure id=\"figure-{_e(item.name)}\"><img alt=\"{_e(item.caption)}\" "
+            f"src=\"data:image/png;base64,{data}\"><figcaption>{_e(item.caption)}"
+            "</figcaption></figure>")
+
+
+# --- sentences --------------------------------------------------------------------------------
+
+def _with_unit(value: float, unit: str) -> str:
+    unit = prose_unit(unit)
+    return f"{format_amount(value)} {unit}".strip()
+
+
+def _interval(low: float, high: float) -> str:
+    return f"95% CI {format_amount(low)} to {format_amount(high)}"
+
+
+def difference_sentence(row: pd.Series | Any, reference: str) -> str:
+    """A paired difference in words.
+
+    Example: "world_bank_mix raises active exchanges at the end by 119 (95% CI 105 to 134)
+    over baseline".
+    """
+    get = row.get if hasattr(row, "get") else lambda key: getattr(row, key)
+    scenario, output = get("scenario"), get("output")
+    mean, low, high = (float(get("diff_mean")), float(get("diff_ci_low")),
+                       float(get("diff_ci_high")))
+    text, unit = describe(output)
+    name = lower_first(text)
+    if math.isnan(mean):
+        return f"{scenario}: no value of {name} to compare with {reference}"
+    if math.isnan(low) or math.isnan(high):
+        return (f"{scenario} changes {name} by {_with_unit(mean, unit)} over {reference} "
+                "(one replication only: no confidence interval)")
+    if low > 0:
+        return (f"{scenario} raises {name} by {_with_unit(mean, unit)} "
+                f"({_interval(low, high)}) over {reference}")
+    if high < 0:
+        return (f"{scenario} lowers {name} by {_with_unit(-mean, unit)} "
+                f"({_interval(-high, -low)}) compared with {reference}")
+    return (f"{scenario} does not clearly change {name} compared with {reference}: the "
+            f"difference is {_with_unit(mean, unit)} ({_interval(low, high)}), an interval "
+            "that includes zero")
+
+
+def cost_sentence(row: Any, measure: str, what: str) -> str:
+    """Cost-effectiveness of one policy in words, zero and unbounded effects included."""
+    value = getattr(row, measure)
+    low, high = getattr(row, f"{measure}_ci_low"), getattr(row, f"{measure}_ci_high")
+    status = getattr(row, f"{measure}_status")
+    cost = row.public_cost_eur
+    money = (f"costs the public purse {format_amount(cost)} EUR more" if cost > 0 else
+             f"brings the public purse {format_amount(-cost)} EUR more" if cost < 0 else
+             "costs the public purse nothing extra")
+    if status == "no effect":
+        return (f"{row.scenario} {money} than {row.reference} but {what} no more than it, so "
+                "there is no cost per tonne to report")
+    interval = f" ({_interval(low, high)})" if status == "ok" else ""
+    caveat = {"unbounded": "; the extra effect is not clearly above zero, so this ratio has no "
+                           "bounded confidence interval",
+              "too few": "; one replication only, so no confidence interval"}.get(status, "")
+    verb = "public net revenue of" if value < 0 else "a public cost of"
+    amount = format_amount(abs(value))
+    if interval and value < 0:
+        interval = f" ({_interval(-high, -low)})"
+    return (f"{row.scenario}: {verb} {amount} EUR per extra tonne{interval}; it {money} "
+            f"over the horizon than {row.reference}{caveat}")
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+def _section(key: str, body: str) -> str:
+    title = dict(SECTIONS)[key]
+    return f"<section id=\"{key}\"><h2>{_e(title)}</h2>\n{body}\n</section>"
+
+
+def _unavailable(what: str) -> str:
+    return f"<p class=\"note\">{_e(what)}</p>"
+
+
+def _findings(evidence: Evidence) -> str:
+    table = evidence.comparison
+    if table is None or len(evidence.scenarios) < 2:
+        if evidence.indices is not None:
+            return ("<p>This folder holds a sensitivity analysis only; its results are in "
+                    "<a href=\"#sensitivity\">Sensitivity analysis</a>.</p>")
+        return _unavailable("One scenario only: there is nothing to compare it with.")
+    items = []
+    for row in table[table["output"].isin(FINDING_OUTPUTS)
+                     & (table["scenario"] != evidence.reference)].itertuples():
+        items.append(f"<li class=\"finding\">{_e(difference_sentence(row, evidence.reference))}"
+                     ".</li>")
+    return ("<p>Paired differences from the reference scenario "
+            f"<strong>{_e(evidence.reference)}</strong>, mean and 95% confidence interval over "
+            f"{evidence.replications} replications with common seeds:</p><ul>"
+            + "".join(items) + "</ul>")
+
+
+def _policy_text(overrides: dict[str, Any]) -> str:
+    from scenarios.parameters import PARAMETERS
+
+    if not overrides:
+        return "declared defaults (no policy)"
+    parts = []
+    for name, value in overrides.items():
+        unit = PARAMETERS[name].unit if name in PARAMETERS else ""
+        if isinstance(value, bool | str) or value is None or unit in ("-", ""):
+            unit = ""
+        elif unit.startswith("1/"):
+            unit = f" per {unit[2:]}"
+        else:
+            unit = f" {unit}"
+        shown = format_number(value) if isinstance(value, float) else value
+        parts.append(f"{name} = {shown}{unit}")
+    return "; ".join(parts)
+
+
+def methods_paragraph(evidence: Evidence) -> str:
+    """The generated methods paragraph (plain text)."""
+    from scenarios.parks import load_park_spec
+
+    manifest = evidence.manifest
+    park = evidence.park()
+    try:
+        spec = load_park_spec(park.split(",")[0])
+        park_text = f"the {park} park ({spec.get('description', '').rstrip('.')}; source: " \
+                    f"{spec.get('source', 'not given').rstrip('.')})"
+    except InputError:
+        park_text = f"the {park} park"
+    steps = evidence.steps
+    horizon = (f"{steps} months ({steps / 12:.3g} years)" if steps else "the stored horizon")
+    version = manifest.get("package_version") or (evidence.sensitivity_manifest or {}).get(
+        "package_version", "unknown")
+    mesa = (manifest.get("versions") or {}).get("mesa")
+    commit = manifest.get("git_commit")
+    if evidence.runs.empty:
+        sens = evidence.sensitivity_manifest or {}
+        scenario = (sens.get("scenario") or {}).get("name", "the scenario")
+        return (f"A global sensitivity analysis ({sens.get('method_name', sens.get('method'))})"
+                f" of {scenario} on {park_text}: {sens.get('points', '?')} sample points, each "
+                f"run {sens.get('replications', '?')} times over {sens.get('steps', '?')} "
+                f"months with seeds spawned from root seed {sens.get('root_seed', '?')}; "
+                f"symbiosis {version}.")
+    scenarios = evidence.scenarios
+    failed = int(manifest.get("runs_failed") or 0)
+    seeds = manifest.get("replication_seeds") or []
+    seed_text = (f"with seeds spawned from root seed {manifest.get('root_seed')} by NumPy's "
+                 "SeedSequence" + (f" (replication 1: {seeds[0]})" if seeds else ""))
+    text = (
+        f"We simulated {park_text} for {horizon}, one step per month, under "
+        f"{len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''} "
+        f"({', '.join(scenarios)}). Each scenario was run {evidence.replications} times "
+        f"{seed_text}; replication k of every scenario used the same seed (common random "
+        "numbers), so differences between scenarios are paired and the reference scenario "
+        f"{scenarios[0]} is compared with each other one replication by replication. Results "
+        "are means over replications with two-sided 95% Student-t confidence intervals; "
+        "ratios (cost per tonne) use a paired bootstrap. "
+        f"Model: symbiosis {version}" + (f" (git {commit[:12]})" if commit else "")
+        + (f" on Mesa {mesa}" if mesa else "") + ".")
+    if failed:
+        text += f" {failed} failed run(s) are left out."
+    return text
+
+
+def _methods(evidence: Evidence) -> str:
+    body = f"<p>{_e(methods_paragraph(evidence))}</p>"
+    specs = evidence.manifest.get("scenarios") or {}
+    if specs:
+        rows = []
+        for name, spec in specs.items():
+            rows.append(f"<tr><th scope=\"row\">{_e(name)}</th>"
+                        f"<td>{_e(spec.get('description', ''))}</td>"
+                        f"<td>{_e(_policy_text(spec.get('overrides') or {}))}</td>"
+                        f"<td>{_e(spec.get('source', ''))}</td></tr>")
+        body += ("<h3>Scenarios</h3><div class=\"scroll\"><table class=\"plain\"><thead><tr>"
+                 "<th>Scenario</th><th>What it is</th><th>Settings that differ from the "
+                 "defaults</th><th>Source</th></tr></thead><tbody>" + "".join(rows)
+                 + "</tbody></table></div>")
+    if evidence.replications and evidence.replications < 10 and not evidence.runs.empty:
+        body += (f"<p class=\"warning\">Only {evidence.replications} replications per scenario:"
+                 " the confidence intervals are wide and rest on few runs. Use "
+                 "<code>--replications</code> or <code>--target-ci</code> for firmer "
+                 "numbers.</p>")
+    return body
+
+
+def _indicators(evidence: Evidence) -> str:
+    from analysis.indicators_table import definitions_html, indicators_html
+
+    table = evidence.indicators
+    if table is None:
+        return _unavailable("No simulation runs in this folder, so no indicators.")
+    caption = (f"Park {evidence.park()}, {evidence.steps} months; mean and 95% CI over "
+               f"{evidence.replications} replications.")
+    note = "" if evidence.run_details is not None else _unavailable(
+        "Run details (exchanges and firms) were not stored, so landfill diversion and the "
+        "share of firms participating are not available.")
+    return (f"<div class=\"scroll\">{indicators_html(table, caption)}</div>{note}"
+            "<details><summary>How each indicator is computed</summary>"
+            f"{definitions_html(table)}</details>")
+
+
+def _comparison(evidence: Evidence, figures: list[FigureItem]) -> str:
+    table = evidence.comparison
+    if table is None or len(evidence.scenarios) < 2:
+        return _unavailable("One scenario (or none) in this folder: nothing to compare.")
+    parts = [f"<p>Each scenario against <strong>{_e(evidence.reference)}</strong> "
+             "(paired by replication):</p>"]
+    for output in dict.fromkeys(table["output"]):
+        rows = table[(table["output"] == output) & (table["scenario"] != evidence.reference)]
+        text, unit = describe(output)
+        parts.append(f"<h3>{_e(text)}{f' ({_e(unit)})' if unit else ''}</h3><ul>")
+        parts += [f"<li>{_e(difference_sentence(row, evidence.reference))}.</li>"
+                  for row in rows.itertuples()]
+        parts.append("</ul>")
+    parts += [figure_html(item) for item in figures if item.group == "comparison"]
+    return "".join(parts)
+
+
+def _cost(evidence: Evidence, figures: list[FigureItem]) -> str:
+    if len(evidence.scenarios) < 2:
+        return _unavailable("Cost-effectiveness needs a reference scenario and a policy.")
+    from analysis.figures import cost_effectiveness
+
+    table = cost_effectiveness(evidence.runs, evidence.reference, evidence.scenarios)
+    items = []
+    for row in table.itertuples():
+        items.append(f"<li>{_e(cost_sentence(row, 'eur_per_t_co2', 'avoids CO2'))} "
+                     "(per tonne of CO2 avoided).</li>")
+        items.append(f"<li>{_e(cost_sentence(row, 'eur_per_t_diverted', 'diverts waste'))} "
+                     "(per tonne kept out of landfill).</li>")
+    body = ("<p>Public cost is spending (subsidies, grants, incentives, operator and platform "
+            "funding) minus revenue (taxes), counted against the reference scenario; negative "
+            "values mean net public revenue.</p><ul>" + "".join(items) + "</ul>")
+    return body + "".join(figure_html(i) for i in figures if i.group == "cost_effectiveness")
+
+
+def _figures_of(group: str, figures: list[FigureItem], missing: str) -> str:
+    chosen = [item for item in figures if item.group == group]
+    return "".join(figure_html(item) for item in chosen) if chosen else _unavailable(missing)
+
+
+def sensitivity_sentences(indices: pd.DataFrame, noise: pd.DataFrame | None = None,
+                          top: int = 3) -> list[str]:
+    """Per output and method, the most influential parameters by the method's main index."""
+    try:
+        from analysis.sensitivity import MAIN_INDEX
+    except ImportError:
+        MAIN_INDEX = {}  # noqa: N806 - same name as the module constant it stands in for
+    sentences = []
+    for (output, method), rows in indices.groupby(["output", "method"], sort=False):
+        index = MAIN_INDEX.get(method) or rows["index"].iloc[0]
+        ranked = rows[rows["index"] == index].sort_values("value", ascending=False).head(top)
+        if ranked.empty:
+            continue
+        listed = ", ".join(
+            f"{r.parameter} ({index} {format_number(r.value)}"
+            + (f" ± {format_number(r.conf)}" if not pd.isna(r.conf) else "") + ")"
+            for r in ranked.itertuples())
+        sentence = f"{describe(output)[0]} ({method}): most influential {listed}"
+        if noise is not None and "noise_share_of_means" in noise:
+            share = noise.loc[noise["output"] == output, "noise_share_of_means"]
+            if len(share) and not pd.isna(share.iloc[0]):
+                sentence += (f"; seed noise is {float(share.iloc[0]):.0%} of the variance of "
+                             "the point means")
+        sentences.append(sentence)
+    return sentences
+
+
+def _sensitivity(evidence: Evidence, figures: list[FigureItem]) -> str:
+    if evidence.indices is None:
+        return _unavailable("No sensitivity analysis was run for this experiment. Run "
+                            "'symbiosis sensitivity SCENARIO --method sobol --samples N --out "
+                            "DIR' and 'symbiosis report EXPERIMENT_DIR --sensitivity DIR' to "
+                            "add one.")
+    sens = evidence.sensitivity_manifest or {}
+    intro = (f"<p>{_e(sens.get('method_name', 'Sensitivity analysis'))} of "
+             f"{_e((sens.get('scenario') or {}).get('name', 'the scenario'))}: "
+             f"{_e(sens.get('points', '?'))} sample points × {_e(sens.get('replications', '?'))}"
+             f" replications, {_e(sens.get('steps', '?'))} months each. Indices are computed on "
+             "replication means; ± is the 95% bootstrap half-width.</p>")
+    items = "".join(f"<li>{_e(s)}.</li>" for s in sensitivity_sentences(evidence.indices,
+                                                                          evidence.noise))
+    return intro + f"<ul>{items}</ul>" + "".join(
+        figure_html(i) for i in figures if i.group == "sensitivity")
+
+
+def placeholder_counts() -> dict[str, tuple[int, int]]:
+    """How many numbers in each catalogue file are marked as placeholders, of how many."""
+    from scenarios.resources import CATALOGUE_DIR
+
+    counts = {}
+    number = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*=\s*[-+]?[0-9][0-9_.eE+-]*\s*(#.*)?$")
+    for path in sorted(CATALOGUE_DIR.glob("*.toml")):
+        text = path.read_text()
+        lines = [line for line in text.splitlines() if number.match(line)]
+        marked = sum("placeholder" in line.lower() for line in lines)
+        if re.search(r"^#.*\ball\b.*\bplaceholders?\b", text, re.IGNORECASE | re.MULTILINE):
+            marked = len(lines)  # the file says every quantity in it is a placeholder
+        counts[path.name] = (marked, len(lines))
+    return counts
+
+
+def caveats(evidence: Evidence) -> list[str]:
+    """What the model leaves out or assumes, with this experiment's own limits."""
+    from scenarios.parameters import PARAMETERS
+
+    items = []
+    counts = placeholder_counts()
+    marked = [f"{m} of {n} numbers in {name}" for name, (m, n) in counts.items() if m]
+    if marked:
+        items.append("Placeholders: " + "; ".join(marked) + " are marked as placeholders of "
+                     "plausible order of magnitude, not measured values (see the comments in "
+                     "scenarios/catalogue). Absolute quantities, money and CO2 are indicative; "
+                     "directions and orders of magnitude are more robust than levels.")
+    unsourced = sum(1 for p in PARAMETERS.values() if p.source == "placeholder")
+    if unsourced:
+        items.append(f"{unsourced} of {len(PARAMETERS)} declared parameters have no literature "
+                     "source yet (their declared source is 'placeholder').")
+    items += [
+        "No storage: by-products that find no partner in a month are landfilled or otherwise "
+        "disposed of that month; they cannot be stockpiled for later exchanges.",
+        "Stylised behaviour: firms decide with simple rules (trust, awareness and willingness "
+        "thresholds, an equal split of the value of a deal unless cost data are shared); they "
+        "do not learn strategically, collude, or renegotiate beyond these rules.",
+        "Fixed prices: gate fees, virgin-material prices and transport costs come from the "
+        "catalogue and only change through the policy instruments; there is no market "
+        "feedback from the volumes exchanged, no inflation and no energy-price shocks.",
+        "Public budget: only the modelled instruments count (taxes, subsidies, grants, "
+        "incentives, operator and platform funding); administration, enforcement and "
+        "wider economic effects are left out.",
+        "Emissions: CO2 avoided counts substituted virgin production and avoided landfill "
+        "emissions with catalogue factors; transport and pre-treatment emissions are not "
+        "subtracted.",
+        "Confidence intervals cover the randomness between replications (seed noise) only, "
+        "not the uncertainty in parameters or in the model's structure; the sensitivity "
+        "analysis addresses the former, nothing here the latter. This is a what-if tool, not "
+        "a forecast.",
+    ]
+    if evidence.replications and evidence.replications < 10 and not evidence.runs.empty:
+        items.append(f"Only {evidence.replications} replications per scenario were run.")
+    failed = int(evidence.manifest.get("runs_failed") or 0)
+    if failed:
+        items.append(f"{failed} runs failed and are left out (tracebacks in failures.log).")
+    return items
+
+
+def _provenance(evidence: Evidence) -> str:
+    manifest = evidence.manifest or evidence.sensitivity_manifest or {}
+    fields = [("Folder", str(evidence.path.resolve())), ("Command", manifest.get("command")),
+              ("Kind", manifest.get("kind")), ("Root seed", manifest.get("root_seed")),
+              ("Replication seeds", ", ".join(map(str, manifest.get("replication_seeds") or []))
+               or None),
+              ("Steps (months)", evidence.steps), ("Package version",
+                                                   manifest.get("package_version")),
+              ("Git commit", manifest.get("git_commit")),
+              ("Started (UTC)", manifest.get("started_utc") or manifest.get("started")),
+              ("Finished (UTC)", manifest.get("finished_utc") or manifest.get("finished")),
+              ("Runs done / failed", f"{manifest.get('runs_done', len(evidence.runs))} / "
+                                     f"{manifest.get('runs_failed', 0)}")]
+    versions = manifest.get("versions") or {}
+    if versions:
+        fields.append(("Library versions", ", ".join(f"{k} {v}" for k, v in versions.items())))
+    if evidence.sensitivity_manifest and evidence.manifest is not evidence.sensitivity_manifest:
+        fields.append(("Sensitivity command", evidence.sensitivity_manifest.get("command")))
+    rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in fields
+                   if v not in (None, ""))
+    return f"<dl class=\"provenance\">{rows}</dl>"
+
+
+def build_report(evidence: Evidence, months: list[int] | None = None,
+                 title: str | None = None) -> str:
+    """The complete HTML report of an experiment, as a string.
+
+    Args:
+        evidence: The experiment (``analysis.evidence.load_evidence``).
+        months: Months of the network figures (default: 12, the middle and the end).
+        title: Page title (default from the park and scenarios).
+    """
+    from analysis.indicators_table import TABLE_CSS
+
+    figures = build_figures(evidence, months=months)
+    park = evidence.park()
+    title = title or f"Industrial symbiosis in the {park} park: evidence report"
+    subtitle = (f"{len(evidence.scenarios)} scenarios × {evidence.replications} replications, "
+                f"{evidence.steps} months" if evidence.scenarios else "Sensitivity analysis")
+    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    sections = {
+        "summary": _findings(evidence),
+        "methods": _methods(evidence),
+        "indicators": _indicators(evidence),
+        "comparison": _comparison(evidence, figures),
+        "timeseries": _figures_of("timeseries", figures,
+                                  "No monthly results were stored for this experiment."),
+        "cost-effectiveness": _cost(evidence, figures),
+        "network": _figures_of("network", figures, "Run details (exchanges and firms) were "
+                               "not stored for this experiment, so no network can be drawn."),
+        "flows": _figures_of("flows", figures, "Run details were not stored for this "
+                             "experiment, so no flows can be drawn."),
+        "sensitivity": _sensitivity(evidence, figures),
+        "caveats": "<ul>" + "".join(f"<li>{_e(c)}</li>" for c in caveats(evidence)) + "</ul>",
+        "provenance": _provenance(evidence),
+    }
+    toc = "".join(f"<li><a href=\"#{key}\">{_e(name)}</a></li>" for key, name in SECTIONS)
+    body = "\n".join(_section(key, sections[key]) for key, _ in SECTIONS)
+    version = evidence.manifest.get("package_version", "")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        f"<meta name=\"generator\" content=\"symbiosis {_e(version)}\">\n"
+        f"<title>{_e(title)}</title>\n<style>{CSS}{TABLE_CSS}</style>\n</head>\n<body>\n<main>\n"
+        f"<header><h1>{_e(title)}</h1><p class=\"subtitle\">{_e(subtitle)}. Generated "
+        f"{_e(created)}.</p></header>\n"
+        f"<nav aria-label=\"Contents\"><ol>{toc}</ol></nav>\n{body}\n"
+        f"<footer>Generated by symbiosis {_e(version)} from {_e(evidence.path.name)}. "
+        "Every figure's numbers can be exported with 'symbiosis figures'.</footer>\n"
+        "</main>\n</body>\n</html>\n")
+
+
+def write_report(experiment_dir: str | Path, out: str | Path | None = None,
+                 sensitivity: str | Path | None = None, months: list[int] | None = None,
+                 title: str | None = None) -> Path:
+    """Write the report of ``experiment_dir`` to ``out`` (default ``<dir>/report.html``).
+
+    The file is written to a temporary name and renamed, so a failure leaves no partial file.
+
+    Raises:
+        InputError: If the folder is not an experiment, or ``out`` is a folder.
+    """
+    evidence = load_evidence(experiment_dir, sensitivity)
+    target = Path(out) if out is not None else evidence.path / "report.html"
+    if target.is_dir():
+        raise InputError(f"--out {target}: is a folder; give a file name such as "
+                         f"{target / 'report.html'}")
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"--out {target}: {parent} is a file, not a folder")
+            break
+    text = build_report(evidence, months, title)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as error:
+        raise InputError(f"--out {target}: cannot write there ({error.strerror})") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a report is not
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return target
+
+
+__all__ = ["CSS", "SECTIONS", "build_report", "caveats", "cost_sentence",
+           "difference_sentence", "figure_html", "methods_paragraph", "placeholder_counts",
+           "sensitivity_sentences", "write_report"]
