@@ -100,11 +100,8 @@ class Evidence:
             return set()
         from simulation.experiments.store import ResultStore
 
-        store = ResultStore(self.path)
-        try:
+        with ResultStore(self.path, create=False) as store:
             return store.detail_keys()
-        finally:
-            store.close()
 
     def details(self, run_key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(exchanges, firms) of one run stored with details."""
@@ -196,16 +193,46 @@ def _read_sensitivity(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, 
 def _condition_labels(runs: pd.DataFrame, manifest: dict[str, Any]) -> pd.Series:
     """Scenario names, or 'scenario [k=v, ...]' per design point when a scenario has several."""
     points = runs.groupby("scenario")["point"].nunique()
-    design = manifest.get("design") or []
+    design = next((d for d in (manifest.get("points"), manifest.get("design"))
+                   if isinstance(d, list)), [])
     labels = []
     for row in runs.itertuples():
         if points[row.scenario] <= 1:
             labels.append(row.scenario)
             continue
-        values = design[row.point] if row.point < len(design) else {}
-        text = ", ".join(f"{k}={v}" for k, v in values.items()) or f"point {row.point}"
+        values = design[row.point] if row.point < len(design) else None
+        text = (", ".join(f"{k}={v}" for k, v in values.items())
+                if isinstance(values, dict) else "") or f"point {row.point}"
         labels.append(f"{row.scenario} [{text}]")
     return pd.Series(labels, index=runs.index)
+
+
+def _scope(runs: pd.DataFrame, folder: Path, manifest: dict[str, Any]) -> pd.DataFrame:
+    """The runs of the folder's latest command only.
+
+    A folder can be reused (``compare`` again with other settings), and its store keeps every
+    run ever made there. The command's own ``runs.csv`` names its runs; without it, the
+    manifest's scenarios, steps and replication seeds select them.
+    """
+    listed = folder / "runs.csv"
+    if listed.is_file():
+        try:
+            keys = pd.read_csv(listed, usecols=["run_key"])["run_key"].astype(str)
+        except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            keys = None
+        if keys is not None:
+            return runs[runs["run_key"].isin(set(keys))]
+    chosen = runs
+    if manifest.get("steps") is not None:
+        chosen = chosen[chosen["steps"] == int(manifest["steps"])]
+    seeds = manifest.get("replication_seeds")
+    if seeds:
+        expected = chosen["replication"].map(lambda k: seeds[k] if k < len(seeds) else None)
+        chosen = chosen[chosen["seed"] == expected]
+    declared = manifest.get("scenarios")
+    if isinstance(declared, dict) and declared and manifest.get("kind") != "sweep":
+        chosen = chosen[chosen["scenario"].isin(list(declared))]
+    return chosen.drop_duplicates(["scenario", "point", "replication"], keep="last")
 
 
 def load_evidence(path: str | Path, sensitivity: str | Path | None = None) -> Evidence:
@@ -247,9 +274,10 @@ def load_evidence(path: str | Path, sensitivity: str | Path | None = None) -> Ev
             runs = experiment.runs()
         except Exception as error:  # noqa: BLE001 - a damaged store is the user's input
             raise InputError(f"{folder / STORE_FILE}: cannot read the runs ({error})") from None
+        runs = _scope(runs, folder, manifest)
         if runs.empty:
             raise InputError(f"{folder}: the experiment has no finished runs yet")
-        runs = runs.copy()
+        runs = runs.copy().reset_index(drop=True)
         runs["scenario"] = _condition_labels(runs, manifest)
         declared = list(manifest.get("scenarios") or {})
         present = list(dict.fromkeys(runs["scenario"]))
