@@ -56,23 +56,33 @@ def measure(n_runs: int, steps: int, workers: int, store_details: bool,
             "peak_rss_main_mb": round(own, 1), "peak_rss_worker_mb": round(children, 1)}
 
 
-def _in_subprocess(**settings) -> dict:
-    command = [sys.executable, __file__, "_measure", json.dumps(settings)]
-    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _in_subprocess(repeat: int = 1, **settings) -> dict:
+    """Best (fastest) of ``repeat`` fresh-process measurements: the least disturbed by load."""
+    best = None
+    for _ in range(repeat):
+        command = [sys.executable, __file__, "_measure", json.dumps(settings)]
+        out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        if best is None or result["seconds"] < best["seconds"]:
+            best = result
+    return best
 
 
-def throughput(runs: int, steps: int) -> bool:
-    """Runs/s with 1 and 2 workers, full details stored (what ``compare`` does)."""
+def throughput(runs: int, steps: int, repeat: int) -> bool:
+    """Runs/s with 1 and 2 workers, full details stored (what ``compare`` does).
+
+    Wall-clock speed-up needs the cores to be free: other busy processes on the machine
+    lower it (the load average is printed so a reader can judge).
+    """
     print(f"throughput: {runs} runs of {steps} months, default park, details stored "
-          f"({os.cpu_count()} cores)")
+          f"({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, best of {repeat})")
     results = {}
     for workers in (1, 2):
-        results[workers] = _in_subprocess(n_runs=runs, steps=steps, workers=workers,
+        results[workers] = _in_subprocess(repeat, n_runs=runs, steps=steps, workers=workers,
                                           store_details=True, n_firms=None)
         r = results[workers]
         print(f"  {workers} worker(s): {r['seconds']:7.1f} s  {r['runs_per_s']:6.2f} runs/s  "
-              f"(includes starting the worker processes)")
+              f"(imports and worker start-up included)")
     speedup = results[2]["runs_per_s"] / results[1]["runs_per_s"]
     ok = speedup >= 1.7
     print(f"  speed-up with 2 workers: {speedup:.2f}x (target >= 1.7x): "
@@ -105,6 +115,8 @@ def main() -> int:
     parser.add_argument("settings", nargs="?", help=argparse.SUPPRESS)
     parser.add_argument("--runs", type=int, default=40, help="runs per throughput measurement")
     parser.add_argument("--steps", type=int, default=120, help="months per throughput run")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="throughput: best of this many measurements")
     parser.add_argument("--small", type=int, default=250, help="runs in the small sweep")
     parser.add_argument("--large", type=int, default=2500, help="runs in the large sweep")
     args = parser.parse_args()
@@ -113,7 +125,7 @@ def main() -> int:
         return 0
     ok = True
     if args.which in ("all", "throughput"):
-        ok &= throughput(args.runs, args.steps)
+        ok &= throughput(args.runs, args.steps, args.repeat)
     if args.which in ("all", "memory"):
         ok &= memory(args.small, args.large)
     return 0 if ok else 1
