@@ -90,7 +90,8 @@ def figure_sidecar(manifest: dict[str, Any] | None, name: str, command: str | No
 
 def save_figure(fig: Any, stem: str | Path, data: pd.DataFrame | None = None,
                 manifest: dict[str, Any] | None = None, formats: Sequence[str] = FORMATS,
-                command: str | None = None, description: str = "") -> list[Path]:
+                command: str | None = None, description: str = "",
+                dpi: int = PNG_DPI) -> list[Path]:
     """Save ``fig`` as ``stem.<format>`` with ``stem.csv`` (its data) and ``stem.json``.
 
     Args:
@@ -101,6 +102,7 @@ def save_figure(fig: Any, stem: str | Path, data: pd.DataFrame | None = None,
         formats: Image formats (PNG at 300 dpi; SVG and PDF are vector).
         command: The command that drew the figure, for the sidecar.
         description: One sentence saying what the figure shows, for the sidecar.
+        dpi: Resolution of the PNG (300 for print; lower only for quick previews).
 
     Returns:
         The paths written.
@@ -117,7 +119,7 @@ def save_figure(fig: Any, stem: str | Path, data: pd.DataFrame | None = None,
             # No creation date in the metadata: the same data give byte-identical SVG files.
             metadata = {"Date": None} if fmt == "svg" else (
                 {"CreationDate": None} if fmt == "pdf" else None)
-            fig.savefig(path, dpi=PNG_DPI if fmt == "png" else None, metadata=metadata)
+            fig.savefig(path, dpi=dpi if fmt == "png" else None, metadata=metadata)
             paths.append(path)
     plt.close(fig)
     csv_path = stem.with_name(f"{stem.name}.csv")

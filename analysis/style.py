@@ -41,6 +41,7 @@ RC_PARAMS: dict[str, Any] = {
     "savefig.bbox": "tight",
     "savefig.pad_inches": 0.04,
     "svg.fonttype": "none",  # text stays text in SVG: editable and searchable
+    "svg.hashsalt": "symbiosis",  # stable element ids: same data, same SVG bytes
     "pdf.fonttype": 42,  # TrueType in PDF: editable in Illustrator/Inkscape
 }
 
