@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "simulation.commands.core",
     "simulation.commands.experiments",
     "simulation.commands.sensitivity",
+    "simulation.commands.app",
     "simulation.commands.figures",
 )
 
