@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.errors import InputError
+from simulation.experiments.seeds import replication_seeds
 
 METHODS: tuple[str, ...] = ("sobol", "morris", "fast", "pawn")
 METHOD_NAMES = {"sobol": "Sobol (Saltelli/Jansen estimators, Sobol-sequence design)",
@@ -41,8 +42,8 @@ INTERACTION = ":"  # second-order Sobol terms are named "a:b", as interactions i
 METHOD_OPTIONS: dict[str, dict[str, Any]] = {
     "sobol": {"second_order": False, "num_resamples": NUM_RESAMPLES},
     "morris": {"levels": 4, "optimal_trajectories": None, "num_resamples": NUM_RESAMPLES},
-    "fast": {"harmonics": 4, "num_resamples": NUM_RESAMPLES},
-    "pawn": {"slides": 10},
+    "fast": {"harmonics": 4, "num_resamples": NUM_RESAMPLES, "convergence": False},
+    "pawn": {"slides": 10, "num_resamples": NUM_RESAMPLES},
 }
 PAWN_MIN_POINTS_PER_SLIDE = 10  # fewer points per conditioning slide make the KS test too coarse
 
@@ -125,7 +126,9 @@ class Design:
             points per search curve, PAWN points).
         options: Method options, defaults filled in.
         seed: Seed of the sampler and of the bootstrap confidence intervals.
-        design: Points as SALib laid them out, shape ``(points, parameters)``.
+        design: Points as SALib laid them out, shape ``(points, parameters)``. eFAST with the
+            ``convergence`` option stacks the search curves of N, N/2 and N/4 points, in that
+            order (``rows_of`` finds each).
         values: Points as run (integer parameters rounded), same shape.
     """
 
@@ -154,13 +157,14 @@ class Design:
         return 1
 
     def subsets(self) -> list[int]:
-        """Nested sample sizes (N/4, N/2, N) on which convergence is checked.
+        """Sample sizes (N/4, N/2, N) on which convergence is checked.
 
-        Each is a prefix of the design that is itself a valid design of that size. eFAST has
-        none: a shorter search curve needs other frequencies, so its design cannot be cut.
+        Each is a prefix of the design that is itself a valid design of that size. An eFAST
+        design cannot be cut (a shorter search curve needs other frequencies), so eFAST has
+        them only with the ``convergence`` option, which adds separate smaller curves.
         """
         if self.method == "fast":
-            return []
+            return sorted(self.curve_sizes()) if len(self.curve_sizes()) > 1 else []
         full = self.used_samples()
         sizes = sorted({full // 4, full // 2, full})
         return [n for n in sizes if _minimum_samples(self.method, n, len(self.problem.names),
@@ -171,6 +175,37 @@ class Design:
         if self.method in ("sobol", "morris"):
             return self.points // self.rows_per_sample()
         return self.samples
+
+    def curve_sizes(self) -> list[int]:
+        """eFAST: points per search curve of each stacked design, the main one (N) first."""
+        if self.method != "fast":
+            return []
+        return [self.samples, *fast_convergence_sizes(self.samples, self.options)]
+
+    def rows_of(self, n_samples: int | None = None) -> slice:
+        """Design rows of the (sub)design of ``n_samples`` units (default: the whole analysis).
+
+        Raises:
+            SensitivityError: If an eFAST design has no search curve of that size.
+        """
+        n_samples = self.used_samples() if n_samples is None else int(n_samples)
+        if self.method != "fast":
+            return slice(0, n_samples * self.rows_per_sample())
+        start = 0
+        for size in self.curve_sizes():
+            if size == n_samples:
+                return slice(start, start + size * self.rows_per_sample())
+            start += size * self.rows_per_sample()
+        raise SensitivityError(f"this eFAST design has no search curve of {n_samples} points "
+                               f"(it has {', '.join(map(str, self.curve_sizes()))})")
+
+
+def fast_convergence_sizes(samples: int, options: Mapping[str, Any]) -> list[int]:
+    """Smaller eFAST curves run for the convergence check: N/2 and N/4 where > 4 M^2."""
+    if not options.get("convergence"):
+        return []
+    limit = 4 * options["harmonics"] ** 2
+    return [n for n in (samples // 2, samples // 4) if n > limit]
 
 
 def method_options(method: str, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -241,6 +276,14 @@ def check_sample_size(method: str, samples: int, n_params: int, **options: Any) 
     if method == "fast" and (not isinstance(full["harmonics"], int) or full["harmonics"] < 1):
         raise SensitivityError(f"eFAST harmonics M must be a whole number >= 1, "
                                f"got {full['harmonics']!r}")
+    if method == "fast" and not isinstance(full["convergence"], bool):
+        raise SensitivityError(f"eFAST convergence must be true or false, "
+                               f"got {full['convergence']!r}")
+    if method == "fast" and full["convergence"] and not fast_convergence_sizes(samples, full):
+        limit = 4 * full["harmonics"] ** 2
+        raise SensitivityError(f"eFAST convergence needs a second search curve of N/2 > 4*M^2 "
+                               f"= {limit} points, so at least {2 * limit + 2} points, "
+                               f"got {samples}")
     if method == "pawn" and (not isinstance(full["slides"], int) or full["slides"] < 2):
         raise SensitivityError(f"PAWN needs at least 2 slides, got {full['slides']!r}")
     if "num_resamples" in full and (not isinstance(full["num_resamples"], int)
@@ -251,9 +294,13 @@ def check_sample_size(method: str, samples: int, n_params: int, **options: Any) 
 
 
 def derived_seed(root_seed: int, purpose: str) -> int:
-    """A positive 32-bit seed for one purpose ("design", "bootstrap"), spawned from the root."""
-    tag = int.from_bytes(purpose.encode(), "little") % (2 ** 32)
-    state = np.random.SeedSequence([int(root_seed) % (2 ** 63), tag]).generate_state(1)[0]
+    """A positive 32-bit seed for one purpose ("design", "bootstrap"), spawned from the root.
+
+    Every byte of ``purpose`` enters the entropy, so purposes sharing a prefix ("design",
+    "design-300") get unrelated seeds.
+    """
+    entropy = [int(root_seed) % (2 ** 63), *purpose.encode()]
+    state = np.random.SeedSequence(entropy).generate_state(1)[0]
     return int(state) % (2 ** 31 - 2) + 1  # SALib treats seed 0 as "unseeded"
 
 
@@ -291,7 +338,12 @@ def make_design(problem: Problem, method: str, samples: int, *, seed: int,
         elif method == "fast":
             from SALib.sample import fast_sampler as sampler
 
-            design = sampler.sample(salib_problem, samples, M=full["harmonics"], seed=sampler_seed)
+            curves = [sampler.sample(salib_problem, samples, M=full["harmonics"],
+                                     seed=sampler_seed)]
+            for size in fast_convergence_sizes(samples, full):
+                curves.append(sampler.sample(salib_problem, size, M=full["harmonics"],
+                                             seed=derived_seed(seed, f"design-{size}")))
+            design = np.concatenate(curves)
         else:
             from SALib.sample import latin as sampler
 
@@ -346,12 +398,9 @@ def indices_of(design: Design, response: np.ndarray, output: str,
         Rows with the ``INDEX_COLUMNS``. Where the output does not vary over the points (or has
         NaN), the variance-based indices are undefined and reported as NaN.
     """
-    n_samples = design.used_samples() if n_samples is None else n_samples
-    if design.method == "fast" and n_samples != design.samples:
-        raise SensitivityError("eFAST designs cannot be cut into smaller designs")
-    rows_used = n_samples * design.rows_per_sample()
-    y = np.asarray(response, dtype=float)[:rows_used]
-    x = design.design[:rows_used]
+    rows = design.rows_of(n_samples)
+    y = np.asarray(response, dtype=float)[rows]
+    x = design.design[rows]
     names = design.problem.names
     problem = design.problem.salib(design.method)
     options = design.options
@@ -402,9 +451,66 @@ def indices_of(design: Design, response: np.ndarray, output: str,
         from SALib.analyze import pawn
 
         si = pawn.analyze(problem, x, y, S=options["slides"])
-        return (_rows(output, "pawn", names, "pawn_median", si["median"], None)
-                + _rows(output, "pawn", names, "pawn_mean", si["mean"], None)
-                + _rows(output, "pawn", names, "pawn_max", si["maximum"], None))
+        conf = pawn_confidence(x, y, options["slides"], options["num_resamples"], boot_seed)
+        return (_rows(output, "pawn", names, "pawn_median", si["median"], conf["median"])
+                + _rows(output, "pawn", names, "pawn_mean", si["mean"], conf["mean"])
+                + _rows(output, "pawn", names, "pawn_max", si["maximum"], conf["maximum"]))
+
+
+def pawn_slide_distances(x: np.ndarray, y: np.ndarray, slides: int) -> np.ndarray:
+    """Kolmogorov-Smirnov distance between each conditional sample and the whole sample.
+
+    The conditioning slides of each input lie between its quantiles, exactly as in SALib's
+    ``pawn.analyze`` (so that the bootstrap below resamples the statistic SALib reports); this
+    vectorised version exists only because calling SALib once per bootstrap resample is slow
+    (it also computes p-values that PAWN does not use).
+
+    Args:
+        x: Inputs, shape ``(points, parameters)``.
+        y: Output, shape ``(points,)``.
+        slides: Number of conditioning slides S.
+
+    Returns:
+        Array of shape ``(slides, parameters)``; NaN where a slide holds no point.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    grid = np.sort(y)
+    whole = np.searchsorted(grid, grid, side="right") / grid.size
+    step = 1 / slides
+    distances = np.full((slides, x.shape[1]), np.nan)
+    for column in range(x.shape[1]):
+        inputs = x[:, column]
+        edges = np.nanquantile(inputs, np.arange(0, 1 + step, step))  # SALib's slide edges
+        for s in range(slides):
+            chosen = np.sort(y[(inputs >= edges[s]) & (inputs < edges[s + 1])])
+            if chosen.size:
+                conditional = np.searchsorted(chosen, grid, side="right") / chosen.size
+                distances[s, column] = np.max(np.abs(conditional - whole))
+    return distances
+
+
+def pawn_confidence(x: np.ndarray, y: np.ndarray, slides: int, resamples: int,
+                    seed: int) -> dict[str, np.ndarray]:
+    """95% half-widths of the PAWN median, mean and maximum by bootstrap over the points.
+
+    Points are resampled with replacement and the statistics recomputed, as Pianosi & Wagener
+    (2018, Environ. Model. Softw. 108:197-207) do; the half-width is z * bootstrap standard
+    deviation, like SALib's other confidence bounds.
+    """
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    draws = {"median": [], "mean": [], "maximum": []}
+    for _ in range(resamples):
+        rows = rng.integers(0, n, n)
+        distances = pawn_slide_distances(np.asarray(x)[rows], np.asarray(y)[rows], slides)
+        draws["median"].append(np.nanmedian(distances, axis=0))
+        draws["mean"].append(np.nanmean(distances, axis=0))
+        draws["maximum"].append(np.nanmax(distances, axis=0))
+    z = float(norm.ppf(0.5 + CONF_LEVEL / 2))
+    return {key: z * np.std(np.array(values), axis=0, ddof=1) for key, values in draws.items()}
 
 
 def noise_of(responses: np.ndarray, output: str, nan_replaced: int = 0) -> dict[str, Any]:
@@ -512,6 +618,11 @@ def analyse_responses(design: Design, responses: Mapping[str, np.ndarray],
         if whole:
             samples[column] = samples[column].astype(int)
     samples.insert(0, "point", np.arange(design.points))
+    if design.method == "fast":
+        sizes = np.concatenate([np.full(n * design.rows_per_sample(), n)
+                                for n in design.curve_sizes()])
+        samples.insert(1, "curve_samples", sizes)
+    analysed = design.rows_of()  # the points the reported indices (and noise) rest on
     for output, raw in responses.items():
         y = np.array(raw, dtype=float, copy=True)
         if y.ndim == 1:
@@ -530,10 +641,13 @@ def analyse_responses(design: Design, responses: Mapping[str, np.ndarray],
                          "its indices are undefined (NaN)")
         means = y.mean(axis=1)
         samples[output] = means
-        noise_rows.append(noise_of(y, output, replaced))
-        index_rows += indices_of(design, means, output)
+        noise_rows.append(noise_of(y[analysed], output, replaced))
+        main = indices_of(design, means, output)
+        index_rows += main
         for n in design.subsets():
-            for row in indices_of(design, means, output, n_samples=n):
+            subset = main if n == design.used_samples() else indices_of(design, means, output,
+                                                                         n_samples=n)
+            for row in subset:
                 convergence_rows.append({**row, "samples": n,
                                          "runs": n * design.rows_per_sample() * y.shape[1]})
     integer = [n for n, whole in zip(design.problem.names, design.problem.integer, strict=True)
@@ -542,9 +656,17 @@ def analyse_responses(design: Design, responses: Mapping[str, np.ndarray],
         notes.append(f"whole-number parameters {', '.join(integer)}: samples rounded half up "
                      "to the nearest whole value (samples.csv lists the values run)")
     if design.method == "fast":
-        notes.append("eFAST: no convergence check (a shorter search curve needs other "
-                     "frequencies, so the design cannot be cut); its confidence bounds come "
-                     "from SALib's bootstrap, which SALib flags as indicative only")
+        if design.subsets():
+            notes.append("eFAST convergence: separate search curves of "
+                         f"{', '.join(map(str, design.curve_sizes()[1:]))} points were run "
+                         "besides the main one (an eFAST design cannot be cut into smaller "
+                         "ones); samples.csv says which curve each point is on")
+        else:
+            notes.append("eFAST: no convergence check (a shorter search curve needs other "
+                         "frequencies, so the design cannot be cut; the convergence option "
+                         "runs separate curves of N/2 and N/4 points, about 75% more runs)")
+        notes.append("eFAST confidence bounds come from SALib's bootstrap of the search curve, "
+                     "which SALib flags as indicative only")
     return SensitivityResult(
         design=design,
         indices=pd.DataFrame(index_rows, columns=list(INDEX_COLUMNS)),
@@ -556,13 +678,6 @@ def analyse_responses(design: Design, responses: Mapping[str, np.ndarray],
 
 
 # --- Generic entry point: any Python function of named parameters --------------------------------
-
-def function_replication_seeds(root_seed: int, replications: int) -> list[int]:
-    """Seeds of the replications of a stochastic function (the same at every point)."""
-    sequence = np.random.SeedSequence(int(root_seed) % (2 ** 63))
-    return [int(child.generate_state(1, dtype=np.uint64)[0] % (2 ** 63))
-            for child in sequence.spawn(replications)]
-
 
 def analyse_function_full(func: Callable[..., float | Mapping[str, float]],
                           bounds: Mapping[str, tuple[float, float]], method: str, samples: int,
@@ -591,7 +706,7 @@ def analyse_function_full(func: Callable[..., float | Mapping[str, float]],
         raise SensitivityError("replications > 1 needs a function that takes a seed keyword")
     problem = Problem.from_bounds(bounds, integer)
     design = make_design(problem, method, samples, seed=seed, **method_options)
-    seeds = function_replication_seeds(seed, replications) if replications > 1 else [None]
+    seeds = replication_seeds(seed, replications) if replications > 1 else [None]
     collected: dict[str, np.ndarray] = {}
     for point, row in enumerate(design.values):
         params = {name: (int(v) if whole else float(v)) for name, v, whole
@@ -628,7 +743,8 @@ def analyse_function(func: Callable[..., float | Mapping[str, float]],
         seed: Root seed; the same seed gives identical indices.
         outputs: Which outputs of a dict-returning function to analyse (default all).
         **method_options: ``second_order`` (Sobol), ``levels``/``optimal_trajectories``
-            (Morris), ``harmonics`` (eFAST), ``slides`` (PAWN), ``num_resamples``,
+            (Morris), ``harmonics`` and ``convergence`` (eFAST: also run curves of N/2 and
+            N/4 points for the convergence check), ``slides`` (PAWN), ``num_resamples``,
             ``replications``, ``integer``, ``nan_fill`` (see ``analyse_function_full``).
 
     Returns:

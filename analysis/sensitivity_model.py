@@ -277,6 +277,11 @@ def analyse_model(scenario: Any, method: str, samples: int, *, steps: int, repli
     result = analyse_responses(design, responses, manifest["nan_fill"])
     manifest["engine"] = {key: experiment.manifest.get(key) for key in
                           ("runs_total", "runs_reused", "runs_done", "runs_failed", "status")}
+    fixed = [r.name for r in ranges if r.name in scenario.overrides]
+    if fixed:
+        result.notes.append(
+            "varied over their ranges although the scenario (or --set) fixes them: "
+            + ", ".join(f"{name} (set to {scenario.overrides[name]!r})" for name in fixed))
     manifest["notes"] = result.notes
     return result, manifest
 
@@ -322,9 +327,9 @@ def write_results(result: SensitivityResult, out_dir: str | Path,
 
 def _remove_stale_figures(out: Path, written: Sequence[str]) -> None:
     """Delete figures an earlier analysis left in ``out`` that this one did not redraw."""
-    from analysis.sensitivity_plots import CONVERGENCE_FILE, FIGURE_FILES
+    from analysis.sensitivity_plots import CONVERGENCE_FILE, FIGURE_FILES, SECOND_ORDER_FILE
 
-    for name in (*FIGURE_FILES.values(), CONVERGENCE_FILE):
+    for name in (*FIGURE_FILES.values(), CONVERGENCE_FILE, SECOND_ORDER_FILE):
         if name not in written:
             (out / name).unlink(missing_ok=True)
 

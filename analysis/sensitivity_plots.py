@@ -22,6 +22,7 @@ INDEX_LABELS = {"S1": "first order S1", "ST": "total order ST", "mu_star": "mu*"
 FIGURE_FILES = {"sobol": "sobol_indices.png", "morris": "morris_mu_star_sigma.png",
                 "fast": "fast_indices.png", "pawn": "pawn_indices.png"}
 CONVERGENCE_FILE = "convergence.png"
+SECOND_ORDER_FILE = "sobol_second_order.png"
 
 
 def _pyplot() -> Any:
@@ -132,7 +133,7 @@ def plot_morris(indices: pd.DataFrame, output: str, ax: Any = None) -> Any:
 
 
 def plot_pawn(indices: pd.DataFrame, output: str, ax: Any = None) -> Any:
-    """PAWN indices: median Kolmogorov-Smirnov distance per parameter, with the maximum.
+    """PAWN indices: median KS distance per parameter (95% bootstrap bars), and the maximum.
 
     Args:
         indices: The ``indices.csv`` frame.
@@ -146,7 +147,9 @@ def plot_pawn(indices: pd.DataFrame, output: str, ax: Any = None) -> Any:
     rows = _select(indices, output, "pawn")
     table = rows.pivot_table(index="parameter", columns="index", values="value", sort=False)
     parameters = list(table.index)
+    confs = rows[rows["index"] == "pawn_median"].set_index("parameter")["conf"]
     ax.bar(range(len(parameters)), table["pawn_median"].fillna(0.0),
+           yerr=confs.reindex(parameters).fillna(0.0), capsize=2, error_kw={"linewidth": 0.8},
            color=INDEX_COLORS["pawn_median"], label=INDEX_LABELS["pawn_median"])
     ax.plot(range(len(parameters)), table["pawn_max"], "v", color=INDEX_COLORS["pawn_max"],
             label=INDEX_LABELS["pawn_max"])
@@ -155,6 +158,50 @@ def plot_pawn(indices: pd.DataFrame, output: str, ax: Any = None) -> Any:
     ax.set_ylabel("KS distance")
     ax.set_title(output, fontsize=9)
     ax.legend(fontsize=7, frameon=False)
+    return ax
+
+
+def plot_second_order(indices: pd.DataFrame, output: str, ax: Any = None) -> Any:
+    """Heatmap of the second-order Sobol indices S2 of one output (pairs named ``a:b``).
+
+    Each cell is the share of output variance due to the interaction of two parameters alone;
+    cells whose 95% interval includes 0 are hatched.
+
+    Args:
+        indices: The ``indices.csv`` frame (rows with index ``S2``).
+        output: Which output to draw.
+        ax: Axes to draw on (default a new figure).
+
+    Returns:
+        The Axes.
+    """
+    import numpy as np
+
+    from analysis.sensitivity import INTERACTION
+
+    ax = _axes(ax)
+    rows = _select(indices, output, "sobol")
+    parameters = list(dict.fromkeys(rows.loc[rows["index"] == "ST", "parameter"]))
+    pairs = rows[rows["index"] == "S2"]
+    size = len(parameters)
+    values = np.full((size, size), np.nan)
+    for pair in pairs.itertuples():
+        first, second = str(pair.parameter).split(INTERACTION)
+        i, j = parameters.index(first), parameters.index(second)
+        values[j, i] = pair.value
+        if math.isfinite(pair.conf) and abs(pair.value) <= pair.conf:
+            ax.add_patch(_pyplot().Rectangle((i - 0.5, j - 0.5), 1, 1, fill=False,
+                                             hatch="///", edgecolor="#999999", linewidth=0))
+    bound = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+    image = ax.imshow(values, cmap="PuOr_r", vmin=-bound, vmax=bound)
+    for j in range(size):
+        for i in range(size):
+            if math.isfinite(values[j, i]):
+                ax.text(i, j, f"{values[j, i]:.2f}", ha="center", va="center", fontsize=7)
+    ax.set_xticks(range(size), parameters, rotation=35, ha="right", fontsize=8)
+    ax.set_yticks(range(size), parameters, fontsize=8)
+    ax.figure.colorbar(image, ax=ax, shrink=0.8, label="S2")
+    ax.set_title(output, fontsize=9)
     return ax
 
 
@@ -199,7 +246,7 @@ def plot_convergence(convergence: pd.DataFrame, output: str, ax: Any = None,
     ax.set_xticks(sizes, [str(n) for n in sizes])
     ax.minorticks_off()
     ax.set_xlabel({"sobol": "base samples N", "morris": "trajectories",
-                   "pawn": "points"}.get(method, "samples"))
+                   "fast": "points per search curve", "pawn": "points"}.get(method, "samples"))
     ax.set_ylabel(INDEX_LABELS.get(index, index))
     ax.set_title(output, fontsize=9)
     ax.legend(fontsize=6, frameon=False)
@@ -240,6 +287,18 @@ def indices_figure(indices: pd.DataFrame, method: str, noise: pd.DataFrame | Non
     return fig
 
 
+def second_order_figure(indices: pd.DataFrame, noise: pd.DataFrame | None = None) -> Any:
+    """One S2 heatmap per output of a Sobol analysis with second-order indices."""
+    rows = indices[indices["index"] == "S2"]
+    outputs = list(dict.fromkeys(rows["output"]))
+    fig, axes = _grid(max(1, len(outputs)))
+    for ax, output in zip(axes, outputs, strict=False):
+        plot_second_order(indices, output, ax=ax)
+        ax.set_title(output + _noise_text(noise, output), fontsize=9)
+    fig.suptitle("Second-order Sobol indices S2 (hatched: 95% interval includes 0)")
+    return fig
+
+
 def convergence_figure(convergence: pd.DataFrame) -> Any:
     """One panel per output: the main index of each parameter against sample size."""
     outputs = list(dict.fromkeys(convergence["output"]))
@@ -255,8 +314,9 @@ def save_sensitivity_figures(indices: pd.DataFrame, convergence: pd.DataFrame,
     """Write the indices figure of each method present and, if any, the convergence figure.
 
     Returns:
-        The paths written (``sobol_indices.png``, ``morris_mu_star_sigma.png``,
-        ``fast_indices.png``, ``pawn_indices.png``, ``convergence.png`` as applicable).
+        The paths written (``sobol_indices.png``, ``sobol_second_order.png``,
+        ``morris_mu_star_sigma.png``, ``fast_indices.png``, ``pawn_indices.png``,
+        ``convergence.png`` as applicable).
     """
     plt = _pyplot()
     out = Path(out_dir)
@@ -264,6 +324,12 @@ def save_sensitivity_figures(indices: pd.DataFrame, convergence: pd.DataFrame,
     for method in dict.fromkeys(indices["method"]):
         fig = indices_figure(indices, method, noise)
         path = out / FIGURE_FILES[method]
+        fig.savefig(path, dpi=150)
+        plt.close(fig)
+        written.append(path)
+    if (indices["index"] == "S2").any():
+        fig = second_order_figure(indices, noise)
+        path = out / SECOND_ORDER_FILE
         fig.savefig(path, dpi=150)
         plt.close(fig)
         written.append(path)

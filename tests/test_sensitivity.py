@@ -104,7 +104,27 @@ def test_pawn_separates_influential_from_inert_parameters():
     median = table(indices, "pawn_median")
     assert median["x1"] > median["x2"] > max(median["x5"], median["x6"])
     assert max(median["x5"], median["x6"]) < 0.15
-    assert indices["conf"].isna().all()  # PAWN has no confidence bound
+    confs = indices["conf"]  # 95% bootstrap half-widths (Pianosi & Wagener 2018)
+    assert confs.notna().all() and (confs > 0).all() and (confs < 0.2).all()
+
+
+@pytest.mark.parametrize(("points", "slides", "seed"), [(100, 10, 0), (257, 7, 1), (600, 4, 2)])
+def test_pawn_bootstrap_kernel_matches_salib(points, slides, seed):
+    from SALib.analyze import pawn
+
+    from analysis.sensitivity import pawn_slide_distances
+
+    rng = np.random.default_rng(seed)
+    x = rng.random((points, 3))
+    x[:, 2] = np.round(3 * x[:, 2])  # a whole-number input: ties at the slide edges
+    y = np.sin(6 * x[:, 0]) + x[:, 1] ** 2 + 0.1 * x[:, 2]
+    y[::5] = np.round(y[::5], 1)  # ties in the output too
+    problem = {"num_vars": 3, "names": ["a", "b", "c"], "bounds": [[0, 1]] * 3}
+    reference = pawn.analyze(problem, x, y, S=slides)
+    distances = pawn_slide_distances(x, y, slides)
+    np.testing.assert_allclose(np.nanmedian(distances, axis=0), reference["median"])
+    np.testing.assert_allclose(np.nanmean(distances, axis=0), reference["mean"])
+    np.testing.assert_allclose(np.nanmax(distances, axis=0), reference["maximum"])
 
 
 # --- Seeds and sample sizes ----------------------------------------------------------------------
@@ -128,6 +148,7 @@ def test_same_root_seed_gives_identical_indices(method, samples):
     ("morris", 10, {"optimal_trajectories": 10}, "optimal_trajectories"),
     ("fast", 64, {}, r"4\*M\^2 = 64"),
     ("fast", 100, {"harmonics": 6}, r"4\*M\^2 = 144"),
+    ("fast", 100, {"convergence": True}, "at least 130 points"),
     ("pawn", 50, {}, "100 points with 10 slides"),
     ("latin", 10, {}, "unknown method"),
     ("sobol", 8, {"levels": 4}, "sobol takes no option 'levels'"),
@@ -146,6 +167,7 @@ def test_valid_sizes_give_the_documented_number_of_points():
     assert make_design(problem, "sobol", 16, seed=0, second_order=True).points == 16 * (2 * d + 2)
     assert make_design(problem, "morris", 5, seed=0).points == 5 * (d + 1)
     assert make_design(problem, "fast", 65, seed=0).points == 65 * d
+    assert make_design(problem, "fast", 600, seed=0, convergence=True).points == 1050 * d
     assert make_design(problem, "pawn", 100, seed=0).points == 100
 
 
@@ -159,7 +181,43 @@ def test_convergence_uses_nested_subsets():
     st = conv[(conv["index"] == "ST") & (conv["parameter"] == "x1")].sort_values("samples")
     assert st["conf"].iloc[-1] < st["conf"].iloc[0]
     fast = analyse_function_full(ishigami, ISHIGAMI_BOUNDS, "fast", 100, seed=4)
-    assert fast.convergence.empty and any("eFAST" in note for note in fast.notes)
+    assert fast.convergence.empty and any("no convergence check" in n for n in fast.notes)
+
+
+def test_derived_seeds_differ_by_purpose_and_root():
+    from analysis.sensitivity import derived_seed
+
+    seeds = {derived_seed(root, purpose) for root in (0, 1)
+             for purpose in ("design", "design-300", "design-150", "bootstrap")}
+    assert len(seeds) == 8 and all(0 < seed < 2 ** 31 for seed in seeds)
+    assert derived_seed(5, "design") == derived_seed(5, "design")
+
+
+def test_fast_convergence_runs_separate_smaller_search_curves():
+    plain = analyse_function_full(ishigami, ISHIGAMI_BOUNDS, "fast", 600, seed=4)
+    result = analyse_function_full(ishigami, ISHIGAMI_BOUNDS, "fast", 600, seed=4,
+                                   convergence=True)
+    # The main curve and its indices are those of the plain analysis; the extra curves only
+    # feed the convergence table.
+    pd.testing.assert_frame_equal(result.indices, plain.indices)
+    pd.testing.assert_frame_equal(result.noise.drop(columns="note"),
+                                  plain.noise.drop(columns="note"))
+    conv = result.convergence
+    assert sorted(conv["samples"].unique()) == [150, 300, 600]
+    assert set(conv.loc[conv["samples"] == 150, "runs"]) == {150 * 3}
+    full = conv[conv["samples"] == 600].drop(columns=["samples", "runs"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(full, result.indices)
+    # Each smaller curve is a valid eFAST design on its own: its indices are near the truth.
+    st = conv[(conv["index"] == "ST") & (conv["samples"] == 300)].set_index("parameter")
+    for name in ISHIGAMI_BOUNDS:
+        assert st.loc[name, "value"] == pytest.approx(ISHIGAMI_ST[name], abs=0.1), name
+    counts = result.samples["curve_samples"].value_counts()
+    assert counts.to_dict() == {600: 1800, 300: 900, 150: 450}
+    # The smaller curves are independent designs (own random phases), not copies of the main.
+    main = result.samples.loc[result.samples["curve_samples"] == 600, "x1"].to_numpy()
+    half = result.samples.loc[result.samples["curve_samples"] == 300, "x1"].to_numpy()
+    assert not np.allclose(main[:300], half[:300])
+    assert any("separate search curves of 300, 150" in note for note in result.notes)
 
 
 # --- Stochastic responses: replications, common random numbers, noise ---------------------------
@@ -320,6 +378,7 @@ def test_figures_are_written_for_every_method(tmp_path):
         names = {p.name for p in paths}
         assert FIGURE_FILES[method] in names
         assert ("convergence.png" in names) == (method != "fast")
+        assert ("sobol_second_order.png" in names) == (method == "sobol")
         assert all(p.stat().st_size > 1000 for p in paths)
 
 
@@ -337,6 +396,11 @@ def run_cli(argv, capsys):
     (["--method", "morris", "--samples", "2", "--param", "trust_threshold=0:3"], "out of range"),
     (["--method", "morris", "--samples", "2", "--output", "nonsense"], "unknown output"),
     (["--method", "morris", "--samples", "2", "--second-order"], "only to --method sobol"),
+    (["--method", "sobol", "--samples", "8", "--fast-convergence"], "only to --method fast"),
+    (["--method", "pawn", "--samples", "100", "--optimal-trajectories", "3"],
+     "only to --method morris"),
+    (["--method", "morris", "--samples", "4", "--optimal-trajectories", "4"],
+     "optimal_trajectories"),
     (["--method", "morris", "--samples", "2", "--levels", "5"], "even number of levels"),
 ])
 def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, extra, message):

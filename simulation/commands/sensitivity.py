@@ -21,8 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "convergence.csv, figures and manifest.json to --out."),
         epilog=(
             "Sample size by method: sobol N base samples, a power of two (runs = N*(D+2), "
-            "or N*(2D+2) with --second-order); morris N trajectories (runs = N*(D+1)); fast N "
-            "points per search curve, N > 4*M^2 = 64 (runs = N*D); pawn N Latin-hypercube "
+            "or N*(2D+2) with --second-order); morris N trajectories (runs = N*(D+1), or "
+            "K*(D+1) with --optimal-trajectories K); fast N points per search curve, "
+            "N > 4*M^2 = 64 (runs = N*D; with --fast-convergence also (N/2 + N/4)*D); pawn N "
+            "Latin-hypercube "
             "points, at least 100 with 10 slides (runs = N). Each run is repeated "
             "--replications times. Parameters: --param, else the scenario's [sensitivity] "
             "table, else landfill_tax_eur_per_t, subsidy_eur_per_unit, investment_grant_share, "
@@ -59,8 +61,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="sobol: also second-order indices S2 (doubles the runs)")
     parser.add_argument("--levels", type=positive_int, default=4,
                         help="morris: levels of the grid, even (default: 4)")
+    parser.add_argument("--optimal-trajectories", type=positive_int, default=None, metavar="K",
+                        help="morris: keep the K most spread of the N trajectories (Campolongo "
+                             "et al. 2007), so runs = K*(D+1)")
     parser.add_argument("--harmonics", type=positive_int, default=4, metavar="M",
                         help="fast: interference harmonics M (default: 4)")
+    parser.add_argument("--fast-convergence", action="store_true",
+                        help="fast: also run search curves of N/2 and N/4 points for the "
+                             "convergence check (about 75%% more runs)")
     parser.add_argument("--slides", type=positive_int, default=10,
                         help="pawn: conditioning slides (default: 10)")
     parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
@@ -69,14 +77,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_sensitivity)
 
 
-def _method_options(args: argparse.Namespace) -> dict[str, object]:
-    if args.method == "sobol":
-        return {"second_order": args.second_order}
-    if args.second_order:
-        from analysis.sensitivity import SensitivityError
+# Method-specific flags: which method each applies to (given with another, it is an error).
+METHOD_FLAGS = {"second_order": "sobol", "optimal_trajectories": "morris",
+                "fast_convergence": "fast"}
 
-        raise SensitivityError("--second-order applies only to --method sobol")
-    return {"morris": {"levels": args.levels}, "fast": {"harmonics": args.harmonics},
+
+def _method_options(args: argparse.Namespace) -> dict[str, object]:
+    for flag, method in METHOD_FLAGS.items():
+        if getattr(args, flag) not in (None, False) and args.method != method:
+            from analysis.sensitivity import SensitivityError
+
+            raise SensitivityError(f"--{flag.replace('_', '-')} applies only to "
+                                   f"--method {method}")
+    return {"sobol": {"second_order": args.second_order},
+            "morris": {"levels": args.levels,
+                       "optimal_trajectories": args.optimal_trajectories},
+            "fast": {"harmonics": args.harmonics, "convergence": args.fast_convergence},
             "pawn": {"slides": args.slides}}[args.method]
 
 
