@@ -197,7 +197,9 @@ def plot_second_order(indices: pd.DataFrame, output: str, ax: Any = None) -> Any
     for j in range(size):
         for i in range(size):
             if math.isfinite(values[j, i]):
-                ax.text(i, j, f"{values[j, i]:.2f}", ha="center", va="center", fontsize=7)
+                dark = abs(values[j, i]) > 0.6 * bound  # white text on the dark cells
+                ax.text(i, j, f"{values[j, i]:.2f}", ha="center", va="center", fontsize=7,
+                        color="white" if dark else "black")
     ax.set_xticks(range(size), parameters, rotation=35, ha="right", fontsize=8)
     ax.set_yticks(range(size), parameters, fontsize=8)
     ax.figure.colorbar(image, ax=ax, shrink=0.8, label="S2")
