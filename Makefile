@@ -9,7 +9,9 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 \
 	"$$p" -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 \
 	&& { command -v "$$p" || echo "$$p"; } && break; done)
 
-.PHONY: run test test-all lint bench clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test test-all lint bench clean browser
 
 $(VENV)/.created:
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (install one, or pass PYTHON=...)" >&2; exit 2; }
@@ -28,10 +30,20 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.created
 run: $(VENV)/.installed
 	$(VENV)/bin/symbiosis run baseline --out $(OUT)
 
-test: $(VENV)/.installed-dev
-	$(VENV)/bin/python -m pytest
+# Debian's chromium for the browser tests (pytest -m browser): installed when missing if we are
+# root; otherwise those tests skip and say why.
+browser:
+	@test -x "$(CHROMIUM)" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	      >/dev/null || echo "warning: could not install chromium; browser tests will skip"; \
+	  else echo "note: $(CHROMIUM) missing and not root: browser tests will skip"; fi; }
 
-test-all: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev browser
+	$(VENV)/bin/python -m pytest -m "not slow"
+
+test-all: $(VENV)/.installed-dev browser
 	$(VENV)/bin/python -m pytest -m ""
 
 lint: $(VENV)/.installed-dev
