@@ -99,6 +99,17 @@ def test_serial_processes_and_dask_give_bit_identical_results(tmp_path, params):
             pd.testing.assert_frame_equal(other.firms(key), serial.firms(key))
 
 
+@pytest.mark.slow
+def test_local_dask_cluster_of_worker_processes_gives_identical_results(tmp_path, params):
+    """``scheduler="local"``: the LocalCluster of 2 worker processes that --scheduler starts."""
+    pytest.importorskip("distributed")
+    specs = specs_for(params, replications=3)
+    serial = run_specs(specs, tmp_path / "serial", workers=1, progress=False)
+    dask = run_specs(specs, tmp_path / "dask", workers=2, scheduler="local", progress=False)
+    pd.testing.assert_frame_equal(stable(dask.runs()), stable(serial.runs()))
+    pd.testing.assert_frame_equal(dask.timeseries(), serial.timeseries())
+
+
 def test_stored_results_equal_a_direct_run(tmp_path, params):
     spec = specs_for(params, replications=1)[0]
     experiment = run_specs([spec], tmp_path, workers=1, progress=False)
