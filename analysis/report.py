@@ -98,9 +98,9 @@ def figure_png_base64(fig: Any, dpi: int = REPORT_DPI) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def figure_html(item: FigureItem) -> str:
+def figure_html(item: FigureItem, dpi: int = REPORT_DPI) -> str:
     """An embedded ``<figure>`` with the caption as alternative text and caption."""
-    data = figure_png_base64(item.figure)
+    data = figure_png_base64(item.figure, dpi)
     return (f"<figure id=\"figure-{_e(item.name)}\"><img alt=\"{_e(item.caption)}\" "
             f"src=\"data:image/png;base64,{data}\"><figcaption>{_e(item.caption)}"
             "</figcaption></figure>")
@@ -302,7 +302,7 @@ def _indicators(evidence: Evidence) -> str:
             f"{definitions_html(table)}</details>")
 
 
-def _comparison(evidence: Evidence, figures: list[FigureItem]) -> str:
+def _comparison(evidence: Evidence, figures: list[tuple[str, str]]) -> str:
     table = evidence.comparison
     if table is None or len(evidence.scenarios) < 2:
         return _unavailable("One scenario (or none) in this folder: nothing to compare.")
@@ -315,11 +315,11 @@ def _comparison(evidence: Evidence, figures: list[FigureItem]) -> str:
         parts += [f"<li>{_e(difference_sentence(row, evidence.reference))}.</li>"
                   for row in rows.itertuples()]
         parts.append("</ul>")
-    parts += [figure_html(item) for item in figures if item.group == "comparison"]
+    parts.append(_embedded(figures, "comparison"))
     return "".join(parts)
 
 
-def _cost(evidence: Evidence, figures: list[FigureItem]) -> str:
+def _cost(evidence: Evidence, figures: list[tuple[str, str]]) -> str:
     if len(evidence.scenarios) < 2:
         return _unavailable("Cost-effectiveness needs a reference scenario and a policy.")
     from analysis.figures import cost_effectiveness
@@ -334,12 +334,16 @@ def _cost(evidence: Evidence, figures: list[FigureItem]) -> str:
     body = ("<p>Public cost is spending (subsidies, grants, incentives, operator and platform "
             "funding) minus revenue (taxes), counted against the reference scenario; negative "
             "values mean net public revenue.</p><ul>" + "".join(items) + "</ul>")
-    return body + "".join(figure_html(i) for i in figures if i.group == "cost_effectiveness")
+    return body + _embedded(figures, "cost_effectiveness")
 
 
-def _figures_of(group: str, figures: list[FigureItem], missing: str) -> str:
-    chosen = [item for item in figures if item.group == group]
-    return "".join(figure_html(item) for item in chosen) if chosen else _unavailable(missing)
+def _embedded(figures: list[tuple[str, str]], group: str) -> str:
+    """The ``<figure>`` elements of one group, in order."""
+    return "".join(html_text for name, html_text in figures if name == group)
+
+
+def _figures_of(group: str, figures: list[tuple[str, str]], missing: str) -> str:
+    return _embedded(figures, group) or _unavailable(missing)
 
 
 def sensitivity_sentences(indices: pd.DataFrame, noise: pd.DataFrame | None = None,
@@ -369,7 +373,8 @@ def sensitivity_sentences(indices: pd.DataFrame, noise: pd.DataFrame | None = No
     return sentences
 
 
-def _sensitivity(evidence: Evidence, figures: list[FigureItem]) -> str:
+def sensitivity_section(evidence: Evidence, figures: list[tuple[str, str]] = ()) -> str:
+    """The sensitivity section's body: method, ranked parameters in words, and figures."""
     if evidence.indices is None:
         return _unavailable("No sensitivity analysis was run for this experiment. Run "
                             "'symbiosis sensitivity SCENARIO --method sobol --samples N --out "
@@ -383,8 +388,7 @@ def _sensitivity(evidence: Evidence, figures: list[FigureItem]) -> str:
              "replication means; ± is the 95% bootstrap half-width.</p>")
     items = "".join(f"<li>{_e(s)}.</li>" for s in sensitivity_sentences(evidence.indices,
                                                                           evidence.noise))
-    return intro + f"<ul>{items}</ul>" + "".join(
-        figure_html(i) for i in figures if i.group == "sensitivity")
+    return intro + f"<ul>{items}</ul>" + _embedded(figures, "sensitivity")
 
 
 def placeholder_counts() -> dict[str, tuple[int, int]]:
@@ -471,17 +475,19 @@ def _provenance(evidence: Evidence) -> str:
 
 
 def build_report(evidence: Evidence, months: list[int] | None = None,
-                 title: str | None = None) -> str:
+                 title: str | None = None, dpi: int = REPORT_DPI) -> str:
     """The complete HTML report of an experiment, as a string.
 
     Args:
         evidence: The experiment (``analysis.evidence.load_evidence``).
         months: Months of the network figures (default: 12, the middle and the end).
         title: Page title (default from the park and scenarios).
+        dpi: Resolution of the embedded PNG figures.
     """
     from analysis.indicators_table import TABLE_CSS
 
-    figures = build_figures(evidence, months=months)
+    figures = [(item.group, figure_html(item, dpi))
+               for item in build_figures(evidence, months=months)]
     park = evidence.park()
     title = title or f"Industrial symbiosis in the {park} park: evidence report"
     subtitle = (f"{len(evidence.scenarios)} scenarios × {evidence.replications} replications, "
@@ -499,7 +505,7 @@ def build_report(evidence: Evidence, months: list[int] | None = None,
                                "not stored for this experiment, so no network can be drawn."),
         "flows": _figures_of("flows", figures, "Run details were not stored for this "
                              "experiment, so no flows can be drawn."),
-        "sensitivity": _sensitivity(evidence, figures),
+        "sensitivity": sensitivity_section(evidence, figures),
         "caveats": "<ul>" + "".join(f"<li>{_e(c)}</li>" for c in caveats(evidence)) + "</ul>",
         "provenance": _provenance(evidence),
     }
@@ -521,7 +527,7 @@ def build_report(evidence: Evidence, months: list[int] | None = None,
 
 def write_report(experiment_dir: str | Path, out: str | Path | None = None,
                  sensitivity: str | Path | None = None, months: list[int] | None = None,
-                 title: str | None = None) -> Path:
+                 title: str | None = None, dpi: int = REPORT_DPI) -> Path:
     """Write the report of ``experiment_dir`` to ``out`` (default ``<dir>/report.html``).
 
     The file is written to a temporary name and renamed, so a failure leaves no partial file.
@@ -539,7 +545,7 @@ def write_report(experiment_dir: str | Path, out: str | Path | None = None,
             if not parent.is_dir():
                 raise InputError(f"--out {target}: {parent} is a file, not a folder")
             break
-    text = build_report(evidence, months, title)
+    text = build_report(evidence, months, title, dpi)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
@@ -560,4 +566,4 @@ def write_report(experiment_dir: str | Path, out: str | Path | None = None,
 
 __all__ = ["CSS", "SECTIONS", "build_report", "caveats", "cost_sentence",
            "difference_sentence", "figure_html", "methods_paragraph", "placeholder_counts",
-           "sensitivity_sentences", "write_report"]
+           "sensitivity_section", "sensitivity_sentences", "write_report"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from simulation.commands.common import positive_int
+
 FIGURE_CHOICES = ("timeseries", "comparison", "network", "flows", "cost_effectiveness",
                   "sensitivity", "indicators")
 
@@ -32,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="also draw the indices of the sensitivity analysis in DIR")
     figures.add_argument("--formats", default="png,svg,pdf", metavar="F1,F2",
                          help="image formats among png, svg, pdf (default: all three)")
+    figures.add_argument("--dpi", type=positive_int, default=300,
+                         help="resolution of the PNG files (default: 300, print quality)")
     figures.add_argument("--out", default=None, metavar="DIR",
                          help="output folder (default: EXPERIMENT_DIR/figures)")
     figures.add_argument("--quiet", action="store_true", help="print nothing on success")
@@ -53,6 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--months", default=None, metavar="M1,M2,...",
                         help="months of the network figures (default: 12, middle, last)")
     report.add_argument("--title", default=None, help="title of the report")
+    report.add_argument("--dpi", type=positive_int, default=160,
+                        help="resolution of the embedded figures (default: 160)")
     report.add_argument("--quiet", action="store_true", help="print nothing on success")
     report.set_defaults(func=_report)
 
@@ -88,10 +94,11 @@ def _check_choices(values: list[str], allowed: tuple[str, ...], option: str) -> 
 
 def _command_line(args: argparse.Namespace, name: str) -> str:
     parts = ["symbiosis", name, str(args.experiment)]
-    for option in ("which", "months", "size_by", "sensitivity", "formats", "out", "title"):
+    defaults = {"size_by": "size", "formats": "png,svg,pdf", "dpi": 300}
+    for option in ("which", "months", "size_by", "sensitivity", "formats", "dpi", "out",
+                   "title"):
         value = getattr(args, option, None)
-        if value is None or (option == "size_by" and value == "size") or (
-                option == "formats" and value == "png,svg,pdf"):
+        if value is None or defaults.get(option) == value:
             continue
         flag = "--" + option.replace("_", "-")
         parts += [flag, *value] if isinstance(value, list) else [flag, str(value)]
@@ -119,7 +126,8 @@ def _figures(args: argparse.Namespace) -> int:
     with atomic_output_dir(out) as staging:
         for item in items:
             save_figure(item.figure, staging / item.name, None, evidence.manifest or
-                        evidence.sensitivity_manifest, formats, command, item.caption)
+                        evidence.sensitivity_manifest, formats, command, item.caption,
+                        dpi=args.dpi)
             written.append(item.name)
         if "indicators" in which and evidence.indicators is not None:
             write_indicators(evidence.indicators, staging / "indicators",
@@ -140,7 +148,7 @@ def _report(args: argparse.Namespace) -> int:
     from analysis.report import write_report
 
     path = write_report(args.experiment, args.out, args.sensitivity, parse_months(args.months),
-                        args.title)
+                        args.title, dpi=args.dpi)
     if not args.quiet:
         print(f"report written to {path}")
     return 0

@@ -1,0 +1,264 @@
+"""Tests of ``symbiosis figures`` and ``symbiosis report`` on a small real experiment folder."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.report import SECTIONS, cost_sentence, difference_sentence
+from simulation.cli import main
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"]
+STEPS = 18
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory):
+    """A compare experiment (2 scenarios x 2 replications) and a sensitivity indices folder."""
+    root = tmp_path_factory.mktemp("evidence")
+    folder = root / "exp"
+    assert main(["compare", "baseline", "world_bank_mix", "--replications", "2", "--steps",
+                 str(STEPS), "--workers", "1", "--quiet", "--out", str(folder)]) == 0
+    sensitivity = root / "sens"
+    sensitivity.mkdir()
+    rows = [{"output": "total_exchanges_started", "method": "morris", "parameter": p,
+             "index": index, "value": value, "conf": 0.1}
+            for p, mu in (("trust_threshold", 3.0), ("landfill_tax_eur_per_t", 1.0))
+            for index, value in (("mu_star", mu), ("sigma", mu / 2))]
+    pd.DataFrame(rows).to_csv(sensitivity / "indices.csv", index=False)
+    (sensitivity / "manifest.json").write_text(json.dumps(
+        {"kind": "sensitivity", "method": "morris", "method_name": "Morris elementary effects",
+         "scenario": {"name": "baseline"}, "points": 8, "replications": 2, "steps": 12,
+         "command": "symbiosis sensitivity baseline --method morris"}))
+    return folder, sensitivity
+
+
+@pytest.fixture(scope="module")
+def report(experiment):
+    """The report of the experiment, with the sensitivity folder, at its default place."""
+    folder, sensitivity = experiment
+    assert main(["report", str(folder), "--sensitivity", str(sensitivity), "--months", "6,18",
+                 "--dpi", "50", "--quiet"]) == 0
+    out = folder / "report.html"
+    return out, out.read_text(encoding="utf-8")
+
+
+class _Resources(HTMLParser):
+    """Every tag with its attributes, to find references to other files or the network."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+
+
+def test_report_contains_every_section(report):
+    _, text = report
+    for key, title in SECTIONS:
+        assert f'<section id="{key}">' in text, key
+        assert f"<h2>{title.replace(':', ':')}</h2>" in text.replace("&#x27;", "'"), title
+    assert text.count("<section ") == len(SECTIONS)
+
+
+def test_report_references_no_external_resource(report):
+    _, text = report
+    parser = _Resources()
+    parser.feed(text)
+    tags = {tag for tag, _ in parser.tags}
+    assert "link" not in tags and "<link" not in text
+    assert not re.search(r"<script[^>]*\bsrc", text)
+    for tag, attrs in parser.tags:
+        for name in ("src", "href", "srcset", "data", "poster", "action"):
+            value = attrs.get(name, "")
+            assert not re.match(r"\s*(https?:)?//", value), (tag, name, value)
+            if name == "href" and name in attrs:
+                assert value.startswith("#"), value  # only links within the page
+    assert "@import" not in text and "url(" not in text
+    images = [attrs["src"] for tag, attrs in parser.tags if tag == "img"]
+    assert len(images) >= 5
+    for src in images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_states_methods_comparison_and_caveats(report):
+    _, text = report
+    methods = re.search(r'<section id="methods">(.*?)</section>', text, re.S).group(1)
+    for needle in ("synthetic park", f"{STEPS} months", "run 2 times", "root seed 0",
+                   "symbiosis ", "common random"):
+        assert needle in methods, needle
+    comparison = re.search(r'<section id="comparison">(.*?)</section>', text, re.S).group(1)
+    sentences = re.findall(r"world_bank_mix (raises|lowers|does not clearly change) [^<]*"
+                           r"95% CI [^<]*", comparison)
+    assert len(sentences) >= 6
+    assert "<img" in comparison
+    assert "trust_threshold (mu_star 3.00" in text  # sensitivity in words, ranked
+    caveats = re.search(r'<section id="caveats">(.*?)</section>', text, re.S).group(1)
+    for needle in ("placeholder", "No storage", "Stylised behaviour", "seed noise"):
+        assert needle in caveats, needle
+    indicators = re.search(r'<section id="indicators">(.*?)</section>', text, re.S).group(1)
+    for label in ("Synergies active at the end", "Recovery rate", "Landfill diversion",
+                  "CO₂ avoided", "Water reused", "Energy recovered", "Public net cost",
+                  "Firms sharing data", "Chertow 3-2 heuristic held"):
+        assert label in indicators, label
+
+
+def test_report_is_written_in_the_experiment_folder_and_readable(report, experiment):
+    path, _ = report
+    assert path == experiment[0] / "report.html"
+    assert path.stat().st_mode & 0o044  # readable by others, like any other result
+    assert not list(path.parent.glob(".report.html.*"))  # no temporary file left
+
+
+def test_sensitivity_section_says_when_there_is_none(experiment):
+    from analysis.evidence import load_evidence
+    from analysis.report import sensitivity_section
+
+    text = sensitivity_section(load_evidence(experiment[0]))
+    assert "No sensitivity analysis was run" in text
+
+
+def test_report_of_a_sensitivity_folder_alone(experiment, tmp_path):
+    _, sensitivity = experiment
+    out = tmp_path / "new" / "folder" / "sens.html"
+    assert main(["report", str(sensitivity), "--out", str(out), "--dpi", "40", "--quiet"]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert text.count("<section ") == len(SECTIONS)
+    assert "Morris elementary effects of baseline" in text
+    assert "No simulation runs in this folder" in text
+
+
+def test_figures_command_writes_every_figure_with_its_data_and_sidecar(experiment, tmp_path):
+    folder, sensitivity = experiment
+    out = tmp_path / "figs"
+    assert main(["figures", str(folder), "--months", "6,18", "--formats", "png", "--dpi", "50",
+                 "--out", str(out), "--sensitivity", str(sensitivity), "--quiet"]) == 0
+    names = {p.stem for p in out.glob("*.png")}
+    assert {"timeseries", "comparison", "cost_effectiveness", "network_01_baseline",
+            "network_02_world_bank_mix", "flows_01_baseline", "flows_02_world_bank_mix",
+            "sensitivity_morris"} <= names
+    for name in names:
+        assert (out / f"{name}.csv").is_file()
+        sidecar = json.loads((out / f"{name}.json").read_text())
+        assert sidecar["scenarios"] == ["baseline", "world_bank_mix"]
+        assert sidecar["replications"] == 2 and sidecar["root_seed"] == 0
+        assert sidecar["package_version"]
+        assert sidecar["command"].startswith(f"symbiosis figures {folder}")
+    network = pd.read_csv(out / "network_02_world_bank_mix.csv")
+    assert sorted(network["month"].unique()) == [6, 18]
+    assert (out / "indicators.csv").is_file() and (out / "indicators.html").is_file()
+
+
+def test_figures_command_writes_png_svg_and_pdf_by_default(experiment, tmp_path):
+    folder, _ = experiment
+    out = tmp_path / "figs"
+    assert main(["figures", str(folder), "--which", "comparison", "--dpi", "50", "--out",
+                 str(out), "--quiet"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "comparison.csv", "comparison.json", "comparison.pdf", "comparison.png",
+        "comparison.svg"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["report", "{missing}"], "no such experiment folder"),
+    (["figures", "{missing}"], "no such experiment folder"),
+    (["report", "{empty}"], "not an experiment folder"),
+    (["figures", "{folder}", "--months", "6,x"], "expected whole months"),
+    (["figures", "{folder}", "--months", "999"], "outside the simulated horizon"),
+    (["figures", "{folder}", "--which", "pie"], "unknown; choose from"),
+    (["report", "{folder}", "--out", "{empty}"], "is a folder"),
+    (["report", "{folder}", "--sensitivity", "{empty}"], "no indices.csv"),
+])
+def test_bad_input_is_one_line_and_exit_2_without_partial_output(experiment, tmp_path, capsys,
+                                                                  argv, message):
+    folder, _ = experiment
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "never"
+    values = {"missing": tmp_path / "missing", "empty": empty, "folder": folder}
+    argv = [a.format(**values) for a in argv]
+    if argv[0] == "figures":
+        argv += ["--out", str(out)]
+    status = main(argv)
+    captured = capsys.readouterr()
+    assert status == 2
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("symbiosis: error: "), captured.err
+    assert message in lines[0]
+    assert "Traceback" not in captured.err
+    assert not out.exists()
+    assert list(empty.iterdir()) == []
+
+
+def test_difference_sentences_say_direction_and_interval():
+    def row(mean, low, high, output="final_active_exchanges"):
+        return pd.Series({"scenario": "tax", "output": output, "diff_mean": mean,
+                          "diff_ci_low": low, "diff_ci_high": high})
+
+    assert difference_sentence(row(4.2, 2.1, 6.3), "baseline") == (
+        "tax raises active exchanges at the end by 4.20 (95% CI 2.10 to 6.30) over baseline")
+    assert difference_sentence(row(-7.1e6, -7.4e6, -6.8e6, "total_public_net_eur"),
+                               "baseline") == (
+        "tax lowers public budget balance, total by 7.10 million EUR (95% CI 6.80 million to "
+        "7.40 million) compared with baseline")
+    assert "does not clearly change" in difference_sentence(row(1, -1, 3), "baseline")
+    assert "no confidence interval" in difference_sentence(row(1, float("nan"),
+                                                               float("nan")), "baseline")
+
+
+def test_cost_sentences_handle_revenue_and_zero_effects():
+    from types import SimpleNamespace
+
+    def row(value, status, cost):
+        return SimpleNamespace(scenario="p", reference="b", public_cost_eur=cost,
+                               eur_per_t_co2=value, eur_per_t_co2_ci_low=value - 1,
+                               eur_per_t_co2_ci_high=value + 1, eur_per_t_co2_status=status)
+
+    assert "a public cost of 10.0 EUR per extra tonne (95% CI 9.00 to 11.0)" in cost_sentence(
+        row(10.0, "ok", 500.0), "eur_per_t_co2", "avoids CO2")
+    assert "public net revenue of 40.0 EUR" in cost_sentence(row(-40.0, "ok", -200.0),
+                                                            "eur_per_t_co2", "avoids CO2")
+    assert "no cost per tonne" in cost_sentence(row(float("nan"), "no effect", 50.0),
+                                                "eur_per_t_co2", "avoids CO2")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(),
+                    reason="needs Debian's chromium at /usr/bin/chromium "
+                           "(apt-get install -y chromium)")
+def test_report_renders_in_a_headless_browser(report, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    path, _ = report
+    requests = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(path.as_uri())
+            page.wait_for_load_state("load")
+            shot = tmp_path / "report.png"
+            page.screenshot(path=str(shot), full_page=True)
+            images = page.evaluate(
+                "Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+            headings = page.evaluate(
+                "Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
+            height = page.evaluate("document.body.scrollHeight")
+        finally:
+            browser.close()
+    assert shot.stat().st_size > 50_000
+    assert images and all(done and width > 0 for done, width in images)
+    assert headings == [title for _, title in SECTIONS]
+    assert height > 3000
+    assert all(url.startswith(("file:", "data:")) for url in requests), requests
