@@ -96,12 +96,13 @@ _TOP_KEYS: dict[str, tuple[type, ...]] = {
     "name": (str,), "description": (str,), "source": (str,), "generator": (str,),
     "radius_km": _NUMBER, "firms": (list,), "groups": (list,), "historical_exchanges": (list,),
     "mix": (dict,), "firms_per_town": _NUMBER, "town_radius_km": _NUMBER,
-    "radius_km_per_1000_firms": _NUMBER,
+    "radius_km_per_1000_firms": _NUMBER, "town_mix_concentration": _NUMBER,
 }
 _GENERATOR_KEYS = {
     "explicit": ("radius_km", "firms", "groups", "historical_exchanges"),
     "synthetic": ("mix",),
-    "regional": ("mix", "firms_per_town", "town_radius_km", "radius_km_per_1000_firms"),
+    "regional": ("mix", "firms_per_town", "town_radius_km", "radius_km_per_1000_firms",
+                 "town_mix_concentration"),
 }
 _FIRM_KEYS: dict[str, tuple[type, ...]] = {
     "name": (str,), "sector": (str,), "size": _NUMBER, "x_km": _NUMBER, "y_km": _NUMBER}
@@ -109,7 +110,7 @@ _GROUP_KEYS: dict[str, tuple[type, ...]] = {
     "sector": (str,), "count": (int,), "label": (str,), "size_median": _NUMBER,
     "size_sigma": _NUMBER, "radius_km": _NUMBER, "centre_km": (list,)}
 _POSITIVE = ("radius_km", "firms_per_town", "town_radius_km", "radius_km_per_1000_firms", "size",
-             "size_median", "count")
+             "size_median", "count", "town_mix_concentration")
 
 
 def check_park_spec(spec: dict[str, Any], path: Path | str) -> None:
@@ -325,16 +326,32 @@ def _synthetic_firms(spec: dict[str, Any], n_firms: int, radius_km: float,
 
 
 def _regional_firms(spec: dict[str, Any], n_firms: int, rng: np.random.Generator):
+    """Firms of a region: specialised towns spread over an area that grows with the firm count.
+
+    Town centres are spread over a disc whose radius grows with sqrt(n_firms), so the firm
+    density, and with it the typical exchange distance, is the same for 1,000 or 10,000 firms.
+    Each town draws its own sector mix from a Dirichlet distribution around the regional
+    ``mix`` with total concentration ``town_mix_concentration``: a low value makes towns
+    specialise (a few sectors each), so complementary partners are often in another town. The
+    industrial diversity of an area is what drives how far NISP's materials travelled (Jensen
+    2016, Resour. Conserv. Recycl. 107:92-103). Every draw is O(n_firms + n_towns x sectors).
+    """
     mix_sectors, weights = _mix(spec, f"park {spec.get('name', '?')!r}")
-    firms_per_town = float(spec.get("firms_per_town", 100))
+    firms_per_town = float(spec.get("firms_per_town", 10))
     n_towns = max(1, int(round(n_firms / firms_per_town)))
-    # Region radius grows with sqrt(n) so that firm density, and with it the typical exchange
-    # distance, is the same for a region of 1,000 or of 10,000 firms.
-    radius_km = float(spec.get("radius_km_per_1000_firms", 60.0)) * np.sqrt(n_firms / 1000)
+    radius_km = float(spec.get("radius_km_per_1000_firms", 70.0)) * np.sqrt(n_firms / 1000)
     town_x, town_y = _points_in_disc(n_towns, radius_km, rng)
     town = rng.integers(0, n_towns, size=n_firms)
-    jx, jy = _points_in_disc(n_firms, float(spec.get("town_radius_km", 4.0)), rng)
-    sector = mix_sectors[_allocate(n_firms, weights, rng)]
+    jx, jy = _points_in_disc(n_firms, float(spec.get("town_radius_km", 1.0)), rng)
+    concentration = float(spec.get("town_mix_concentration", 7.0))
+    town_mix = rng.dirichlet(np.maximum(concentration * weights, 1e-3), size=n_towns)
+    # Each firm's sector from its town's mix (inverse CDF); one firm of each sector while the
+    # count allows, as in the synthetic park.
+    below = rng.random(n_firms)[:, None] > np.cumsum(town_mix, axis=1)[town]
+    sector_index = np.minimum(below.sum(1), len(weights) - 1)
+    guaranteed = min(n_firms, len(weights))
+    sector_index[:guaranteed] = np.arange(guaranteed)
+    sector = mix_sectors[sector_index]
     sizes = np.empty(n_firms)
     for s in np.unique(sector):
         chosen = sector == s
