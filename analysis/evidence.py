@@ -325,7 +325,6 @@ def build_figures(evidence: Evidence, which: Sequence[str] = FIGURE_NAMES,
         The figures, in ``FIGURE_NAMES`` order.
     """
     from analysis import figures as fg
-    from analysis.style import describe
 
     items: list[FigureItem] = []
     reference = evidence.reference
@@ -358,7 +357,7 @@ def build_figures(evidence: Evidence, which: Sequence[str] = FIGURE_NAMES,
                 continue
             row = runs.iloc[0]
             exchanges, firms = evidence.details(row["run_key"])
-            what = "firm size" if size_by == "size" else describe(size_by)[0].lower()
+            what = fg.size_text(size_by)
             items.append(FigureItem(
                 f"network_{k + 1:02d}_{_slug(scenario)}",
                 fg.network_figure(firms, exchanges, chosen, size_by,

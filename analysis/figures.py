@@ -315,6 +315,15 @@ def _network_legend(fig: Any, firms: pd.DataFrame, ncols: int) -> None:
                fontsize=6.5, handlelength=1.8, columnspacing=1.0)
 
 
+SIZE_BY_TEXT = {"size": "firm size",
+                "net_benefit_eur": "the firm's net benefit; losses drawn smallest"}
+
+
+def size_text(size_by: str) -> str:
+    """What the marker area of the network figure shows, in words."""
+    return SIZE_BY_TEXT.get(size_by, size_by.replace("_", " "))
+
+
 @styled
 def network_figure(firms: pd.DataFrame, exchanges: pd.DataFrame,
                    months: Sequence[int | None] = (None,), size_by: str = "size",
@@ -346,9 +355,8 @@ def network_figure(firms: pd.DataFrame, exchanges: pd.DataFrame,
         if k:
             ax.set_ylabel("")
     _network_legend(fig, firms, ncols=max(3, min(6, 2 * n)))
-    what = "firm size" if size_by == "size" else describe(size_by)[0].lower()
-    fig.suptitle((f"{title}: " if title else "") + f"Exchange network (marker area grows with "
-                 f"{what})")
+    fig.suptitle((f"{title}: exchange network" if title else "Exchange network")
+                 + f" (marker area grows with {size_text(size_by)})")
     fig.plotted_data = network_data(firms, exchanges, months, size_by)
     return fig
 

@@ -145,8 +145,19 @@ def difference_sentence(row: pd.Series | Any, reference: str) -> str:
             "that includes zero")
 
 
-def cost_sentence(row: Any, measure: str, what: str) -> str:
-    """Cost-effectiveness of one policy in words, zero and unbounded effects included."""
+PER_TONNE = {"eur_per_t_co2": ("extra tonne of CO2 avoided", "avoids no more CO2"),
+             "eur_per_t_diverted": ("extra tonne kept out of landfill",
+                                    "keeps no more waste out of landfill")}
+
+
+def cost_sentence(row: Any, measure: str) -> str:
+    """Cost-effectiveness of one policy in words, zero and unbounded effects included.
+
+    Args:
+        row: A row of ``analysis.figures.cost_effectiveness``.
+        measure: ``eur_per_t_co2`` or ``eur_per_t_diverted``.
+    """
+    per, nothing = PER_TONNE[measure]
     value = getattr(row, measure)
     low, high = getattr(row, f"{measure}_ci_low"), getattr(row, f"{measure}_ci_high")
     status = getattr(row, f"{measure}_status")
@@ -155,18 +166,18 @@ def cost_sentence(row: Any, measure: str, what: str) -> str:
              f"brings the public purse {format_amount(-cost)} EUR more" if cost < 0 else
              "costs the public purse nothing extra")
     if status == "no effect":
-        return (f"{row.scenario} {money} than {row.reference} but {what} no more than it, so "
-                "there is no cost per tonne to report")
-    interval = f" ({_interval(low, high)})" if status == "ok" else ""
-    caveat = {"unbounded": "; the extra effect is not clearly above zero, so this ratio has no "
-                           "bounded confidence interval",
+        return (f"{row.scenario} {nothing} than {row.reference}, so it has no cost per tonne; "
+                f"over the horizon it {money} than {row.reference}")
+    if value < 0:
+        text = f"{row.scenario}: net public revenue of {format_amount(-value)} EUR per {per}"
+        interval = f" ({_interval(-high, -low)})" if status == "ok" else ""
+    else:
+        text = f"{row.scenario}: public cost of {format_amount(value)} EUR per {per}"
+        interval = f" ({_interval(low, high)})" if status == "ok" else ""
+    caveat = {"unbounded": "; its extra effect is not clearly above zero, so this ratio has "
+                           "no bounded confidence interval",
               "too few": "; one replication only, so no confidence interval"}.get(status, "")
-    verb = "public net revenue of" if value < 0 else "a public cost of"
-    amount = format_amount(abs(value))
-    if interval and value < 0:
-        interval = f" ({_interval(-high, -low)})"
-    return (f"{row.scenario}: {verb} {amount} EUR per extra tonne{interval}; it {money} "
-            f"over the horizon than {row.reference}{caveat}")
+    return f"{text}{interval}{caveat}; over the horizon it {money} than {row.reference}"
 
 
 # --- sections ---------------------------------------------------------------------------------
@@ -327,10 +338,8 @@ def _cost(evidence: Evidence, figures: list[tuple[str, str]]) -> str:
     table = cost_effectiveness(evidence.runs, evidence.reference, evidence.scenarios)
     items = []
     for row in table.itertuples():
-        items.append(f"<li>{_e(cost_sentence(row, 'eur_per_t_co2', 'avoids CO2'))} "
-                     "(per tonne of CO2 avoided).</li>")
-        items.append(f"<li>{_e(cost_sentence(row, 'eur_per_t_diverted', 'diverts waste'))} "
-                     "(per tonne kept out of landfill).</li>")
+        items.append(f"<li>{_e(cost_sentence(row, 'eur_per_t_co2'))}.</li>")
+        items.append(f"<li>{_e(cost_sentence(row, 'eur_per_t_diverted'))}.</li>")
     body = ("<p>Public cost is spending (subsidies, grants, incentives, operator and platform "
             "funding) minus revenue (taxes), counted against the reference scenario; negative "
             "values mean net public revenue.</p><ul>" + "".join(items) + "</ul>")

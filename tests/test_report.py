@@ -220,16 +220,21 @@ def test_cost_sentences_handle_revenue_and_zero_effects():
     from types import SimpleNamespace
 
     def row(value, status, cost):
-        return SimpleNamespace(scenario="p", reference="b", public_cost_eur=cost,
-                               eur_per_t_co2=value, eur_per_t_co2_ci_low=value - 1,
-                               eur_per_t_co2_ci_high=value + 1, eur_per_t_co2_status=status)
+        fields = {}
+        for measure in ("eur_per_t_co2", "eur_per_t_diverted"):
+            fields.update({measure: value, f"{measure}_ci_low": value - 1,
+                           f"{measure}_ci_high": value + 1, f"{measure}_status": status})
+        return SimpleNamespace(scenario="p", reference="b", public_cost_eur=cost, **fields)
 
-    assert "a public cost of 10.0 EUR per extra tonne (95% CI 9.00 to 11.0)" in cost_sentence(
-        row(10.0, "ok", 500.0), "eur_per_t_co2", "avoids CO2")
-    assert "public net revenue of 40.0 EUR" in cost_sentence(row(-40.0, "ok", -200.0),
-                                                            "eur_per_t_co2", "avoids CO2")
-    assert "no cost per tonne" in cost_sentence(row(float("nan"), "no effect", 50.0),
-                                                "eur_per_t_co2", "avoids CO2")
+    assert cost_sentence(row(10.0, "ok", 500.0), "eur_per_t_co2") == (
+        "p: public cost of 10.0 EUR per extra tonne of CO2 avoided (95% CI 9.00 to 11.0); "
+        "over the horizon it costs the public purse 500 EUR more than b")
+    assert "net public revenue of 40.0 EUR per extra tonne of CO2 avoided (95% CI 39.0 to " \
+        "41.0)" in cost_sentence(row(-40.0, "ok", -200.0), "eur_per_t_co2")
+    assert "no bounded confidence interval" in cost_sentence(row(5.0, "unbounded", 9.0),
+                                                             "eur_per_t_co2")
+    assert cost_sentence(row(float("nan"), "no effect", 50.0), "eur_per_t_diverted").startswith(
+        "p keeps no more waste out of landfill than b, so it has no cost per tonne")
 
 
 @pytest.mark.browser
