@@ -88,10 +88,11 @@ class Evidence:
         series = self.experiment.timeseries()
         if series.empty:
             return series
-        series = series[series["run_key"].isin(self.runs["run_key"])].copy()
-        series["scenario"] = self.runs.set_index("run_key").loc[series["run_key"],
-                                                                "scenario"].to_numpy()
-        return series.reset_index(drop=True)
+        # Two scenarios with identical parameters share run keys, so match on all four keys.
+        keys = ["run_key", "scenario_name", "point", "replication"]
+        series = series.rename(columns={"scenario": "scenario_name"}).merge(
+            self.runs[[*keys, "scenario"]], on=keys, how="inner")
+        return series.drop(columns="scenario_name").reset_index(drop=True)
 
     @cached_property
     def detail_keys(self) -> set[str]:
@@ -278,6 +279,7 @@ def load_evidence(path: str | Path, sensitivity: str | Path | None = None) -> Ev
         if runs.empty:
             raise InputError(f"{folder}: the experiment has no finished runs yet")
         runs = runs.copy().reset_index(drop=True)
+        runs["scenario_name"] = runs["scenario"]
         runs["scenario"] = _condition_labels(runs, manifest)
         declared = list(manifest.get("scenarios") or {})
         present = list(dict.fromkeys(runs["scenario"]))

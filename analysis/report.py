@@ -134,6 +134,8 @@ def difference_sentence(row: pd.Series | Any, reference: str) -> str:
     if math.isnan(low) or math.isnan(high):
         return (f"{scenario} changes {name} by {_with_unit(mean, unit)} over {reference} "
                 "(one replication only: no confidence interval)")
+    if low == high == mean == 0:
+        return f"{scenario} leaves {name} exactly as in {reference}, in every replication"
     if low > 0:
         return (f"{scenario} raises {name} by {_with_unit(mean, unit)} "
                 f"({_interval(low, high)}) over {reference}")

@@ -214,6 +214,24 @@ def test_difference_sentences_say_direction_and_interval():
     assert "does not clearly change" in difference_sentence(row(1, -1, 3), "baseline")
     assert "no confidence interval" in difference_sentence(row(1, float("nan"),
                                                                float("nan")), "baseline")
+    assert difference_sentence(row(0.0, 0.0, 0.0), "baseline") == (
+        "tax leaves active exchanges at the end exactly as in baseline, in every replication")
+
+
+def test_scenarios_sharing_runs_keep_their_own_timeseries(tmp_path):
+    from analysis.evidence import load_evidence
+
+    same = tmp_path / "same.toml"
+    same.write_text('description = "Baseline under another name"\nextends = "baseline"\n')
+    folder = tmp_path / "exp"
+    assert main(["compare", "baseline", str(same), "--replications", "2", "--steps", "4",
+                 "--workers", "1", "--quiet", "--out", str(folder)]) == 0
+    evidence = load_evidence(folder)
+    assert evidence.scenarios == ["baseline", "same"]
+    series = evidence.timeseries
+    assert series.groupby("scenario").size().to_dict() == {"baseline": 8, "same": 8}
+    comparison = evidence.comparison
+    assert (comparison["diff_mean"] == 0).all()
 
 
 def test_cost_sentences_handle_revenue_and_zero_effects():
