@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                "does not hold (e.g. networks of a sweep, which stores no run details) are "
                "skipped with a note.")
     figures.add_argument("experiment", metavar="EXPERIMENT_DIR", help="experiment folder")
-    figures.add_argument("--which", nargs="+", default=None, metavar="NAME",
+    figures.add_argument("--which", nargs="+", action="extend", default=None, metavar="NAME",
                          help="only these figures (default: all)")
     figures.add_argument("--months", default=None, metavar="M1,M2,...",
                          help="months of the network figure (default: 12, the middle and the "
