@@ -1,0 +1,52 @@
+"""Every notebook in notebooks/ runs top to bottom in a fresh kernel, and is stored clean."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat", reason="needs the [notebooks] extra")
+nbclient = pytest.importorskip("nbclient", reason="needs the [notebooks] extra")
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+EXPECTED = ("01_first_simulation", "02_policy_experiment", "03_sensitivity_analysis",
+            "04_classroom_worksheet")
+KERNEL = "python3"  # ipykernel's own kernel, which runs on the interpreter of the test run
+CELL_TIMEOUT_S = 600
+BUDGET_S = 120  # one notebook on a shared 2-core machine; they are meant to take about a minute
+
+
+def test_the_four_notebooks_exist():
+    assert tuple(path.stem for path in NOTEBOOKS) == EXPECTED
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_stored_without_outputs(path):
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.metadata.kernelspec.name == KERNEL
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_top_to_bottom(path, tmp_path):
+    """Executed in a temporary working folder, so results/ written by a notebook lands there."""
+    notebook = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name=KERNEL,
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    started = time.perf_counter()
+    client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
+    elapsed = time.perf_counter() - started
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code"
+               for output in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    warnings = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert warnings == [], f"{path.name} wrote to stderr: {warnings}"
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert images, f"{path.name} showed no figure"
+    assert elapsed < BUDGET_S, f"{path.name} took {elapsed:.0f} s"
