@@ -57,7 +57,8 @@ def plotted_data(fig: Any) -> pd.DataFrame:
 
 
 def figure_sidecar(manifest: dict[str, Any] | None, name: str, command: str | None = None,
-                   description: str = "", data: pd.DataFrame | None = None) -> dict[str, Any]:
+                   description: str = "", data: pd.DataFrame | None = None,
+                   scenarios: Sequence[str] | None = None) -> dict[str, Any]:
     """Provenance of a saved figure, from the experiment's manifest.
 
     Args:
@@ -66,13 +67,18 @@ def figure_sidecar(manifest: dict[str, Any] | None, name: str, command: str | No
         command: The command that drew the figure (default: the experiment's command).
         description: What the figure shows, in one sentence.
         data: The plotted table (its columns and row count are recorded).
+        scenarios: The scenarios (or sweep conditions) shown (default: the manifest's).
     """
     manifest = manifest or {}
-    scenarios = manifest.get("scenarios") or {}
+    if scenarios is None:
+        declared = manifest.get("scenarios") or {}
+        single = manifest.get("scenario")  # a sensitivity analysis has one
+        scenarios = list(declared) if declared else (
+            [single["name"]] if isinstance(single, dict) and "name" in single else [])
     sidecar = {
         "figure": name,
         "description": description,
-        "scenarios": list(scenarios) if isinstance(scenarios, dict) else list(scenarios),
+        "scenarios": list(scenarios),
         "replications": manifest.get("replications"),
         "root_seed": manifest.get("root_seed"),
         "steps": manifest.get("steps"),
@@ -91,7 +97,7 @@ def figure_sidecar(manifest: dict[str, Any] | None, name: str, command: str | No
 def save_figure(fig: Any, stem: str | Path, data: pd.DataFrame | None = None,
                 manifest: dict[str, Any] | None = None, formats: Sequence[str] = FORMATS,
                 command: str | None = None, description: str = "",
-                dpi: int = PNG_DPI) -> list[Path]:
+                dpi: int = PNG_DPI, scenarios: Sequence[str] | None = None) -> list[Path]:
     """Save ``fig`` as ``stem.<format>`` with ``stem.csv`` (its data) and ``stem.json``.
 
     Args:
@@ -103,6 +109,7 @@ def save_figure(fig: Any, stem: str | Path, data: pd.DataFrame | None = None,
         command: The command that drew the figure, for the sidecar.
         description: One sentence saying what the figure shows, for the sidecar.
         dpi: Resolution of the PNG (300 for print; lower only for quick previews).
+        scenarios: The scenarios shown, for the sidecar (default: the manifest's).
 
     Returns:
         The paths written.
@@ -125,7 +132,7 @@ def save_figure(fig: Any, stem: str | Path, data: pd.DataFrame | None = None,
     csv_path = stem.with_name(f"{stem.name}.csv")
     data.to_csv(csv_path, index=False)
     json_path = stem.with_name(f"{stem.name}.json")
-    sidecar = figure_sidecar(manifest, stem.name, command, description, data)
+    sidecar = figure_sidecar(manifest, stem.name, command, description, data, scenarios)
     json_path.write_text(json.dumps(sidecar, indent=2, default=str) + "\n")
     return [*paths, csv_path, json_path]
 
@@ -740,6 +747,6 @@ def sensitivity_figures(indices: pd.DataFrame,
 
 __all__ = ["CATEGORY_STYLE", "DEFAULT_TIMESERIES", "FORMATS", "comparison_figure",
            "cost_effectiveness", "cost_effectiveness_figure", "figure_sidecar",
-           "mean_sector_flows", "network_data", "network_figure", "plotted_data",
+           "mean_sector_flows", "network_data", "network_figure", "plotted_data", "size_text",
            "sankey_figure", "save_figure", "sector_flows", "sensitivity_figure",
            "sensitivity_figures", "timeseries_band_data", "timeseries_figure"]

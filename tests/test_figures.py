@@ -331,3 +331,11 @@ def test_svg_output_is_reproducible(experiment, tmp_path):
                                                     "baseline", list(SCENARIOS)))
         fg.save_figure(fig, tmp_path / name, formats=("svg",))
     assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
+
+
+def test_sidecar_names_the_scenarios_of_any_experiment_kind():
+    assert fg.figure_sidecar({"scenarios": {"a": {}, "b": {}}}, "x")["scenarios"] == ["a", "b"]
+    sensitivity = {"kind": "sensitivity", "scenario": {"name": "baseline"}, "root_seed": 3}
+    sidecar = fg.figure_sidecar(sensitivity, "x", command="symbiosis figures s")
+    assert (sidecar["scenarios"], sidecar["root_seed"]) == (["baseline"], 3)
+    assert fg.figure_sidecar({}, "x", scenarios=["s [k=1]"])["scenarios"] == ["s [k=1]"]

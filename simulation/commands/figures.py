@@ -127,7 +127,7 @@ def _figures(args: argparse.Namespace) -> int:
         for item in items:
             save_figure(item.figure, staging / item.name, None, evidence.manifest or
                         evidence.sensitivity_manifest, formats, command, item.caption,
-                        dpi=args.dpi)
+                        dpi=args.dpi, scenarios=evidence.scenarios or None)
             written.append(item.name)
         if "indicators" in which and evidence.indicators is not None:
             write_indicators(evidence.indicators, staging / "indicators",
