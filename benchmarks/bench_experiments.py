@@ -20,6 +20,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -37,23 +38,79 @@ def _specs(n_runs: int, steps: int, n_firms: int | None) -> list:
             for k, seed in enumerate(replication_seeds(2024, n_runs))]
 
 
+class WorkerMemory:
+    """Largest resident memory of any descendant process, sampled from /proc (Linux).
+
+    Local workers are forked from a fork server, so they are not this process's children and
+    ``RUSAGE_CHILDREN`` never sees them; sampling every descendant's ``VmRSS`` does.
+    """
+
+    def __init__(self, interval_s: float = 0.2) -> None:
+        """Prepare a sampler that wakes every ``interval_s`` seconds."""
+        self.interval_s = interval_s
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> WorkerMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            for pid in _descendants(os.getpid()):
+                self.peak_mb = max(self.peak_mb, _rss_mb(pid))
+
+
+def _descendants(root: int) -> list[int]:
+    """Process ids of every descendant of ``root`` (empty where there is no /proc)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def measure(n_runs: int, steps: int, workers: int, store_details: bool,
             n_firms: int | None) -> dict:
-    """Run one experiment into a temporary folder; wall time and peak memory (this process)."""
+    """Run one experiment into a temporary folder; wall time and peak memory (MB)."""
     from simulation.experiments import run_specs
 
     specs = _specs(n_runs, steps, n_firms)
-    with tempfile.TemporaryDirectory(prefix="bench-experiments-") as folder:
+    with tempfile.TemporaryDirectory(prefix="bench-experiments-") as folder, \
+            WorkerMemory() as workers_memory:
         started = time.perf_counter()
         experiment = run_specs(specs, folder, workers=workers, progress=False,
                                store_details=store_details)
         seconds = time.perf_counter() - started
         done = experiment.manifest["runs_done"]
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"runs": n_runs, "done": done, "steps": steps, "workers": workers,
             "seconds": round(seconds, 2), "runs_per_s": round(done / seconds, 3),
-            "peak_rss_main_mb": round(own, 1), "peak_rss_worker_mb": round(children, 1)}
+            "peak_rss_main_mb": round(own, 1),
+            "peak_rss_worker_mb": round(workers_memory.peak_mb, 1)}
 
 
 def _in_subprocess(repeat: int = 1, **settings) -> dict:
@@ -100,10 +157,13 @@ def memory(small: int, large: int) -> bool:
         results.append(r)
         print(f"  {n_runs:>7} runs: {r['seconds']:7.1f} s, peak RSS main process "
               f"{r['peak_rss_main_mb']:.0f} MB, largest worker {r['peak_rss_worker_mb']:.0f} MB")
-    growth = results[1]["peak_rss_main_mb"] - results[0]["peak_rss_main_mb"]
-    ok = growth < max(25.0, 0.15 * results[0]["peak_rss_main_mb"])
-    print(f"  main-process peak grows by {growth:.1f} MB for {large / small:.0f}x the runs: "
-          f"{'flat' if ok else 'NOT FLAT'}")
+    ok = True
+    for who, column in (("main-process", "peak_rss_main_mb"), ("worker", "peak_rss_worker_mb")):
+        growth = results[1][column] - results[0][column]
+        flat = growth < max(25.0, 0.15 * results[0][column])
+        ok &= flat
+        print(f"  {who} peak grows by {growth:.1f} MB for {large / small:.0f}x the runs: "
+              f"{'flat' if flat else 'NOT FLAT'}")
     return ok
 
 

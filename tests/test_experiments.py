@@ -18,7 +18,7 @@ from simulation.experiments import (
     replication_seeds,
     run_specs,
 )
-from simulation.experiments.engine import chunk_size
+from simulation.experiments.engine import _chunks, chunk_size
 from simulation.indicators import TIMESERIES_COLUMNS
 from simulation.outputs import SCALAR_OUTPUTS
 from simulation.runner import run_model
@@ -75,6 +75,16 @@ def test_chunks_are_single_runs_serially_and_bounded_in_parallel():
     assert chunk_size(1000, 1) == 1
     assert 1 <= chunk_size(8, 2) <= 2
     assert chunk_size(100_000, 2) == 10
+
+
+def test_chunks_cover_every_run_once_in_order_and_shrink_towards_the_end():
+    pending = list(range(203))
+    chunks = list(_chunks(pending, 2))
+    assert [run for chunk in chunks for run in chunk] == pending
+    sizes = [len(chunk) for chunk in chunks]
+    assert sizes[0] == 10 and sizes[-1] == 1
+    assert sizes == sorted(sizes, reverse=True)
+    assert [len(chunk) for chunk in _chunks(pending[:5], 1)] == [1] * 5
 
 
 # --- executors: serial == local processes == Dask -----------------------------------------

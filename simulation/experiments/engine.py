@@ -212,7 +212,11 @@ def _dask_executor(workers: int | None, scheduler: str) -> Iterator[tuple[Execut
 
 
 def chunk_size(n_runs: int, n_workers: int) -> int:
-    """Runs per task: one when serial, else enough chunks to balance the workers."""
+    """Runs per task: one when serial, else a quarter of each worker's share of ``n_runs``.
+
+    Called with the runs still to submit, so chunks shrink towards the end (guided
+    self-scheduling) and no worker is left idle while another finishes a long last chunk.
+    """
     if n_workers <= 1:
         return 1
     return max(1, min(MAX_CHUNK, math.ceil(n_runs / (4 * n_workers))))
@@ -277,8 +281,7 @@ def _execute(pending: list[RunSpec], store: ResultStore, folder: Path, counts: d
     from tqdm import tqdm
 
     with make_executor(workers, scheduler) as (executor, n_workers):
-        size = chunk_size(len(pending), n_workers)
-        chunks = (pending[i:i + size] for i in range(0, len(pending), size))
+        chunks = _chunks(pending, n_workers)
         window = CHUNKS_IN_FLIGHT_PER_WORKER * n_workers
         running: set[Future] = set()
         with tqdm(total=len(pending), unit="run", disable=not progress,
@@ -302,6 +305,15 @@ def _execute(pending: list[RunSpec], store: ResultStore, folder: Path, counts: d
                         bar.update(1)
                     if counts["runs_failed"]:
                         bar.set_postfix(failed=counts["runs_failed"])
+
+
+def _chunks(pending: list[RunSpec], n_workers: int) -> Iterator[list[RunSpec]]:
+    """Consecutive chunks of ``pending``, sized by ``chunk_size`` of the runs left."""
+    start = 0
+    while start < len(pending):
+        size = chunk_size(len(pending) - start, n_workers)
+        yield pending[start:start + size]
+        start += size
 
 
 def _log_failure(folder: Path, record: dict[str, Any]) -> None:
