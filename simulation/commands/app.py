@@ -62,14 +62,20 @@ def _app(args: argparse.Namespace) -> int:
     for name, value in SERVER_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
 
+    import warnings
+
+    from click.exceptions import Abort
     from solara.__main__ import cli
+
+    # Served over plain http on this machine: Solara's advice on https cookies does not apply.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none", category=UserWarning)
 
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"symbiosis app: serving on http://{host}:{args.port}/ (press Ctrl+C to stop)",
           flush=True)
     solara_args = ["run", APP_MODULE, "--host", args.host, "--port", str(args.port),
                    "--production", "--no-check-version", "--open" if args.open else "--no-open"]
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt, Abort):  # Ctrl+C; click turns it into Abort
         cli.main(args=solara_args, prog_name="symbiosis app", standalone_mode=False)
     print("symbiosis app: stopped", flush=True)
     return 0
