@@ -177,6 +177,15 @@ def test_identical_scenarios_share_runs_and_differ_by_exactly_zero(tmp_path, par
     assert (other["diff_ci_low"] == 0).all() and (other["diff_ci_high"] == 0).all()
 
 
+def test_timeseries_keeps_the_order_of_the_scenarios_asked_for(tmp_path, params):
+    specs = specs_for(params, scenarios=("zeta", "alpha", "mid"), replications=1)
+    experiment = run_specs(specs, tmp_path, workers=1, progress=False)
+    assert list(dict.fromkeys(experiment.timeseries()["scenario"])) == ["alpha", "mid", "zeta"]
+    chosen = experiment.timeseries(["zeta", "alpha"])
+    assert list(dict.fromkeys(chosen["scenario"])) == ["zeta", "alpha"]
+    assert len(chosen) == 2 * STEPS
+
+
 def test_replication_k_has_the_same_seed_in_every_scenario(tmp_path, params):
     taxed = {**params, "landfill_tax_eur_per_t": 80.0}
     seeds = replication_seeds(5, 2)

@@ -271,7 +271,7 @@ def _compare(args: argparse.Namespace) -> int:
                               "reached": verdict.startswith("target reached"),
                               "verdict": verdict}
     _finish_manifest(experiment, extra)
-    _write_compare(out, experiment, table, outputs)
+    _write_compare(out, experiment, table, outputs, names)
     if not args.quiet:
         _print_comparison(table, names[0])
     if verdict:
@@ -293,7 +293,8 @@ def _next_replications(runs: Any, target: tuple[str, float], names: list[str], c
     return min(maximum, max(current + 1, min(needed, current * 4)))
 
 
-def _write_compare(out: Any, experiment: Any, table: Any, outputs: list[str]) -> None:
+def _write_compare(out: Any, experiment: Any, table: Any, outputs: list[str],
+                   names: list[str]) -> None:
     from analysis.figures import comparison_figure, timeseries_figure
     from simulation.output import atomic_output_dir
 
@@ -302,7 +303,7 @@ def _write_compare(out: Any, experiment: Any, table: Any, outputs: list[str]) ->
         runs.drop(columns=["error"]).to_csv(staging / "runs.csv", index=False)
         table.to_csv(staging / "comparison.csv", index=False)
         _save_png(comparison_figure(table, outputs), staging / "comparison.png")
-        series = experiment.timeseries()
+        series = experiment.timeseries(names)
         if len(series):
             _save_png(timeseries_figure(series, TIMESERIES_PANELS), staging / "timeseries.png")
 

@@ -62,12 +62,18 @@ class Experiment:
 
         Columns: run_key, scenario, point, replication, seed, then every
         ``simulation.indicators.TIMESERIES_COLUMNS`` column; one row per run per step.
+
+        Args:
+            scenarios: Only these scenarios, in this order (figures colour scenarios in order
+                of appearance); default every scenario, sorted by name.
         """
         from simulation.indicators import TIMESERIES_COLUMNS
 
         runs = self.runs()
         if scenarios is not None:
-            runs = runs[runs["scenario"].isin(scenarios)]
+            order = {name: position for position, name in enumerate(scenarios)}
+            runs = runs[runs["scenario"].isin(order)]
+            runs = runs.sort_values("scenario", key=lambda names: names.map(order), kind="stable")
         frames = []
         with self._store() as store:
             keys = store.detail_keys()
