@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from simulation import market
 from simulation.market import Prices
 
 if TYPE_CHECKING:
@@ -206,6 +205,49 @@ def _undirected(a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np.nd
     return keys // n, keys % n
 
 
+def component_labels(a: np.ndarray, b: np.ndarray, n_nodes: int) -> np.ndarray:
+    """Connected-component label of each node of an undirected graph with edges a-b.
+
+    Nodes of one component share a label (a node index of that component). Vectorised
+    hook-and-shortcut: every pass hooks the larger of the two labels of each edge onto the smaller
+    and then follows labels to their roots, so work is O(edges) per pass and a few passes suffice
+    for the sparse exchange graphs (no matrix is built).
+    """
+    labels = np.arange(n_nodes)
+    while True:
+        low, high = np.minimum(labels[a], labels[b]), np.maximum(labels[a], labels[b])
+        np.minimum.at(labels, high, low)
+        while True:
+            root = labels[labels]
+            if np.array_equal(root, labels):
+                break
+            labels = root
+        if np.array_equal(labels[a], labels[b]):
+            return labels
+
+
+def triangles_per_node(a: np.ndarray, b: np.ndarray, n_nodes: int) -> np.ndarray:
+    """Number of triangles through each node of a simple undirected graph with edges a-b (a < b).
+
+    Every pair of a node's neighbours (a wedge) closes a triangle when the pair is an edge too;
+    work is the number of wedges, sum of degree * (degree - 1) / 2, never n-by-n.
+    """
+    source = np.concatenate([a, b])
+    order = np.argsort(source, kind="stable")
+    source, target = source[order], np.concatenate([b, a])[order]
+    degree = np.bincount(source, minlength=n_nodes)
+    start = np.cumsum(degree) - degree
+    # Entry e (node source[e], neighbour target[e]) pairs with every entry of the same node.
+    pairs_of_entry = degree[source]
+    entry = np.repeat(np.arange(len(source)), pairs_of_entry)
+    within = np.arange(len(entry)) - np.repeat(np.cumsum(pairs_of_entry) - pairs_of_entry,
+                                               pairs_of_entry)
+    u, v = target[entry], target[start[source[entry]] + within]
+    wedge = u < v
+    closed = market.isin_sorted(u[wedge] * n_nodes + v[wedge], np.sort(a * n_nodes + b))
+    return np.bincount(source[entry][wedge][closed], minlength=n_nodes)
+
+
 def network_metrics(supplier: np.ndarray, receiver: np.ndarray, n_firms: int) -> dict[str, float]:
     """Metrics of the exchange graph (firms as nodes, any active exchange as an edge).
 
@@ -219,18 +261,17 @@ def network_metrics(supplier: np.ndarray, receiver: np.ndarray, n_firms: int) ->
     nodes, index = np.unique(np.concatenate([a, b]), return_inverse=True)
     k = len(nodes)
     ia, ib = index[: len(a)], index[len(a):]
-    adjacency = coo_matrix((np.ones(2 * len(a)), (np.concatenate([ia, ib]),
-                                                   np.concatenate([ib, ia]))), shape=(k, k)).tocsr()
-    count, labels = connected_components(adjacency, directed=False)
-    degree = np.asarray(adjacency.sum(1)).ravel()
-    triangles = np.asarray((adjacency @ adjacency).multiply(adjacency).sum(1)).ravel() / 2
+    labels = component_labels(ia, ib, k)
+    component_size = np.bincount(labels)
+    degree = np.bincount(np.concatenate([ia, ib]), minlength=k)
     possible = degree * (degree - 1) / 2
-    local = np.divide(triangles, possible, out=np.zeros(k), where=possible > 0)
+    local = np.divide(triangles_per_node(ia, ib, k), possible, out=np.zeros(k),
+                      where=possible > 0)
     return {
         "firms_involved": int(k),
         "network_density": float(2 * len(a) / (k * (k - 1))) if k > 1 else 0.0,
-        "components": int(count),
-        "largest_component_share": float(np.bincount(labels).max() / k),
+        "components": int(np.count_nonzero(component_size)),
+        "largest_component_share": float(component_size.max() / k),
         "clustering": float(local.mean()),
     }
 
@@ -252,8 +293,7 @@ def chertow_3_2(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarray,
     if len(nodes) < 3:
         return False
     m = len(supplier)
-    adjacency = coo_matrix((np.ones(m), (index[:m], index[m:])), shape=(len(nodes),) * 2)
-    _, labels = connected_components(adjacency, directed=False)
+    labels = component_labels(index[:m], index[m:], len(nodes))
     edge_label = labels[index[:m]]
     firms_per_group = np.bincount(labels)
     pairs = np.unique(edge_label * (stream.max() + 1) + stream)

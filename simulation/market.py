@@ -132,6 +132,37 @@ def isin_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
     return sorted_keys[position] == values
 
 
+# Above this many (offer, need) pairs a k-d tree answers nearest-neighbour queries; below it a
+# direct distance block is cheaper than building the tree.
+NEAREST_DIRECT_MAX_PAIRS = 20_000
+
+
+def nearest(from_x_km: np.ndarray, from_y_km: np.ndarray, to_x_km: np.ndarray,
+            to_y_km: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` points of ``to`` nearest to each point of ``from``, nearest first.
+
+    Args:
+        from_x_km: East coordinate of each query point.
+        from_y_km: North coordinate of each query point.
+        to_x_km: East coordinate of each candidate point.
+        to_y_km: North coordinate of each candidate point.
+        k: Neighbours per query point (at most the number of candidates).
+
+    Returns:
+        Integer array (queries x k) of indices into the candidate points. Memory and time stay
+        O(queries x log candidates) for large inputs (k-d tree), so no dense n-by-n block is built.
+    """
+    if len(from_x_km) * len(to_x_km) <= NEAREST_DIRECT_MAX_PAIRS:
+        dx = from_x_km[:, None] - to_x_km[None, :]
+        dy = from_y_km[:, None] - to_y_km[None, :]
+        return np.argsort(dx * dx + dy * dy, axis=1, kind="stable")[:, :k]
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(np.column_stack([to_x_km, to_y_km]))
+    _, index = tree.query(np.column_stack([from_x_km, from_y_km]), k=k)
+    return np.asarray(index).reshape(len(from_x_km), k)
+
+
 def best_per_group(group: np.ndarray, score: np.ndarray) -> np.ndarray:
     """Index of the highest-scoring element of each group (ties: the earliest element).
 

@@ -185,10 +185,12 @@ class SymbiosisModel(mesa.Model):
         table.platform_tier[leaving] = 0
         table.stopped_until[leaving] = 0
         table.net_benefit_eur[leaving] = 0.0
-        stale = [key for key in self.relations
-                 if key // len(table) in leaving or key % len(table) in leaving]
-        for key in stale:
-            del self.relations[key]
+        if self.relations:
+            keys = np.fromiter(self.relations, dtype=np.int64, count=len(self.relations))
+            stale = (market.isin_sorted(keys // len(table), leaving)
+                     | market.isin_sorted(keys % len(table), leaving))
+            for key in keys[stale].tolist():
+                del self.relations[key]
 
     def share_information(self) -> None:
         """Stage 3: workshops, platform membership and knowledge diffusion."""
@@ -350,20 +352,17 @@ class SymbiosisModel(mesa.Model):
         member = table.platform_tier > 0
         if np.count_nonzero(member) < 2:
             return empty, empty
-        from scipy.spatial import cKDTree
-
+        offers = can_supply & member[:, None]
+        needs = can_receive & member[:, None]
         suppliers, receivers = [], []
-        for stream in range(len(self.streams)):
-            offering = np.flatnonzero(member & can_supply[:, stream])
-            needing = np.flatnonzero(member & can_receive[:, stream])
-            if len(offering) == 0 or len(needing) == 0:
-                continue
+        for stream in np.flatnonzero(offers.any(0) & needs.any(0)).tolist():
+            offering = np.flatnonzero(offers[:, stream])
+            needing = np.flatnonzero(needs[:, stream])
             k = min(int(p["platform_suggestions"]), len(needing))
-            tree = cKDTree(np.column_stack([table.x_km[needing], table.y_km[needing]]))
-            _, nearest = tree.query(np.column_stack([table.x_km[offering],
-                                                     table.y_km[offering]]), k=k)
+            nearest = market.nearest(table.x_km[offering], table.y_km[offering],
+                                     table.x_km[needing], table.y_km[needing], k)
             suppliers.append(np.repeat(offering, k))
-            receivers.append(needing[np.asarray(nearest).reshape(-1)])
+            receivers.append(needing[nearest.reshape(-1)])
         if not suppliers:
             return empty, empty
         supplier, receiver = np.concatenate(suppliers), np.concatenate(receivers)

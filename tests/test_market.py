@@ -304,3 +304,25 @@ def test_isin_sorted_equals_numpy_isin(values, keys):
     values = np.array(values, dtype=np.int64)
     sorted_keys = np.unique(np.array(keys, dtype=np.int64))
     assert market.isin_sorted(values, sorted_keys).tolist() == np.isin(values, sorted_keys).tolist()
+
+
+# --- Nearest neighbours (platform matching) -------------------------------------------------------
+
+@FAST
+@given(st.integers(1, 30), st.integers(1, 30), st.integers(1, 10), st.integers(0, 2**32 - 1))
+def test_nearest_is_the_same_with_a_distance_block_or_a_kd_tree(n_from, n_to, k, seed):
+    rng = np.random.default_rng(seed)
+    fx, fy, tx, ty = (rng.uniform(-50, 50, n) for n in (n_from, n_from, n_to, n_to))
+    k = min(k, n_to)
+    direct = market.nearest(fx, fy, tx, ty, k)
+    distance = np.hypot(fx[:, None] - tx[None, :], fy[:, None] - ty[None, :])
+    expected = np.sort(distance, axis=1)[:, :k]
+    assert direct.shape == (n_from, k)
+    np.testing.assert_allclose(np.take_along_axis(distance, direct, 1), expected)
+    saved = market.NEAREST_DIRECT_MAX_PAIRS
+    try:
+        market.NEAREST_DIRECT_MAX_PAIRS = 0
+        tree = market.nearest(fx, fy, tx, ty, k)
+    finally:
+        market.NEAREST_DIRECT_MAX_PAIRS = saved
+    assert tree.tolist() == direct.tolist()
