@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -14,7 +17,8 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 EXPECTED = ("01_first_simulation", "02_policy_experiment", "03_sensitivity_analysis",
             "04_classroom_worksheet")
-KERNEL = "python3"  # ipykernel's own kernel, which runs on the interpreter of the test run
+KERNEL = "python3"  # the kernel the notebooks name, for users' Jupyter
+TEST_KERNEL = "symbiosis-tests"  # the kernel the tests run them on: this interpreter
 CELL_TIMEOUT_S = 600
 BUDGET_S = 120  # one notebook on a shared 2-core machine; they are meant to take about a minute
 
@@ -33,11 +37,33 @@ def test_notebook_is_stored_without_outputs(path):
             assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
 
 
+@pytest.fixture(scope="module")
+def test_kernel(tmp_path_factory):
+    """A kernelspec running this very interpreter, whatever kernels the machine has.
+
+    A user-level ``python3`` kernelspec (``~/.local/share/jupyter``) would take precedence over
+    the venv's own and might point at a Python without this package.
+    """
+    spec_dir = tmp_path_factory.mktemp("jupyter") / "kernels" / TEST_KERNEL
+    spec_dir.mkdir(parents=True)
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "symbiosis tests", "language": "python"}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    old = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        [str(spec_dir.parent.parent), *([old] if old else [])])
+    yield TEST_KERNEL
+    if old is None:
+        del os.environ["JUPYTER_PATH"]
+    else:
+        os.environ["JUPYTER_PATH"] = old
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_top_to_bottom(path, tmp_path):
+def test_notebook_runs_top_to_bottom(path, tmp_path, test_kernel):
     """Executed in a temporary working folder, so results/ written by a notebook lands there."""
     notebook = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name=KERNEL,
+    client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name=test_kernel,
                                      resources={"metadata": {"path": str(tmp_path)}})
     started = time.perf_counter()
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
