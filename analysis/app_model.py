@@ -16,12 +16,10 @@ from typing import Any
 from scenarios.loader import load_scenario
 from scenarios.parameters import INSTRUMENTS, PARAMETERS, Parameter, Value, validate
 from simulation.model import SymbiosisModel
-from simulation.runner import DEFAULT_STEPS
 
 NO_COMPARISON = "none"  # value of the side-by-side selector when only scenario A runs
 SCENARIO_PARK = "scenario's park"  # value of the park selector that keeps the scenario's park
 DEFAULT_SCENARIO = "baseline"
-HORIZON_MONTHS = DEFAULT_STEPS  # the app stops playing after the default ten-year horizon
 
 # Which declared parameters get a control: every instrument's level (the policy levers), the
 # on/off settings of the instruments (e.g. brokering), and the key behavioural uncertainties.
@@ -183,7 +181,10 @@ class AppModel(SymbiosisModel):
         twin: The run of scenario B on the same seed and park (``None`` without comparison).
             It shares A's behavioural settings (the same world) and keeps its own policy.
         seed_problem: What was wrong with the seed text ("" if nothing).
-        running: False once the ten-year horizon is reached (stops Mesa's play loop).
+
+    The run has no horizon: it plays until paused. (Ending it by ``running = False`` would leave
+    SolaraViz's step and play buttons disabled for the next scenario chosen, as its controls
+    outlive the run.)
     """
 
     def __init__(self, *, scenario_name: str = DEFAULT_SCENARIO, park_name: str = SCENARIO_PARK,
@@ -242,8 +243,6 @@ class AppModel(SymbiosisModel):
         super().step()
         if self.twin is not None:
             self.twin.step()
-        if self.month >= HORIZON_MONTHS:
-            self.running = False
 
     def runs(self) -> list[tuple[str, SymbiosisModel]]:
         """The runs shown, labelled: ``[("A: name", model)]`` plus B in side-by-side mode."""

@@ -153,15 +153,6 @@ def test_chosen_class_keeps_its_choice_when_mesa_passes_only_changed_controls():
     assert moved.params["brokering"] is True  # the scenario's other values stay
 
 
-def test_play_stops_at_the_horizon(monkeypatch):
-    monkeypatch.setattr(app_model, "HORIZON_MONTHS", 3)
-    model = AppModel(compare_name="baseline")
-    for _ in range(3):
-        assert model.running
-        model.step()
-    assert not model.running
-
-
 @pytest.fixture(scope="module")
 def app_module():
     pytest.importorskip("solara", reason="the app needs the [app] extra")
