@@ -2,7 +2,7 @@
 
 ``AppModel`` is ``SymbiosisModel`` started from a scenario, with the app's slider values laid
 over it and, in side-by-side mode, a twin run of a second scenario on the same seed and park.
-``model_params`` generates the app's sliders and switches from the single parameter
+``control_specs`` generates the app's sliders and switches from the single parameter
 declaration (``scenarios.parameters``); nothing here keeps a second list of ranges or defaults.
 """
 
