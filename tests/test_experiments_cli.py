@@ -230,9 +230,9 @@ def test_argparse_rejects_zero_replications(tmp_path, capsys):
 
 # --- interrupted sweeps resume to exactly the uninterrupted result ------------------------
 
-SWEEP = ["sweep", "baseline", "--param", "landfill_tax_eur_per_t=0,30,60,90",
+SWEEP = ["sweep", "baseline", "--param", "landfill_tax_eur_per_t=0,20,40,60,80,100",
          "--replications", "2", "--steps", "24", "--seed", "5", "--quiet"]
-SWEEP_RUNS = 8
+SWEEP_RUNS = 12  # enough runs after the first two that the kill lands mid-sweep
 
 
 def _done_in_store(folder: Path) -> int:
