@@ -85,6 +85,7 @@ class SymbiosisModel(mesa.Model):
         self.firm_annuity = market.annuity_factor(self.companies.hurdle_rate,
                                                   p["planning_horizon_years"])
         self.month_prices: market.Prices | None = None  # set by apply_policy each month
+        self._price_levels: tuple | None = None  # the instrument levels month_prices are for
         self.indicators = Indicators(self)
         self.datacollector = IndicatorCollector()
 
@@ -143,7 +144,17 @@ class SymbiosisModel(mesa.Model):
         self.operator.receive_funding(self.authority, self.indicators.fees_due())
         self.operator.build_infrastructure(self.authority,
                                            bool(self.authority.level("shared_infrastructure")))
-        self.month_prices = self.prices()
+        self.update_prices()
+
+    def update_prices(self) -> None:
+        """Recompute ``month_prices`` when an instrument they depend on has changed."""
+        auth = self.authority
+        levels = (auth.level("landfill_tax"), auth.level("virgin_tax"), auth.level("subsidy"),
+                  auth.level("investment_grant"), auth.level("shared_infrastructure"),
+                  self.operator.infrastructure_built)
+        if levels != self._price_levels:
+            self._price_levels = levels
+            self.month_prices = self.prices()
 
     def produce(self) -> None:
         """Stage 2: production with fluctuations, stops, and firms leaving and entering."""
@@ -236,6 +247,9 @@ class SymbiosisModel(mesa.Model):
         self.operator.operate_platform(tier)
         offered = tier if self.operator.platform_open else 0
         deciding = self.rng.random(len(table)) < 1.0 / p["membership_review_months"]
+        if offered == 0:
+            table.platform_tier[:] = 0  # no platform runs this month: nobody is a member
+            return
         unit_gain = self._unit_gain_for_potential()
         potential = (np.maximum(np.minimum(self.supply - self.committed_supply,
                                            table.base_supply), 0.0) @ unit_gain

@@ -104,12 +104,15 @@ def run_model(params: dict[str, Any] | None = None, steps: int = DEFAULT_STEPS,
 
 def collect_results(model: Any) -> RunResult:
     """Turn a model's state after its last step into a ``RunResult``."""
-    timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    if timeseries.empty:
-        from simulation.indicators import TIMESERIES_COLUMNS
-
-        timeseries = pd.DataFrame(columns=list(TIMESERIES_COLUMNS))
-    timeseries = timeseries.astype(dict.fromkeys(_COUNT_COLUMNS, "int64"))
+    # The DataCollector's model variables, one list per column; counts are stored as integers.
+    columns = model.datacollector.model_vars
+    if model.month:
+        timeseries = pd.DataFrame({
+            column: np.asarray(values, dtype=np.int64) if column in _COUNT_COLUMNS else values
+            for column, values in columns.items()})
+    else:
+        timeseries = pd.DataFrame(columns=list(columns)).astype(
+            dict.fromkeys(_COUNT_COLUMNS, "int64"))
     exchanges = exchanges_frame(model)
     firms = firms_frame(model, exchanges)
     last = timeseries.iloc[-1].to_dict() if len(timeseries) else {}
@@ -225,10 +228,11 @@ def firms_frame(model: Any, exchanges: pd.DataFrame) -> pd.DataFrame:
                               [model.exited_benefit.get(i, 0.0) for i in gone_id.tolist()]])
     # Degree: distinct partners in active exchanges (all between firms present now).
     degree = np.zeros(len(firm_id), dtype=np.int64)
-    active = exchanges[exchanges["end_step"] < 0] if len(exchanges) else exchanges
-    if len(active):
-        a = np.concatenate([active["supplier"].to_numpy(), active["receiver"].to_numpy()])
-        b = np.concatenate([active["receiver"].to_numpy(), active["supplier"].to_numpy()])
+    active = exchanges["end_step"].to_numpy() < 0
+    if active.any():
+        supplier = exchanges["supplier"].to_numpy()[active]
+        receiver = exchanges["receiver"].to_numpy()[active]
+        a, b = np.concatenate([supplier, receiver]), np.concatenate([receiver, supplier])
         span = int(max(a.max(), firm_id.max())) + 1
         pairs = np.unique(a * span + b)
         degree_by_id = np.bincount(pairs // span, minlength=span)
