@@ -279,6 +279,49 @@ def test_a_failed_run_is_retried_on_rerun(tmp_path, params, monkeypatch):
     assert second.manifest["runs_done"] == 1 and len(calls) == 3
 
 
+class _EndsTheWorker:
+    """Unpickled in a worker process, ends that process at once (like an out-of-memory kill)."""
+
+    def __reduce__(self):
+        import os
+
+        return (os._exit, (3,))
+
+
+def test_a_worker_that_dies_fails_its_runs_and_the_experiment_ends_cleanly(tmp_path, params):
+    specs = specs_for(params, replications=3)
+    crash = RunSpec("crash", {**params, "ends_worker": _EndsTheWorker()}, STEPS, 1, 0)
+    experiment = run_specs([specs[0], crash, *specs[1:]], tmp_path, workers=2, progress=False)
+    everything = experiment.runs(status=None)
+    assert set(everything["status"]) <= {"done", "failed"}  # nothing left pending
+    assert "crash" in set(experiment.failures()["scenario"])
+    assert "terminated abruptly" in (tmp_path / "failures.log").read_text()
+    assert experiment.manifest["status"] == "finished"
+    assert experiment.manifest["runs_done"] + experiment.manifest["runs_failed"] == 4
+    # a process pool cannot be used once a worker died: the runs it lost are retried
+    again = run_specs(specs, tmp_path, workers=2, progress=False)
+    assert len(again.runs()) == 3 and again.failures().empty
+
+
+def test_a_failing_task_fails_only_its_own_runs(tmp_path, params, monkeypatch):
+    import simulation.experiments.engine as engine
+
+    real = engine.run_chunk
+
+    def lost_task(chunk, store_details):
+        if chunk[0].replication == 1:
+            raise ConnectionError("worker lost")
+        return real(chunk, store_details)
+
+    monkeypatch.setattr(engine, "run_chunk", lost_task)
+    experiment = run_specs(specs_for(params, replications=3), tmp_path, workers=1,
+                           progress=False)
+    assert list(experiment.runs()["replication"]) == [0, 2]
+    failures = experiment.failures()
+    assert list(failures["replication"]) == [1]
+    assert failures["error"].iloc[0] == "ConnectionError: worker lost"
+
+
 # --- store integrity -----------------------------------------------------------------------
 
 def test_store_is_a_consistent_sqlite_file(tmp_path, params):

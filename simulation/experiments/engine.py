@@ -16,7 +16,14 @@ import os
 import time
 import traceback
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -88,10 +95,7 @@ def run_one(spec: RunSpec, store_details: bool) -> dict[str, Any]:
     from simulation.runner import run_model
 
     started = time.perf_counter()
-    record: dict[str, Any] = {"run_key": spec.key, "seed": spec.seed, "steps": spec.steps,
-                              "scenario": spec.scenario, "point": spec.point,
-                              "replication": spec.replication, "outputs": None,
-                              "details": None, "error": None}
+    record = _record(spec)
     try:
         result = run_model(spec.params, spec.steps, spec.seed)
         record["outputs"] = scalar_outputs(result)
@@ -105,6 +109,20 @@ def run_one(spec: RunSpec, store_details: bool) -> dict[str, Any]:
     record["elapsed_s"] = time.perf_counter() - started
     record["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     return record
+
+
+def _record(spec: RunSpec) -> dict[str, Any]:
+    """The store record of ``spec`` before it has run."""
+    return {"run_key": spec.key, "seed": spec.seed, "steps": spec.steps,
+            "scenario": spec.scenario, "point": spec.point, "replication": spec.replication,
+            "status": "failed", "outputs": None, "details": None, "error": None,
+            "elapsed_s": None, "finished_utc": None}
+
+
+def _task_failed(chunk: list[RunSpec], error: str) -> list[dict[str, Any]]:
+    """Records for a chunk whose task itself failed (a worker died, a Dask KilledWorker...)."""
+    finished = datetime.now(UTC).isoformat(timespec="seconds")
+    return [{**_record(spec), "error": error, "finished_utc": finished} for spec in chunk]
 
 
 def run_chunk(specs: list[RunSpec], store_details: bool) -> list[dict[str, Any]]:
@@ -284,18 +302,24 @@ def _execute(pending: list[RunSpec], store: ResultStore, folder: Path, counts: d
         chunks = _chunks(pending, n_workers)
         window = CHUNKS_IN_FLIGHT_PER_WORKER * n_workers
         running: set[Future] = set()
+        submitted: dict[Future, list[RunSpec]] = {}
         with tqdm(total=len(pending), unit="run", disable=not progress,
                   dynamic_ncols=True) as bar:
             while True:
                 for chunk in chunks:
-                    running.add(executor.submit(run_chunk, chunk, store_details))
+                    running.add(_submit(executor, chunk, store_details, submitted))
                     if len(running) >= window:
                         break
                 if not running:
                     break
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    for record in future.result():
+                    chunk = submitted.pop(future)
+                    try:
+                        records = future.result()
+                    except Exception:  # noqa: BLE001 - the task, not a run, failed
+                        records = _task_failed(chunk, traceback.format_exc())
+                    for record in records:
                         store.write(record)
                         if record["status"] == "done":
                             counts["runs_done"] += 1
@@ -305,6 +329,18 @@ def _execute(pending: list[RunSpec], store: ResultStore, folder: Path, counts: d
                         bar.update(1)
                     if counts["runs_failed"]:
                         bar.set_postfix(failed=counts["runs_failed"])
+
+
+def _submit(executor: Executor, chunk: list[RunSpec], store_details: bool,
+            submitted: dict[Future, list[RunSpec]]) -> Future:
+    """Submit a chunk; a broken executor gives a failed future, so its runs are recorded."""
+    try:
+        future = executor.submit(run_chunk, chunk, store_details)
+    except BrokenExecutor as error:
+        future = Future()
+        future.set_exception(error)
+    submitted[future] = chunk
+    return future
 
 
 def _chunks(pending: list[RunSpec], n_workers: int) -> Iterator[list[RunSpec]]:
