@@ -70,6 +70,7 @@ class SymbiosisModel(mesa.Model):
             float(p["social_rewiring"]), self.rng)
         tie_keys = self._pair_key(self.tie_from, self.tie_to)
         self._tie_keys = np.unique(tie_keys)
+        self._tie_channel = np.full(len(self.tie_from), 2, dtype=np.int64)
         self.relations: dict[int, tuple[float, int]] = {}
         self.introduced_from = np.zeros(0, dtype=np.int64)
         self.introduced_to = np.zeros(0, dtype=np.int64)
@@ -78,6 +79,8 @@ class SymbiosisModel(mesa.Model):
         self.authority = Authority(self, p)
         self.operator = ParkOperator(self, p)
         self.book = ExchangeBook()
+        self._active_keys_version = -1
+        self._active_keys = np.zeros(0, dtype=np.int64)
         self.committed_supply = np.zeros_like(self.companies.base_supply)
         self.committed_need = np.zeros_like(self.companies.base_need)
         self.annuity = market.annuity_factor(p["discount_rate"], p["planning_horizon_years"])
@@ -323,7 +326,7 @@ class SymbiosisModel(mesa.Model):
         first = np.ones(len(order), dtype=bool)
         first[1:] = key[order][1:] != key[order][:-1]
         pick = order[first]
-        pick = pick[~market.isin_sorted(key[pick], np.sort(self._active_keys()))]
+        pick = pick[~market.isin_sorted(key[pick], self._sorted_active_keys())]
         supplier, receiver, stream, channel, distance = (
             supplier[pick], receiver[pick], stream[pick], channel[pick], distance[pick])
         quantity = np.minimum(remaining_supply[supplier, stream], remaining_need[receiver, stream])
@@ -337,16 +340,14 @@ class SymbiosisModel(mesa.Model):
         2 social tie. Both firms must know enough about IS to recognise the opportunity, except
         on the platform, whose matching recognises it for them.
         """
-        froms = [self.introduced_from, self.tie_from]
-        tos = [self.introduced_to, self.tie_to]
-        channels = [np.zeros(len(self.introduced_from), dtype=np.int64),
-                    np.full(len(self.tie_from), 2, dtype=np.int64)]
         a, b = self.platform_suggestions(can_supply, can_receive)
-        froms.insert(1, a)
-        tos.insert(1, b)
-        channels.insert(1, np.ones(len(a), dtype=np.int64))
-        supplier, receiver, channel = (np.concatenate(froms), np.concatenate(tos),
-                                       np.concatenate(channels))
+        if len(self.introduced_from) == 0 and len(a) == 0:
+            supplier, receiver, channel = self.tie_from, self.tie_to, self._tie_channel
+        else:
+            supplier = np.concatenate([self.introduced_from, a, self.tie_from])
+            receiver = np.concatenate([self.introduced_to, b, self.tie_to])
+            channel = np.concatenate([np.zeros(len(self.introduced_from), dtype=np.int64),
+                                      np.ones(len(a), dtype=np.int64), self._tie_channel])
         recognised = (aware[supplier] & aware[receiver]) | (channel == 1)
         keep = (searching[supplier] | searching[receiver]) & recognised & (supplier != receiver)
         return supplier[keep], receiver[keep], channel[keep]
@@ -383,11 +384,16 @@ class SymbiosisModel(mesa.Model):
         recalled = self.rng.random(len(supplier)) < p["platform_recall"]
         return supplier[recalled], receiver[recalled]
 
-    def _active_keys(self) -> np.ndarray:
-        active = self.book.active()
-        n, n_streams = len(self.companies), len(self.streams)
-        return (self.book.supplier[active] * n + self.book.receiver[active]) * n_streams \
-            + self.book.stream[active]
+    def _sorted_active_keys(self) -> np.ndarray:
+        """Sorted (supplier, receiver, stream) keys of the active exchanges (cached per change)."""
+        if self._active_keys_version != self.book.version:
+            active = self.book.active()
+            n, n_streams = len(self.companies), len(self.streams)
+            self._active_keys_version = self.book.version
+            self._active_keys = np.sort((self.book.supplier[active] * n
+                                         + self.book.receiver[active]) * n_streams
+                                        + self.book.stream[active])
+        return self._active_keys
 
     def _relation(self, key: int) -> tuple[float, int]:
         """Trust above the generalized level in a pair, decayed since the last contact."""
@@ -400,8 +406,10 @@ class SymbiosisModel(mesa.Model):
         p, table, auth = self.params, self.companies, self.authority
         prices = self.month_prices
         contracts = bool(auth.level("contracts"))
-        broker = np.array([k in self.brokered_keys for k in
-                           self._pair_key(supplier, receiver).tolist()], dtype=bool)
+        broker = np.zeros(len(supplier), dtype=bool)
+        if self.brokered_keys:
+            broker[:] = [k in self.brokered_keys for k in
+                         self._pair_key(supplier, receiver).tolist()]
         transaction = p["transaction_cost_eur"] * np.where(
             broker, 1 - p["broker_cost_reduction"], 1.0) * np.where(
             channel == 1, 1 - p["platform_cost_reduction"], 1.0) * (
@@ -420,7 +428,9 @@ class SymbiosisModel(mesa.Model):
             x[viable] for x in (supplier, receiver, stream, distance, quantity, npv, annuity,
                                 transaction))
         keys = self._pair_key(supplier, receiver)
-        delta = np.array([self._relation(k)[0] for k in keys.tolist()])
+        delta = np.zeros(len(keys))
+        if self.relations:
+            delta[:] = [self._relation(k)[0] for k in keys.tolist()]
         tie = market.isin_sorted(keys, self._tie_keys)
         bonus = delta + p["tie_trust_bonus"] * tie
         trust_needed = p["trust_threshold"] - (p["contract_trust_relief"] if contracts else 0.0)
