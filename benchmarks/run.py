@@ -98,11 +98,13 @@ def experiments_benchmark(quick: bool) -> dict | None:
     out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     text = out.stdout + out.stderr
     speedup = re.search(r"speed-up with 2 workers:\s*([0-9.]+)x", text)
-    growth = re.search(r"peak grows by\s*(-?[0-9.]+)\s*MB", text)
+    growth = re.search(r"main-process peak grows by\s*(-?[0-9.]+)\s*MB.*?:\s*(flat|NOT FLAT)",
+                       text)
     return {"command": " ".join(["benchmarks/bench_experiments.py", *command[2:]]),
             "returncode": out.returncode, "output": text.strip(),
             "speedup": float(speedup.group(1)) if speedup else None,
-            "memory_growth_mb": float(growth.group(1)) if growth else None}
+            "memory_growth_mb": float(growth.group(1)) if growth else None,
+            "memory_flat": growth.group(2) == "flat" if growth else None}
 
 
 # --- reporting ----------------------------------------------------------------------------------
@@ -199,6 +201,14 @@ def render(info: dict, rows: list[dict], scale: dict | None, help_times: list[fl
         lines.append(f"| help | `symbiosis --help`, new process | - | - | {len(help_times)} | "
                      f"{median_help:.3f} | - | - | - | < {configs.HELP_TARGET_S:g} s | "
                      f"{verdict(median_help < configs.HELP_TARGET_S)} |")
+    if experiments is not None and experiments["speedup"] is not None:
+        lines.append(f"| experiments | runs/s with 2 local workers vs 1 | - | - | - | "
+                     f"{experiments['speedup']:.2f}x | - | - | - | >= 1.7x | "
+                     f"{verdict(experiments['speedup'] >= 1.7)} |")
+    if experiments is not None and experiments["memory_growth_mb"] is not None:
+        lines.append(f"| sweep memory | main-process peak, 10x more runs | - | - | - | "
+                     f"{experiments['memory_growth_mb']:+.1f} MB | - | - | - | flat | "
+                     f"{verdict(experiments['memory_flat'])} |")
     lines.append("")
     if scale:
         lines.append(f"Scaling of the time per step between {scale['between']}: "
@@ -206,15 +216,8 @@ def render(info: dict, rows: list[dict], scale: dict | None, help_times: list[fl
                      f"target {scale['target']}: {verdict(scale['ok'])}.")
         lines.append("")
     if experiments is not None:
-        lines += ["## Experiments (benchmarks/bench_experiments.py)", ""]
-        if experiments["speedup"] is not None:
-            lines.append(f"- Throughput with 2 local workers: {experiments['speedup']:.2f}x one "
-                         f"worker (target >= 1.7x): {verdict(experiments['speedup'] >= 1.7)}")
-        if experiments["memory_growth_mb"] is not None:
-            lines.append(f"- Peak memory of the main process grows by "
-                         f"{experiments['memory_growth_mb']:.1f} MB from the small to the large "
-                         "sweep (flat when results are streamed)")
-        lines += ["", f"Output of `{experiments['command']}` "
+        lines += ["## Experiments (benchmarks/bench_experiments.py)", "",
+                  f"Output of `{experiments['command']}` "
                   f"(exit status {experiments['returncode']}):", "", "```",
                   experiments["output"], "```", ""]
     return "\n".join(lines)
@@ -262,6 +265,8 @@ def main() -> int:
         checks.append(scale["ok"])
     if experiments and experiments["speedup"] is not None:
         checks.append(experiments["speedup"] >= 1.7)
+    if experiments and experiments["memory_flat"] is not None:
+        checks.append(experiments["memory_flat"])
     return 0 if all(checks) else 1
 
 
