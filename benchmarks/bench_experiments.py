@@ -2,7 +2,7 @@
 
 Usage:
     .venv/bin/python benchmarks/bench_experiments.py                # both, default sizes
-    .venv/bin/python benchmarks/bench_experiments.py throughput --runs 40 --steps 120
+    .venv/bin/python benchmarks/bench_experiments.py throughput --runs 200 --steps 120
     .venv/bin/python benchmarks/bench_experiments.py memory --small 500 --large 20000
 
 Targets (issue 4): 2 workers give at least 1.7x the runs/s of 1 worker on a 2-core machine;
@@ -173,7 +173,9 @@ def main() -> int:
     parser.add_argument("which", nargs="?", default="all",
                         choices=("all", "throughput", "memory", "_measure"))
     parser.add_argument("settings", nargs="?", help=argparse.SUPPRESS)
-    parser.add_argument("--runs", type=int, default=40, help="runs per throughput measurement")
+    parser.add_argument("--runs", type=int, default=200,
+                        help="runs per throughput measurement (enough that the ~2 s of imports, "
+                             "paid in both modes, do not dominate)")
     parser.add_argument("--steps", type=int, default=120, help="months per throughput run")
     parser.add_argument("--repeat", type=int, default=3,
                         help="throughput: best of this many measurements")

@@ -261,6 +261,10 @@ def run_specs(specs: Sequence[RunSpec], out_dir: str | Path, *, workers: int | N
     Returns:
         The ``Experiment`` in ``out_dir``, seen through ``specs``: its ``runs()`` are exactly
         the given specs' runs.
+
+    Local worker processes start from a fork server (or are spawned), so a script that calls
+    this with ``workers`` other than 1 must do so under ``if __name__ == "__main__":`` (the
+    usual rule of Python's multiprocessing; notebooks and the CLI need nothing).
     """
     folder = Path(out_dir)
     started = datetime.now(UTC).isoformat(timespec="seconds")
