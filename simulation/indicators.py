@@ -49,6 +49,10 @@ class Indicators:
         units = np.array(model.streams.units)
         # Streams measured in each unit (t, MWh, m3), for the per-unit totals of each month.
         self._streams_in = {unit: np.flatnonzero(units == unit) for unit in ("t", "MWh", "m3")}
+        # CO2 avoided per unit exchanged: substitution plus landfill emissions avoided.
+        streams = model.streams
+        self._co2_t_per_unit = (streams.co2_avoided_t_per_unit
+                                + streams.landfill_co2e_t_per_unit * streams.is_landfilled)
         self._graph_version = -1
         self._graph_row: dict[str, Any] = {}
 
@@ -97,12 +101,11 @@ class Indicators:
             row["generated_" + suffix] = float(generated[in_unit].sum())
         landfilled = (generated - exchanged)[streams.is_landfilled]
         row["landfilled_t"] = float(landfilled.sum())
-        row["recovery_rate"] = (float(exchanged[material].sum() / generated[material].sum())
-                                if generated[material].sum() > 0 else 0.0)
+        material_generated = generated[material].sum()
+        row["recovery_rate"] = (float(exchanged[material].sum() / material_generated)
+                                if material_generated > 0 else 0.0)
         row["virgin_avoided_t"] = float((exchanged * streams.substitution_ratio)[material].sum())
-        row["co2_avoided_t"] = float((exchanged * (
-            streams.co2_avoided_t_per_unit
-            + streams.landfill_co2e_t_per_unit * streams.is_landfilled)).sum())
+        row["co2_avoided_t"] = float((exchanged * self._co2_t_per_unit).sum())
 
         margin = (prices.unit_gain_eur[stream]
                   - prices.transport_eur_per_unit_km[stream] * book.distance_km[active])
@@ -114,20 +117,22 @@ class Indicators:
         np.add.at(table.net_benefit_eur, book.receiver[active], half)
 
         members = table.platform_tier > 0
+        n_members = np.count_nonzero(members)
         fee = p["platform_fee_eur_per_month"] if model.operator.platform_open else 0.0
         incentive = auth.level("disclosure_incentive") if model.operator.platform_open else 0.0
-        table.net_benefit_eur[members] += incentive - fee
-        if incentive and members.any():
-            auth.pay(incentive * members.sum(), "disclosure incentives")
+        if n_members and incentive - fee:
+            table.net_benefit_eur[members] += incentive - fee
+        if incentive and n_members:
+            auth.pay(incentive * n_members, "disclosure incentives")
         subsidy = auth.level("subsidy")
         if subsidy:
             auth.pay(subsidy * float(flow.sum()), "subsidies")
         virgin_bought = ((model.need.sum(0) - exchanged) * streams.substitution_ratio)[material]
         auth.collect(auth.level("landfill_tax") * row["landfilled_t"]
                      + auth.level("virgin_tax") * float(np.maximum(virgin_bought, 0.0).sum()))
-        row["value_created_eur"] = float(value.sum())
-        row["firm_net_benefit_eur"] += float(value.sum()) + float(
-            members.sum() * (incentive - fee))
+        value_eur = float(value.sum())
+        row["value_created_eur"] = value_eur
+        row["firm_net_benefit_eur"] += value_eur + float(n_members * (incentive - fee))
 
     def close_month(self) -> None:
         """Finish the month's row: budgets, platform, trust and network indicators."""

@@ -211,10 +211,10 @@ def allocate_in_order(group: np.ndarray, wanted: np.ndarray, available: np.ndarr
         return np.zeros(0)
     order = np.argsort(group, kind="stable")
     g, w = group[order], wanted[order]
-    cumulative = np.cumsum(w)
+    running_before = np.cumsum(w) - w
     starts = np.concatenate(([True], g[1:] != g[:-1]))
-    group_offset = np.maximum.accumulate(np.where(starts, cumulative - w, 0.0))
-    before = cumulative - w - group_offset
+    group_offset = np.maximum.accumulate(np.where(starts, running_before, 0.0))
+    before = running_before - group_offset
     # Clip to [0, w] (np.minimum/np.maximum: same result as np.clip, less call overhead).
     served_sorted = np.minimum(np.maximum(available[order] - before, 0.0), w)
     served = np.empty_like(served_sorted)
