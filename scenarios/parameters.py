@@ -108,7 +108,8 @@ class Instrument:
         """The level, the extra settings and the derived start and end months."""
         timing = [
             Parameter(self.start_param, self.default_start_month, "month",
-                      f"First month (0-based) in which the {self.name.replace('_', ' ')} is in force",
+                      f"First month (0-based) in which the {self.name.replace('_', ' ')} "
+                      "is in force",
                       "lever", 0, 10_000, group=self.level.group, source="-"),
             Parameter(self.end_param, None, "month",
                       f"Month from which the {self.name.replace('_', ' ')} is no longer in force "
@@ -170,7 +171,8 @@ INSTRUMENTS: tuple[Instrument, ...] = (
         "Payment to each firm disclosing its streams on the platform", 0, 2000, "platform"),
         "Incentive for data disclosure",
         extra=(_lever("mandatory_reporting", False, "-",
-                      "Firms must report their streams (tier 1) to the platform", group="platform"),)),
+                      "Firms must report their streams (tier 1) to the platform",
+                      group="platform"),)),
     Instrument("facilitation", _lever(
         "workshops_per_year", 0, "1/year",
         "Facilitation workshops the park operator runs per year", 0, 12, "park operator"),
@@ -265,7 +267,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
                "Distance over which the chance of considering a partner falls by 1/e",
                0.1, 1000, "behaviour"),
     _uncertain("supply_uncertainty", 0.2, "share",
-               "Amplitude of supply and demand fluctuations (Albino, Fraccascia & Giannoccaro 2016)",
+               "Amplitude of supply and demand fluctuations "
+               "(Albino, Fraccascia & Giannoccaro 2016)",
                0, 1, "production", source="Albino, Fraccascia & Giannoccaro 2016 (setting)"),
     _uncertain("supply_turbulence", 0.2, "share/month",
                "Probability that a firm's supply or demand fluctuates in a month "
@@ -335,9 +338,11 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
 PARK: tuple[Parameter, ...] = (
     Parameter("park", "synthetic", "-",
               "Park simulated: a preset shaped like a real park, or a generator", "park",
-              choices=tuple(sorted(p.stem for p in (Path(__file__).parent / "parks").glob("*.toml"))),
+              choices=tuple(sorted(p.stem for p in
+                                   (Path(__file__).parent / "parks").glob("*.toml"))),
               group="park", source="-"),
-    Parameter("n_firms", 100, "firms", "Number of firms made by the synthetic or regional generator",
+    Parameter("n_firms", 100, "firms",
+              "Number of firms made by the synthetic or regional generator",
               "park", 3, 50_000, group="park"),
     Parameter("area_radius_km", 5.0, "km", "Radius of the area the generator spreads firms over",
               "park", 0.1, 1000, group="park"),
