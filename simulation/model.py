@@ -266,11 +266,10 @@ class SymbiosisModel(mesa.Model):
             fee_eur=p["platform_fee_eur_per_month"],
             incentive_eur=self.authority.level("disclosure_incentive"),
             confidentiality_risk_eur=p["confidentiality_risk_eur_per_month"],
-            mandatory=bool(p["mandatory_reporting"]
-                           and self.authority.in_force["disclosure_incentive"] is not None
-                           and self._mandatory_in_force()))
+            mandatory=bool(p["mandatory_reporting"]) and self._mandatory_in_force())
 
     def _mandatory_in_force(self) -> bool:
+        """Mandatory reporting follows the disclosure incentive's start and end months."""
         _, start, end = self.authority.schedule["disclosure_incentive"]
         return self.month >= start and (end is None or self.month < end)
 

@@ -279,9 +279,9 @@ def test_set_to_none_unsets_an_end_month_in_show(tmp_path, capsys):
     assert changed[0][1].split("=")[1].split()[0] == "none"
 
 
-def test_show_lists_only_what_differs_and_reflects_set_and_park(capsys):
+def test_show_changed_lists_only_what_differs_and_reflects_set_and_park(capsys):
     status, stdout, _ = cli(capsys, "show", "landfill_tax", "--set", "trust_threshold=0.6",
-                            "--park", "kemi_tornio")
+                            "--park", "kemi_tornio", "--changed")
     assert status == 0
     lines = [line for line in stdout.splitlines() if not line.startswith("#")]
     values = {line.split("=")[0].strip(): line.split("=")[1].split("#")[0].strip()
@@ -289,8 +289,19 @@ def test_show_lists_only_what_differs_and_reflects_set_and_park(capsys):
     assert values == {"landfill_tax_eur_per_t": "80.0", "landfill_tax_start_month": "12",
                       "trust_threshold": "0.6", "park": "kemi_tornio"}
     assert "landfill_tax:" in stdout.splitlines()[0]
-    status, stdout, _ = cli(capsys, "show", "baseline")
+    status, stdout, _ = cli(capsys, "show", "baseline", "--changed")
     assert "every parameter at its default" in stdout
+
+
+def test_show_prints_every_resolved_parameter_by_default_and_marks_the_set_ones(capsys):
+    from scenarios.parameters import PARAMETERS
+
+    status, stdout, _ = cli(capsys, "show", "landfill_tax", "--set", "trust_threshold=0.6")
+    assert status == 0
+    lines = [line for line in stdout.splitlines() if not line.startswith("#")]
+    assert [line.split("=")[0].strip() for line in lines] == list(PARAMETERS)
+    marked = {line.split("=")[0].strip() for line in lines if "# (set)" in line}
+    assert marked == {"landfill_tax_eur_per_t", "landfill_tax_start_month", "trust_threshold"}
 
 
 # --- scenarios, parks, parameters, validate ------------------------------------------------------

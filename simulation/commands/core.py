@@ -32,8 +32,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Print every parameter of a scenario after extends, --park and --set.")
     show.add_argument("scenario", help="built-in scenario name or scenario file")
     add_scenario_options(show)
-    show.add_argument("--all", action="store_true",
-                      help="also list parameters left at their defaults (default: only changes)")
+    listed = show.add_mutually_exclusive_group()
+    listed.add_argument("--changed", action="store_true",
+                        help="list only the parameters the scenario, --park and --set change")
+    listed.add_argument("--all", action="store_true",
+                        help="list every parameter (the default; kept for scripts)")
     show.set_defaults(func=_show)
 
     validate = subparsers.add_parser("validate", help="check scenario files")
@@ -101,18 +104,20 @@ def _show(args: argparse.Namespace) -> int:
     print(f"# {scenario.name}: {scenario.description}")
     if scenario.source:
         print(f"# source: {scenario.source}")
-    shown = params if args.all else {k: params[k] for k in params if k in scenario.overrides}
-    if not shown:
-        print("# every parameter at its default (use --all to list them)")
-    elif not args.all:
-        print(f"# the {len(shown)} parameters set by the scenario and its options; the other "
-              f"{len(params) - len(shown)} are at their defaults (use --all to list them)")
+    changed = [name for name in params if name in scenario.overrides]
+    shown = changed if args.changed else list(params)
+    if not changed:
+        print("# every parameter at its default")
+    else:
+        print(f"# {len(changed)} of {len(params)} parameters set by the scenario and its options"
+              + ("" if args.changed else ", marked '(set)'; --changed lists only those"))
     width = max((len(name) for name in shown), default=0)
-    for name, value in shown.items():
-        parameter = PARAMETERS[name]
+    for name in shown:
+        parameter, value = PARAMETERS[name], params[name]
         text = "none" if value is None else str(value).lower() if isinstance(value, bool) \
             else str(value)
-        print(f"{name:<{width}} = {text:<12} # {parameter.unit}; {parameter.meaning}")
+        mark = "(set) " if name in changed and not args.changed else ""
+        print(f"{name:<{width}} = {text:<12} # {mark}{parameter.unit}; {parameter.meaning}")
     return 0
 
 
