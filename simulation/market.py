@@ -207,17 +207,28 @@ def allocate_in_order(group: np.ndarray, wanted: np.ndarray, available: np.ndarr
     Returns:
         Amount served to each element; per group the total never exceeds ``available``.
     """
-    if len(group) == 0:
+    n = len(group)
+    if n == 0:
         return np.zeros(0)
     order = np.argsort(group, kind="stable")
     g, w = group[order], wanted[order]
-    running_before = np.cumsum(w) - w
-    starts = np.concatenate(([True], g[1:] != g[:-1]))
-    group_offset = np.maximum.accumulate(np.where(starts, running_before, 0.0))
-    before = running_before - group_offset
-    # Clip to [0, w] (np.minimum/np.maximum: same result as np.clip, less call overhead).
-    served_sorted = np.minimum(np.maximum(available[order] - before, 0.0), w)
-    served = np.empty_like(served_sorted)
+    left = np.asarray(available, dtype=float)[order]
+    first = np.empty(n, dtype=bool)
+    first[0] = True
+    np.not_equal(g[1:], g[:-1], out=first[1:])
+    # np.minimum/np.maximum: the same as np.clip, with less call overhead.
+    served_sorted = np.minimum(np.maximum(left, 0.0), w)
+    if not first.all():
+        # One pass per position within a group, each serving the j-th element of every group
+        # at once from what its group has left. Carrying what is left per group keeps a small
+        # group after a huge one exact (a running sum over all groups would lose precision).
+        index = np.arange(n)
+        position = index - np.maximum.accumulate(np.where(first, index, 0))
+        for j in range(1, int(position.max()) + 1):
+            at = np.flatnonzero(position == j)
+            left[at] = left[at - 1] - served_sorted[at - 1]
+            served_sorted[at] = np.minimum(np.maximum(left[at], 0.0), w[at])
+    served = np.empty(n)
     served[order] = served_sorted
     return served
 

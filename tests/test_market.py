@@ -285,8 +285,6 @@ def test_empty_inputs_give_empty_results():
                                  np.ones((2, 3))).size == 0
 
 
-@pytest.mark.xfail(strict=True, reason="allocate_in_order subtracts running sums over all groups, "
-                   "so a small group after a large one loses precision (reported to the lead)")
 def test_allocate_in_order_is_exact_for_a_small_group_after_a_large_one():
     group = np.array([0, 0, 1, 1])
     wanted = np.array([1e9, 1e9, 0.3, 0.3])
