@@ -11,7 +11,9 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 \
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-all lint bench clean browser
+PORT ?= 8765
+
+.PHONY: run test test-all lint bench clean browser app notebooks
 
 $(VENV)/.created:
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (install one, or pass PYTHON=...)" >&2; exit 2; }
@@ -25,10 +27,25 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.created
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.created
 	$(VENV)/bin/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed-app $(VENV)/.installed
+
+$(VENV)/.installed-app: pyproject.toml $(VENV)/.created
+	$(VENV)/bin/python -m pip install --quiet -e ".[app]"
 	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-classroom: pyproject.toml $(VENV)/.created
+	$(VENV)/bin/python -m pip install --quiet -e ".[classroom]"
+	touch $@ $(VENV)/.installed-app $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(VENV)/bin/symbiosis run baseline --out $(OUT)
+
+# The classroom: the browser app on http://127.0.0.1:$(PORT)/, and the notebooks in JupyterLab.
+app: $(VENV)/.installed-app
+	$(VENV)/bin/symbiosis app --port $(PORT)
+
+notebooks: $(VENV)/.installed-classroom
+	$(VENV)/bin/jupyter lab notebooks/
 
 # Debian's chromium for the browser tests (pytest -m browser): installed when missing if we are
 # root; otherwise those tests skip and say why.
