@@ -45,7 +45,7 @@ app: $(VENV)/.installed-app
 	$(VENV)/bin/symbiosis app --port $(PORT)
 
 notebooks: $(VENV)/.installed-classroom
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # Debian's chromium for the browser tests (pytest -m browser): installed when missing if we are
 # root; otherwise those tests skip and say why.
