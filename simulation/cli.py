@@ -22,9 +22,20 @@ COMMAND_MODULES = (
 )
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (the usage is one --help away).
+
+    Subcommand parsers inherit the class (``add_subparsers`` uses the parent's class).
+    """
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """Print ``symbiosis: error: ...`` naming the problem and where help is; exit 2."""
+        self.exit(2, f"symbiosis: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         prog="symbiosis",
         description="Simulate how industrial symbiosis emerges in eco-industrial parks.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")

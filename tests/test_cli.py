@@ -391,3 +391,18 @@ def test_atomic_output_dir_refuses_a_file_as_target(tmp_path):
         with pytest.raises(InputError, match="is a file, not a folder"), \
                 atomic_output_dir(target):
             pass
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["compare", "baseline", "--replications", "0"], "--replications"),
+    (["sensitivity", "baseline"], "required: --method"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["run", "baseline", "--sed", "3"], "unrecognized arguments: --sed 3"),
+])
+def test_usage_errors_are_one_line_naming_the_problem_and_the_help(capsys, argv, fragment):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("symbiosis: error: ")
+    assert fragment in err and "--help" in err

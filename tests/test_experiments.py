@@ -18,7 +18,7 @@ from simulation.experiments import (
     replication_seeds,
     run_specs,
 )
-from simulation.experiments.engine import _chunks, chunk_size
+from simulation.experiments.engine import CHUNK_SECONDS, RunTimer, _chunks, chunk_size
 from simulation.indicators import TIMESERIES_COLUMNS
 from simulation.outputs import SCALAR_OUTPUTS
 from simulation.runner import run_model
@@ -85,6 +85,21 @@ def test_chunks_cover_every_run_once_in_order_and_shrink_towards_the_end():
     assert sizes[0] == 10 and sizes[-1] == 1
     assert sizes == sorted(sizes, reverse=True)
     assert [len(chunk) for chunk in _chunks(pending[:5], 1)] == [1] * 5
+
+
+def test_chunks_hold_a_bounded_amount_of_work_once_run_times_are_known():
+    # Runs are stored when their chunk returns: a chunk of long runs would put off storing them.
+    assert chunk_size(100_000, 2, seconds_per_run=CHUNK_SECONDS / 4) == 4
+    assert chunk_size(100_000, 2, seconds_per_run=3 * CHUNK_SECONDS) == 1
+    assert chunk_size(100_000, 2, seconds_per_run=0.001) == 10
+    timer = RunTimer()
+    chunks = _chunks(list(range(100)), 2, timer)
+    assert [len(next(chunks)) for _ in range(3)] == [1, 1, 1]  # nothing timed yet
+    for _ in range(3):
+        timer.add(CHUNK_SECONDS / 8)
+    timer.add(None)  # a failed task's record has no time
+    assert timer.mean_s == CHUNK_SECONDS / 8
+    assert len(next(chunks)) == 8
 
 
 # --- executors: serial == local processes == Dask -----------------------------------------

@@ -39,6 +39,9 @@ from simulation.experiments.store import MEMBER_KEY, ResultStore, pack_frame
 # Runs per task: large enough that task overhead (pickling, scheduling) is paid rarely, small
 # enough that a kill loses little work and the progress bar moves.
 MAX_CHUNK = 10
+# Seconds of work per task once run times are known: runs are stored when their task returns,
+# so this bounds the finished work a kill can lose, and long runs go (and are stored) one by one.
+CHUNK_SECONDS = 2.0
 # Chunks in flight per worker: keeps every worker busy without holding results in memory.
 CHUNKS_IN_FLIGHT_PER_WORKER = 2
 # Imported once by the fork server that local worker processes are forked from.
@@ -229,15 +232,39 @@ def _dask_executor(workers: int | None, scheduler: str) -> Iterator[tuple[Execut
             cluster.close()
 
 
-def chunk_size(n_runs: int, n_workers: int) -> int:
+class RunTimer:
+    """Mean wall time of the runs finished so far (``None`` before the first)."""
+
+    def __init__(self) -> None:
+        """Start with no runs timed."""
+        self.total_s = 0.0
+        self.count = 0
+
+    def add(self, elapsed_s: float | None) -> None:
+        """Count one finished run (failed task records carry no time and are skipped)."""
+        if elapsed_s is not None:
+            self.total_s += elapsed_s
+            self.count += 1
+
+    @property
+    def mean_s(self) -> float | None:
+        """Mean seconds per run, or None while nothing has been timed."""
+        return self.total_s / self.count if self.count else None
+
+
+def chunk_size(n_runs: int, n_workers: int, seconds_per_run: float | None = None) -> int:
     """Runs per task: one when serial, else a quarter of each worker's share of ``n_runs``.
 
     Called with the runs still to submit, so chunks shrink towards the end (guided
     self-scheduling) and no worker is left idle while another finishes a long last chunk.
+    With ``seconds_per_run`` known, a chunk also holds no more than ``CHUNK_SECONDS`` of work.
     """
     if n_workers <= 1:
         return 1
-    return max(1, min(MAX_CHUNK, math.ceil(n_runs / (4 * n_workers))))
+    size = min(MAX_CHUNK, math.ceil(n_runs / (4 * n_workers)))
+    if seconds_per_run:
+        size = min(size, int(CHUNK_SECONDS / seconds_per_run))
+    return max(1, size)
 
 
 def run_specs(specs: Sequence[RunSpec], out_dir: str | Path, *, workers: int | None = None,
@@ -303,7 +330,8 @@ def _execute(pending: list[RunSpec], store: ResultStore, folder: Path, counts: d
     from tqdm import tqdm
 
     with make_executor(workers, scheduler) as (executor, n_workers):
-        chunks = _chunks(pending, n_workers)
+        timer = RunTimer()
+        chunks = _chunks(pending, n_workers, timer)
         window = CHUNKS_IN_FLIGHT_PER_WORKER * n_workers
         running: set[Future] = set()
         submitted: dict[Future, list[RunSpec]] = {}
@@ -325,6 +353,7 @@ def _execute(pending: list[RunSpec], store: ResultStore, folder: Path, counts: d
                         records = _task_failed(chunk, traceback.format_exc())
                     for record in records:
                         store.write(record)
+                        timer.add(record["elapsed_s"])
                         if record["status"] == "done":
                             counts["runs_done"] += 1
                         else:
@@ -347,11 +376,19 @@ def _submit(executor: Executor, chunk: list[RunSpec], store_details: bool,
     return future
 
 
-def _chunks(pending: list[RunSpec], n_workers: int) -> Iterator[list[RunSpec]]:
-    """Consecutive chunks of ``pending``, sized by ``chunk_size`` of the runs left."""
+def _chunks(pending: list[RunSpec], n_workers: int,
+            timer: RunTimer | None = None) -> Iterator[list[RunSpec]]:
+    """Consecutive chunks of ``pending``, sized by ``chunk_size`` of the runs left.
+
+    With a ``timer``, chunks are single runs until a run time is known, then hold about
+    ``CHUNK_SECONDS`` of work at most.
+    """
     start = 0
     while start < len(pending):
-        size = chunk_size(len(pending) - start, n_workers)
+        if timer is not None and timer.mean_s is None:
+            size = 1
+        else:
+            size = chunk_size(len(pending) - start, n_workers, timer and timer.mean_s)
         yield pending[start:start + size]
         start += size
 
