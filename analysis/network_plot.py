@@ -116,7 +116,8 @@ def draw_exchange_network(ax: Any, firms: pd.DataFrame, exchanges: pd.DataFrame,
         rows = (present["sector"] == sector).to_numpy()
         ax.scatter(present["x_km"][rows], present["y_km"][rows], s=area[rows],
                    color=colours[sector], marker=markers[sector], edgecolor="white",
-                   linewidth=0.4, label=sector, zorder=3, gid=f"firms|{sector}")
+                   linewidth=0.4, label=sector.replace("_", " "), zorder=3,
+                   gid=f"firms|{sector}")
     ax.set_xlabel("x (km)")
     ax.set_ylabel("y (km)")
     ax.set_aspect("equal", adjustable="datalim")

@@ -51,6 +51,10 @@ def save_overview(result: Any, path: str | Path, title: str = "") -> Path:
     import matplotlib.pyplot as plt
 
     fig = overview_figure(result, title)
-    fig.savefig(path, dpi=150)
+    from matplotlib.legend import Legend
+
+    # The network's legends sit outside its axes: the saved area grows to hold them.
+    outside = fig.get_default_bbox_extra_artists() + fig.findobj(Legend)
+    fig.savefig(path, dpi=150, bbox_inches="tight", bbox_extra_artists=outside)
     plt.close(fig)
     return Path(path)
