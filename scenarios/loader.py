@@ -5,7 +5,7 @@ A scenario file states only what differs from the scenario it ``extends``::
     description = "A landfill tax of 80 EUR/t from year 2"
     source = "..."
     extends = "baseline"
-    park = "kemi_tornio"            # optional: any built-in park or a park file
+    park = "kemi_tornio"            # optional: any park of scenarios/parks/
 
     [parameters]                    # any declared parameter
     trust_threshold = 0.6

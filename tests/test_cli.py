@@ -406,3 +406,15 @@ def test_usage_errors_are_one_line_naming_the_problem_and_the_help(capsys, argv,
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("symbiosis: error: ")
     assert fragment in err and "--help" in err
+
+
+def test_validate_checks_park_files_too(tmp_path, capsys):
+    from scenarios.parks import PARKS_DIR
+
+    status, stdout, _ = cli(capsys, "validate", str(PARKS_DIR / "kokkola.toml"))
+    assert status == 0 and "park kokkola" in stdout
+    bad = tmp_path / "my_park.toml"
+    bad.write_text('name = "my_park"\ngenerator = "synthetic"\n[mix]\nfood = -1\n')
+    status, _, stderr = cli(capsys, "validate", str(bad))
+    assert status == 2
+    assert stderr.count("\n") == 1 and "my_park.toml" in stderr and "food" in stderr

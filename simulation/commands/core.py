@@ -39,8 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="list every parameter (the default; kept for scripts)")
     show.set_defaults(func=_show)
 
-    validate = subparsers.add_parser("validate", help="check scenario files")
-    validate.add_argument("files", nargs="+", help="scenario files or built-in names")
+    validate = subparsers.add_parser("validate", help="check scenario and park files")
+    validate.add_argument("files", nargs="+",
+                          help="scenario files, park files or built-in scenario names")
     validate.set_defaults(func=_validate)
 
     parks = subparsers.add_parser("parks", help="list the built-in parks")
@@ -131,6 +132,11 @@ def _validate(args: argparse.Namespace) -> int:
     failed = 0
     for file in args.files:
         try:
+            if _is_park_file(file):
+                spec = load_park_spec(file)
+                print(f"{file}: ok (park {spec.get('name', file)}, generator "
+                      f"{spec.get('generator', 'explicit')})")
+                continue
             scenario = load_scenario(file)
             park = str(scenario.parameters()["park"])
             load_park_spec(park)
@@ -141,6 +147,25 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"{file}: ok ({scenario.name} on park {park}: {len(scenario.overrides)} "
               "settings differ from the defaults)")
     return 2 if failed else 0
+
+
+# Top-level keys only a park file has (a scenario file may not hold them).
+_PARK_ONLY_KEYS = ("generator", "firms", "groups", "mix")
+
+
+def _is_park_file(file: str) -> bool:
+    """Whether ``file`` is a readable park file (malformed files are left to the scenario check)."""
+    import tomllib
+    from pathlib import Path
+
+    path = Path(file)
+    if path.suffix != ".toml" or not path.is_file():
+        return False
+    try:
+        spec = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return any(key in spec for key in _PARK_ONLY_KEYS)
 
 
 def _parks(args: argparse.Namespace) -> int:
