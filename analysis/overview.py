@@ -49,10 +49,9 @@ def overview_figure(result: Any, title: str = "") -> Any:
 def save_overview(result: Any, path: str | Path, title: str = "") -> Path:
     """Draw the overview of ``result`` and save it as a PNG at ``path``."""
     import matplotlib.pyplot as plt
-
-    fig = overview_figure(result, title)
     from matplotlib.legend import Legend
 
+    fig = overview_figure(result, title)
     # The network's legends sit outside its axes: the saved area grows to hold them.
     outside = fig.get_default_bbox_extra_artists() + fig.findobj(Legend)
     fig.savefig(path, dpi=150, bbox_inches="tight", bbox_extra_artists=outside)
