@@ -124,7 +124,6 @@ def test_serial_processes_and_dask_give_bit_identical_results(tmp_path, params):
             pd.testing.assert_frame_equal(other.firms(key), serial.firms(key))
 
 
-@pytest.mark.slow
 def test_local_dask_cluster_of_worker_processes_gives_identical_results(tmp_path, params):
     """``scheduler="local"``: the LocalCluster of 2 worker processes that --scheduler starts."""
     pytest.importorskip("distributed")

@@ -72,7 +72,6 @@ def test_every_park_runs_the_fullest_policy_mix(name):
     assert (result.timeseries["generated_t"] > 0).all()
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("scenario", scenario_names())
 @pytest.mark.parametrize("name", park_names())
 def test_every_scenario_runs_on_every_park(scenario, name):

@@ -461,7 +461,6 @@ def test_methods_constant_matches_the_cli_choices():
     assert tuple(METHOD_CHOICES) == METHODS
 
 
-@pytest.mark.slow
 def test_sobol_on_the_model_with_default_outputs(tmp_path, capsys):
     out = tmp_path / "sobol"
     status, stdout, _ = run_cli(["sensitivity", "baseline", "--method", "sobol", "--samples", "8",
