@@ -150,9 +150,10 @@ class Indicators:
         row["landfill_tax_eur_per_t"] = float(auth.level("landfill_tax"))
         row["operator_budget_eur"] = model.operator.budget_eur
         n = len(table)
-        row["platform_members"] = int(np.count_nonzero(table.platform_tier))
-        row["disclosure_rate_tier1"] = float(np.count_nonzero(table.platform_tier == 1) / n)
-        row["disclosure_rate_tier2"] = float(np.count_nonzero(table.platform_tier == 2) / n)
+        _, tier1, tier2 = np.bincount(table.platform_tier, minlength=3).tolist()
+        row["platform_members"] = tier1 + tier2
+        row["disclosure_rate_tier1"] = tier1 / n
+        row["disclosure_rate_tier2"] = tier2 / n
         row["mean_awareness"] = float(table.awareness.sum() / n)
         supplier, receiver = book.supplier[active], book.receiver[active]
         if len(active):

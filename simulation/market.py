@@ -16,6 +16,7 @@ Economics (DESIGN.md section 4), for supplier i, receiver j and stream s at dist
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -194,15 +195,49 @@ def match_one_round(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarr
     return np.sort(offers[accepted])
 
 
-def allocate_in_order(group: np.ndarray, wanted: np.ndarray, available: np.ndarray) -> np.ndarray:
+class GroupOrder(NamedTuple):
+    """How ``allocate_in_order`` walks a grouping: the stable sort by group, and its passes.
+
+    Attributes:
+        order: Element indices sorted by group, array order kept within a group.
+        passes: For j = 1, 2, ...: the sorted positions of the j-th element of every group that
+            has one (empty when every group has a single element).
+    """
+
+    order: np.ndarray
+    passes: tuple[np.ndarray, ...]
+
+
+def group_order(group: np.ndarray) -> GroupOrder:
+    """The ``GroupOrder`` of ``group`` keys (worth keeping while the grouping does not change)."""
+    n = len(group)
+    order = np.argsort(group, kind="stable")
+    if n < 2:
+        return GroupOrder(order, ())
+    g = group[order]
+    first = np.empty(n, dtype=bool)
+    first[0] = True
+    np.not_equal(g[1:], g[:-1], out=first[1:])
+    if first.all():
+        return GroupOrder(order, ())
+    index = np.arange(n)
+    position = index - np.maximum.accumulate(np.where(first, index, 0))
+    return GroupOrder(order, tuple(np.flatnonzero(position == j)
+                                   for j in range(1, int(position.max()) + 1)))
+
+
+def allocate_in_order(group: np.ndarray, wanted: np.ndarray, available: np.ndarray,
+                      grouped: GroupOrder | None = None) -> np.ndarray:
     """Serve ``wanted`` amounts in array order from each group's ``available`` amount.
 
     Element k of a group gets ``min(wanted[k], what is left after the earlier elements)``.
 
     Args:
-        group: Group key of each element (e.g. supplier x stream).
+        group: Group key of each element (e.g. supplier x stream); only its length is used
+            when ``grouped`` is given.
         wanted: Amount each element asks for (non-negative).
         available: Amount available to each element's group, repeated per element.
+        grouped: ``group_order(group)``, if the caller has it already.
 
     Returns:
         Amount served to each element; per group the total never exceeds ``available``.
@@ -210,31 +245,35 @@ def allocate_in_order(group: np.ndarray, wanted: np.ndarray, available: np.ndarr
     n = len(group)
     if n == 0:
         return np.zeros(0)
-    order = np.argsort(group, kind="stable")
-    g, w = group[order], wanted[order]
+    order, passes = grouped if grouped is not None else group_order(group)
+    w = wanted[order]
     left = np.asarray(available, dtype=float)[order]
-    first = np.empty(n, dtype=bool)
-    first[0] = True
-    np.not_equal(g[1:], g[:-1], out=first[1:])
     # np.minimum/np.maximum: the same as np.clip, with less call overhead.
     served_sorted = np.minimum(np.maximum(left, 0.0), w)
-    if not first.all():
-        # One pass per position within a group, each serving the j-th element of every group
-        # at once from what its group has left. Carrying what is left per group keeps a small
-        # group after a huge one exact (a running sum over all groups would lose precision).
-        index = np.arange(n)
-        position = index - np.maximum.accumulate(np.where(first, index, 0))
-        for j in range(1, int(position.max()) + 1):
-            at = np.flatnonzero(position == j)
-            left[at] = left[at - 1] - served_sorted[at - 1]
-            served_sorted[at] = np.minimum(np.maximum(left[at], 0.0), w[at])
+    # One pass per position within a group, each serving the j-th element of every group at
+    # once from what its group has left. Carrying what is left per group keeps a small group
+    # after a huge one exact (a running sum over all groups would lose precision).
+    for at in passes:
+        left[at] = left[at - 1] - served_sorted[at - 1]
+        served_sorted[at] = np.minimum(np.maximum(left[at], 0.0), w[at])
     served = np.empty(n)
     served[order] = served_sorted
     return served
 
 
+def flow_groups(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarray,
+                n_streams: int) -> tuple[GroupOrder, GroupOrder]:
+    """Groupings of exchanges by (supplier, stream) and by (receiver, stream), for allocate_flows.
+
+    They change only when exchanges start or end, so the model keeps them between months.
+    """
+    return (group_order(supplier * n_streams + stream),
+            group_order(receiver * n_streams + stream))
+
+
 def allocate_flows(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarray,
-                   planned: np.ndarray, supply: np.ndarray, need: np.ndarray) -> np.ndarray:
+                   planned: np.ndarray, supply: np.ndarray, need: np.ndarray,
+                   grouped: tuple[GroupOrder, GroupOrder] | None = None) -> np.ndarray:
     """Quantities that flow this month through active exchanges, oldest exchange first.
 
     No exchange carries more than planned; no supplier ships more of a stream than it produced,
@@ -247,9 +286,9 @@ def allocate_flows(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarra
         planned: Contracted monthly quantity of each exchange.
         supply: Supply this month (firms x streams).
         need: Need this month (firms x streams).
+        grouped: ``flow_groups`` of these exchanges, if the caller has it already.
     """
-    n_streams = supply.shape[1]
-    by_supplier = supplier * n_streams + stream
-    shipped = allocate_in_order(by_supplier, planned, supply[supplier, stream])
-    by_receiver = receiver * n_streams + stream
-    return allocate_in_order(by_receiver, shipped, need[receiver, stream])
+    by_supplier, by_receiver = grouped if grouped is not None else flow_groups(
+        supplier, receiver, stream, supply.shape[1])
+    shipped = allocate_in_order(supplier, planned, supply[supplier, stream], by_supplier)
+    return allocate_in_order(receiver, shipped, need[receiver, stream], by_receiver)

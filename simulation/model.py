@@ -81,6 +81,8 @@ class SymbiosisModel(mesa.Model):
         self.book = ExchangeBook()
         self._active_keys_version = -1
         self._active_keys = np.zeros(0, dtype=np.int64)
+        self._flow_groups_version = -1
+        self._flow_groups: tuple[market.GroupOrder, market.GroupOrder] | None = None
         self.committed_supply = np.zeros_like(self.companies.base_supply)
         self.committed_need = np.zeros_like(self.companies.base_need)
         self.annuity = market.annuity_factor(p["discount_rate"], p["planning_horizon_years"])
@@ -322,8 +324,10 @@ class SymbiosisModel(mesa.Model):
         # One candidate per (supplier, receiver, stream): the most helpful channel comes first.
         key = (supplier * len(table) + receiver) * n_streams + stream
         order = np.lexsort((channel, key))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = key[order][1:] != key[order][:-1]
+        sorted_key = key[order]
+        first = np.empty(len(order), dtype=bool)
+        first[0] = True
+        np.not_equal(sorted_key[1:], sorted_key[:-1], out=first[1:])
         pick = order[first]
         pick = pick[~market.isin_sorted(key[pick], self._sorted_active_keys())]
         supplier, receiver, stream, channel, distance = (
@@ -489,9 +493,13 @@ class SymbiosisModel(mesa.Model):
         """Stage 6: quantities flow, the rest is landfilled or bought virgin; book everything."""
         active = self.book.active()
         book = self.book
+        if self._flow_groups_version != book.version:
+            self._flow_groups_version = book.version
+            self._flow_groups = market.flow_groups(book.supplier[active], book.receiver[active],
+                                                   book.stream[active], len(self.streams))
         flow = market.allocate_flows(book.supplier[active], book.receiver[active],
                                      book.stream[active], book.quantity_per_month[active],
-                                     self.supply, self.need)
+                                     self.supply, self.need, self._flow_groups)
         self.flow = flow
         self.flow_rows = active
         self.indicators.account_flows(active, flow, self.month_prices)

@@ -105,17 +105,21 @@ def run_model(params: dict[str, Any] | None = None, steps: int = DEFAULT_STEPS,
 def collect_results(model: Any) -> RunResult:
     """Turn a model's state after its last step into a ``RunResult``."""
     # The DataCollector's model variables, one list per column; counts are stored as integers.
-    columns = model.datacollector.model_vars
+    columns = {column: np.asarray(values, dtype=np.int64 if column in _COUNT_COLUMNS else None)
+               for column, values in model.datacollector.model_vars.items()}
     if model.month:
-        timeseries = pd.DataFrame({
-            column: np.asarray(values, dtype=np.int64) if column in _COUNT_COLUMNS else values
-            for column, values in columns.items()})
+        timeseries = pd.DataFrame(columns)
     else:
         timeseries = pd.DataFrame(columns=list(columns)).astype(
             dict.fromkeys(_COUNT_COLUMNS, "int64"))
     exchanges = exchanges_frame(model)
     firms = firms_frame(model, exchanges)
-    last = timeseries.iloc[-1].to_dict() if len(timeseries) else {}
+    # Counts stay integers in the summary; sums as plain floats (no pandas per column).
+    last = {column: values[-1] for column, values in columns.items()} if model.month else {}
+
+    def total(column: str) -> float:
+        return float(columns[column].sum())
+
     indicators = model.indicators
     summary = {
         "package_version": package_version(),
@@ -127,18 +131,18 @@ def collect_results(model: Any) -> RunResult:
         "totals": {
             "exchanges_started": len(exchanges),
             "exchanges_ended": int((exchanges["end_step"] >= 0).sum()) if len(exchanges) else 0,
-            "exchanged_t": float(timeseries["exchanged_t"].sum()),
-            "exchanged_mwh": float(timeseries["exchanged_mwh"].sum()),
-            "exchanged_m3": float(timeseries["exchanged_m3"].sum()),
-            "generated_t": float(timeseries["generated_t"].sum()),
-            "landfilled_t": float(timeseries["landfilled_t"].sum()),
-            "virgin_avoided_t": float(timeseries["virgin_avoided_t"].sum()),
-            "co2_avoided_t": float(timeseries["co2_avoided_t"].sum()),
-            "value_created_eur": float(timeseries["value_created_eur"].sum()),
-            "firm_net_benefit_eur": float(timeseries["firm_net_benefit_eur"].sum()),
-            "public_revenue_eur": float(timeseries["public_revenue_eur"].sum()),
-            "public_spending_eur": float(timeseries["public_spending_eur"].sum()),
-            "public_net_eur": float(timeseries["public_net_eur"].sum()),
+            "exchanged_t": total("exchanged_t"),
+            "exchanged_mwh": total("exchanged_mwh"),
+            "exchanged_m3": total("exchanged_m3"),
+            "generated_t": total("generated_t"),
+            "landfilled_t": total("landfilled_t"),
+            "virgin_avoided_t": total("virgin_avoided_t"),
+            "co2_avoided_t": total("co2_avoided_t"),
+            "value_created_eur": total("value_created_eur"),
+            "firm_net_benefit_eur": total("firm_net_benefit_eur"),
+            "public_revenue_eur": total("public_revenue_eur"),
+            "public_spending_eur": total("public_spending_eur"),
+            "public_net_eur": total("public_net_eur"),
             "workshops_held": model.operator.workshops_held,
             "introductions": model.operator.introductions,
         },

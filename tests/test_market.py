@@ -252,6 +252,23 @@ def test_allocate_flows_equals_reference(case):
 
 
 @FAST
+@given(active_exchanges(), st.data())
+def test_allocate_flows_with_kept_groups_serves_new_supply_the_same(case, data):
+    # The model keeps flow_groups while no exchange starts or ends; supply and need change
+    # every month, so the kept grouping must serve any amounts exactly as a fresh one.
+    supplier, receiver, stream, planned, supply, need = case
+    kept = market.flow_groups(supplier, receiver, stream, supply.shape[1])
+    cells = supply.size
+    for _ in range(2):
+        supply = np.array(data.draw(st.lists(amounts, min_size=cells, max_size=cells)))
+        need = np.array(data.draw(st.lists(amounts, min_size=cells, max_size=cells)))
+        month = (supplier, receiver, stream, planned, supply.reshape(case[4].shape),
+                 need.reshape(case[5].shape))
+        assert (market.allocate_flows(*month, kept).tolist()
+                == market.allocate_flows(*month).tolist())
+
+
+@FAST
 @given(active_exchanges())
 def test_allocate_flows_never_exceed_planned_supply_or_need(case):
     supplier, receiver, stream, planned, supply, need = case
