@@ -7,6 +7,7 @@ candidate exchanges is the array kernel in ``simulation.market``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import mesa
@@ -79,10 +80,7 @@ class SymbiosisModel(mesa.Model):
         self.authority = Authority(self, p)
         self.operator = ParkOperator(self, p)
         self.book = ExchangeBook()
-        self._active_keys_version = -1
-        self._active_keys = np.zeros(0, dtype=np.int64)
-        self._flow_groups_version = -1
-        self._flow_groups: tuple[market.GroupOrder, market.GroupOrder] | None = None
+        self._kept_values: dict[str, tuple[int, Any]] = {}
         self.committed_supply = np.zeros_like(self.companies.base_supply)
         self.committed_need = np.zeros_like(self.companies.base_need)
         self.annuity = market.annuity_factor(p["discount_rate"], p["planning_horizon_years"])
@@ -212,12 +210,17 @@ class SymbiosisModel(mesa.Model):
         """Stage 3: workshops, platform membership and knowledge diffusion."""
         self.hold_workshop()
         self.run_platform()
-        exchanging = np.zeros(len(self.companies))
+        Company.learn_from_neighbours(self.companies, self.tie_from, self.tie_to,
+                                      self._kept(self._exchanging),
+                                      self.params["knowledge_diffusion_rate"])
+
+    def _exchanging(self) -> np.ndarray:
+        """1.0 for each firm in an active exchange, else 0.0."""
         active = self.book.active()
+        exchanging = np.zeros(len(self.companies))
         exchanging[self.book.supplier[active]] = 1.0
         exchanging[self.book.receiver[active]] = 1.0
-        Company.learn_from_neighbours(self.companies, self.tie_from, self.tie_to, exchanging,
-                                      self.params["knowledge_diffusion_rate"])
+        return exchanging
 
     def hold_workshop(self) -> None:
         """A facilitation workshop reveals candidate synergies among its participants."""
@@ -329,7 +332,7 @@ class SymbiosisModel(mesa.Model):
         first[0] = True
         np.not_equal(sorted_key[1:], sorted_key[:-1], out=first[1:])
         pick = order[first]
-        pick = pick[~market.isin_sorted(key[pick], self._sorted_active_keys())]
+        pick = pick[~market.isin_sorted(key[pick], self._kept(self._sorted_active_keys))]
         supplier, receiver, stream, channel, distance = (
             supplier[pick], receiver[pick], stream[pick], channel[pick], distance[pick])
         quantity = np.minimum(remaining_supply[supplier, stream], remaining_need[receiver, stream])
@@ -387,16 +390,26 @@ class SymbiosisModel(mesa.Model):
         recalled = self.rng.random(len(supplier)) < p["platform_recall"]
         return supplier[recalled], receiver[recalled]
 
+    def _kept(self, compute: Callable[[], Any]) -> Any:
+        """``compute()``, computed again only once exchanges have started or ended since."""
+        kept = self._kept_values.get(compute.__name__)
+        if kept is None or kept[0] != self.book.version:
+            kept = (self.book.version, compute())
+            self._kept_values[compute.__name__] = kept
+        return kept[1]
+
     def _sorted_active_keys(self) -> np.ndarray:
-        """Sorted (supplier, receiver, stream) keys of the active exchanges (cached per change)."""
-        if self._active_keys_version != self.book.version:
-            active = self.book.active()
-            n, n_streams = len(self.companies), len(self.streams)
-            self._active_keys_version = self.book.version
-            self._active_keys = np.sort((self.book.supplier[active] * n
-                                         + self.book.receiver[active]) * n_streams
-                                        + self.book.stream[active])
-        return self._active_keys
+        """Sorted (supplier, receiver, stream) keys of the active exchanges."""
+        active, book = self.book.active(), self.book
+        n, n_streams = len(self.companies), len(self.streams)
+        return np.sort((book.supplier[active] * n + book.receiver[active]) * n_streams
+                       + book.stream[active])
+
+    def _flow_groups(self) -> tuple[market.GroupOrder, market.GroupOrder]:
+        """How the active exchanges group by supplier and stream, and by receiver and stream."""
+        active, book = self.book.active(), self.book
+        return market.flow_groups(book.supplier[active], book.receiver[active],
+                                  book.stream[active], len(self.streams))
 
     def _relation(self, key: int) -> tuple[float, int]:
         """Trust above the generalized level in a pair, decayed since the last contact."""
@@ -493,13 +506,9 @@ class SymbiosisModel(mesa.Model):
         """Stage 6: quantities flow, the rest is landfilled or bought virgin; book everything."""
         active = self.book.active()
         book = self.book
-        if self._flow_groups_version != book.version:
-            self._flow_groups_version = book.version
-            self._flow_groups = market.flow_groups(book.supplier[active], book.receiver[active],
-                                                   book.stream[active], len(self.streams))
         flow = market.allocate_flows(book.supplier[active], book.receiver[active],
                                      book.stream[active], book.quantity_per_month[active],
-                                     self.supply, self.need, self._flow_groups)
+                                     self.supply, self.need, self._kept(self._flow_groups))
         self.flow = flow
         self.flow_rows = active
         self.indicators.account_flows(active, flow, self.month_prices)
@@ -541,9 +550,10 @@ class SymbiosisModel(mesa.Model):
         distrusted = (np.minimum(trust_s, trust_r) < needed - TRUST_EXIT_MARGIN) & ~under_contract \
             & ~idle \
             & ~unprofitable
-        self.end_exchanges(active[idle], "supply_failure")
-        self.end_exchanges(active[unprofitable], "unprofitable")
-        self.end_exchanges(active[distrusted], "lost_trust")
+        if (idle | unprofitable | distrusted).any():
+            self.end_exchanges(active[idle], "supply_failure")
+            self.end_exchanges(active[unprofitable], "unprofitable")
+            self.end_exchanges(active[distrusted], "lost_trust")
 
     def end_exchanges(self, rows: np.ndarray, reason: str) -> None:
         """End exchanges, release their capacity and remember the pair's trust."""
