@@ -45,6 +45,7 @@ def test_compare_writes_tables_figures_and_provenance(tmp_path, capsys):
         assert (out / name).is_file(), name
     printed = capsys.readouterr().out
     assert "landfill_tax" in printed and "95% CI" in printed and str(out) in printed
+    assert "e+" not in printed  # large totals read as 1,234,000, not 1.234e+06
     comparison = pd.read_csv(out / "comparison.csv")
     assert list(comparison.columns) == ["scenario", "output", "n", "mean", "ci_low", "ci_high",
                                         "diff_mean", "diff_ci_low", "diff_ci_high"]
@@ -139,7 +140,8 @@ def test_sweep_runs_the_full_factorial_with_parameter_columns(tmp_path, capsys):
     assert len(points) == 6 and set(points["n"]) == {2}
     for output in KEY_OUTPUTS:
         assert {output, f"{output}_ci_low", f"{output}_ci_high"} <= set(points.columns)
-    assert "trust_threshold" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "trust_threshold" in printed and "e+" not in printed
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "sweep" and len(manifest["points"]) == 6
 

@@ -317,8 +317,10 @@ def _save_png(figure: Any, path: Any) -> None:
 
 def _print_comparison(table: Any, reference: str) -> None:
     """A readable table: per output, each scenario's mean and difference with 95% CIs."""
+    from analysis.style import format_number
+
     def number(value: float) -> str:
-        return "n/a" if value != value else f"{value:,.4g}"
+        return format_number(value, digits=4)
 
     def interval(low: float, high: float) -> str:
         return "" if low != low else f"[{number(low)}, {number(high)}]"
@@ -469,7 +471,10 @@ def _sweep(args: argparse.Namespace) -> int:
     if not args.quiet:
         shown = table[["point", *points[0].keys(), "n", *KEY_OUTPUTS[:4]]]
         with pd.option_context("display.width", 200, "display.max_columns", 20):
-            print(shown.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+            from analysis.style import format_number
+
+            print(shown.to_string(index=False,
+                                  float_format=lambda v: format_number(v, digits=4)))
     _report_failures(experiment, out, args.quiet)
     return 0
 
