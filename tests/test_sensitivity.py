@@ -453,6 +453,14 @@ def test_end_to_end_morris_on_the_model_writes_every_file_and_resumes(tmp_path, 
     assert manifest["engine"]["runs_done"] == 0
     assert manifest["engine"]["runs_reused"] == manifest["engine"]["runs_total"]
     pd.testing.assert_frame_equal(pd.read_csv(out / "indices.csv"), first)
+    # Not quiet, with an output in the thousands (from the stored runs): the table of mu_star
+    # reads as plain numbers, 1,230 rather than 1.23e+03.
+    argv = [a for a in argv if a != "--quiet"] + ["--output", "total_co2_avoided_t"]
+    status, stdout, _ = run_cli(argv, capsys)
+    assert status == 0 and "mu_star by output" in stdout and "total_co2_avoided_t" in stdout
+    table = stdout[stdout.index("mu_star by output"):stdout.index("seed noise")]
+    assert "e+" not in table and "e-" not in table
+    assert json.loads((out / "manifest.json").read_text())["engine"]["runs_done"] == 0
 
 
 def test_methods_constant_matches_the_cli_choices():

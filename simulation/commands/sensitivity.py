@@ -121,8 +121,10 @@ def _sensitivity(args: argparse.Namespace) -> int:
         table = result.indices[result.indices["index"] == main]
         print(f"{scenario.name}: {args.method}, {manifest['points']} points x "
               f"{args.replications} replications, {steps} months; {main} by output:")
+        from analysis.style import format_number
+
         print(table.pivot_table(index="parameter", columns="output", values="value",
-                                sort=False).to_string(float_format=lambda v: f"{v:.3g}"))
+                                sort=False).to_string(float_format=format_number))
         for row in result.noise.itertuples():
             share = row.noise_share_of_means
             text = "n/a" if share != share else f"{share:.0%}"
