@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 END_REASONS = ("", "unprofitable", "supply_failure", "lost_trust", "partner_exit")
+
+
+class _Column:
+    """A column of the book as an attribute: the exchanges recorded so far (a view).
+
+    Integer columns start empty at -1 (no step, no reason), float columns at 0.
+    """
+
+    def __init__(self, dtype: type) -> None:
+        self.dtype = dtype
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, book: ExchangeBook | None, owner: type | None = None) -> Any:
+        if book is None:
+            return self
+        return book.columns[self.name][: book.size]
 
 
 class ExchangeBook:
@@ -20,28 +40,29 @@ class ExchangeBook:
     exchange graph can be reused in months when no exchange starts or ends.
     """
 
-    _INT_COLUMNS = ("supplier", "receiver", "stream", "start_step", "end_step", "end_reason",
-                    "bad_months", "idle_months", "contract_until")
-    _FLOAT_COLUMNS = ("distance_km", "quantity_per_month", "trust_delta", "value_eur_per_month",
-                      "delivered_total")
+    supplier = _Column(np.int64)
+    receiver = _Column(np.int64)
+    stream = _Column(np.int64)
+    start_step = _Column(np.int64)
+    end_step = _Column(np.int64)
+    end_reason = _Column(np.int64)
+    bad_months = _Column(np.int64)
+    idle_months = _Column(np.int64)
+    contract_until = _Column(np.int64)
+    distance_km = _Column(np.float64)
+    quantity_per_month = _Column(np.float64)
+    trust_delta = _Column(np.float64)
+    value_eur_per_month = _Column(np.float64)
+    delivered_total = _Column(np.float64)
 
     def __init__(self, capacity: int = 256) -> None:
         """Create an empty book with room for ``capacity`` exchanges before growing."""
         self.size = 0
-        self.columns: dict[str, np.ndarray] = {}
-        for name in self._INT_COLUMNS:
-            self.columns[name] = np.full(capacity, -1, dtype=np.int64)
-        for name in self._FLOAT_COLUMNS:
-            self.columns[name] = np.zeros(capacity)
+        self.columns: dict[str, np.ndarray] = {
+            name: np.full(capacity, -1 if column.dtype is np.int64 else 0, dtype=column.dtype)
+            for name, column in vars(ExchangeBook).items() if isinstance(column, _Column)}
         self._active = np.zeros(0, dtype=np.int64)
         self.version = 0
-
-    def __getattr__(self, name: str) -> np.ndarray:
-        """Column ``name`` restricted to the exchanges recorded so far."""
-        columns = self.__dict__.get("columns")
-        if columns is None or name not in columns:
-            raise AttributeError(name)
-        return columns[name][: self.size]
 
     def add(self, **values: np.ndarray) -> np.ndarray:
         """Append exchanges (one array per column; missing columns take their empty value).
