@@ -9,11 +9,13 @@ import numpy as np
 END_REASONS = ("", "unprofitable", "supply_failure", "lost_trust", "partner_exit")
 
 
-class _Column:
-    """A column of the book as an attribute: the exchanges recorded so far (a view).
+def _blank(capacity: int, dtype: type | np.dtype) -> np.ndarray:
+    """An empty column: -1 for integers (no step, no reason), 0 for floats."""
+    return np.full(capacity, -1 if np.dtype(dtype).kind == "i" else 0, dtype=dtype)
 
-    Integer columns start empty at -1 (no step, no reason), float columns at 0.
-    """
+
+class _Column:
+    """A column of the book as an attribute: the exchanges recorded so far (a view)."""
 
     def __init__(self, dtype: type) -> None:
         self.dtype = dtype
@@ -59,7 +61,7 @@ class ExchangeBook:
         """Create an empty book with room for ``capacity`` exchanges before growing."""
         self.size = 0
         self.columns: dict[str, np.ndarray] = {
-            name: np.full(capacity, -1 if column.dtype is np.int64 else 0, dtype=column.dtype)
+            name: _blank(capacity, column.dtype)
             for name, column in vars(ExchangeBook).items() if isinstance(column, _Column)}
         self._active = np.zeros(0, dtype=np.int64)
         self.version = 0
@@ -76,7 +78,7 @@ class ExchangeBook:
         if needed > capacity:
             new_capacity = max(needed, 2 * capacity)
             for name, column in self.columns.items():
-                grown = np.full(new_capacity, -1 if column.dtype.kind == "i" else 0, column.dtype)
+                grown = _blank(new_capacity, column.dtype)
                 grown[: self.size] = column[: self.size]
                 self.columns[name] = grown
         rows = np.arange(self.size, needed)

@@ -164,6 +164,14 @@ def nearest(from_x_km: np.ndarray, from_y_km: np.ndarray, to_x_km: np.ndarray,
     return np.asarray(index).reshape(len(from_x_km), k)
 
 
+def first_of_runs(sorted_keys: np.ndarray) -> np.ndarray:
+    """Boolean mask of the first element of each run of equal values in ``sorted_keys``."""
+    first = np.empty(len(sorted_keys), dtype=bool)
+    first[:1] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first[1:])
+    return first
+
+
 def best_per_group(group: np.ndarray, score: np.ndarray) -> np.ndarray:
     """Index of the highest-scoring element of each group (ties: the earliest element).
 
@@ -173,9 +181,7 @@ def best_per_group(group: np.ndarray, score: np.ndarray) -> np.ndarray:
     if len(group) == 0:
         return np.zeros(0, dtype=np.int64)
     order = np.lexsort((np.arange(len(group)), -score, group))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = group[order][1:] != group[order][:-1]
-    return np.sort(order[first])
+    return np.sort(order[first_of_runs(group[order])])
 
 
 def match_one_round(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarray,
@@ -214,10 +220,7 @@ def group_order(group: np.ndarray) -> GroupOrder:
     order = np.argsort(group, kind="stable")
     if n < 2:
         return GroupOrder(order, ())
-    g = group[order]
-    first = np.empty(n, dtype=bool)
-    first[0] = True
-    np.not_equal(g[1:], g[:-1], out=first[1:])
+    first = first_of_runs(group[order])
     if first.all():
         return GroupOrder(order, ())
     index = np.arange(n)
@@ -226,15 +229,15 @@ def group_order(group: np.ndarray) -> GroupOrder:
                                    for j in range(1, int(position.max()) + 1)))
 
 
-def allocate_in_order(group: np.ndarray, wanted: np.ndarray, available: np.ndarray,
+def allocate_in_order(group: np.ndarray | None, wanted: np.ndarray, available: np.ndarray,
                       grouped: GroupOrder | None = None) -> np.ndarray:
     """Serve ``wanted`` amounts in array order from each group's ``available`` amount.
 
     Element k of a group gets ``min(wanted[k], what is left after the earlier elements)``.
 
     Args:
-        group: Group key of each element (e.g. supplier x stream); only its length is used
-            when ``grouped`` is given.
+        group: Group key of each element (e.g. supplier x stream); None when ``grouped`` is
+            given.
         wanted: Amount each element asks for (non-negative).
         available: Amount available to each element's group, repeated per element.
         grouped: ``group_order(group)``, if the caller has it already.
@@ -242,7 +245,7 @@ def allocate_in_order(group: np.ndarray, wanted: np.ndarray, available: np.ndarr
     Returns:
         Amount served to each element; per group the total never exceeds ``available``.
     """
-    n = len(group)
+    n = len(wanted)
     if n == 0:
         return np.zeros(0)
     order, passes = grouped if grouped is not None else group_order(group)
@@ -290,5 +293,5 @@ def allocate_flows(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarra
     """
     by_supplier, by_receiver = grouped if grouped is not None else flow_groups(
         supplier, receiver, stream, supply.shape[1])
-    shipped = allocate_in_order(supplier, planned, supply[supplier, stream], by_supplier)
-    return allocate_in_order(receiver, shipped, need[receiver, stream], by_receiver)
+    shipped = allocate_in_order(None, planned, supply[supplier, stream], by_supplier)
+    return allocate_in_order(None, shipped, need[receiver, stream], by_receiver)

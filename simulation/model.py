@@ -327,11 +327,7 @@ class SymbiosisModel(mesa.Model):
         # One candidate per (supplier, receiver, stream): the most helpful channel comes first.
         key = (supplier * len(table) + receiver) * n_streams + stream
         order = np.lexsort((channel, key))
-        sorted_key = key[order]
-        first = np.empty(len(order), dtype=bool)
-        first[0] = True
-        np.not_equal(sorted_key[1:], sorted_key[:-1], out=first[1:])
-        pick = order[first]
+        pick = order[market.first_of_runs(key[order])]
         pick = pick[~market.isin_sorted(key[pick], self._kept(self._sorted_active_keys))]
         supplier, receiver, stream, channel, distance = (
             supplier[pick], receiver[pick], stream[pick], channel[pick], distance[pick])

@@ -31,6 +31,12 @@ FIRM_COLUMNS = ("id", "name", "sector", "is_recycler", "size", "x_km", "y_km",
                 "net_benefit_eur", "platform_member", "disclosure_tier", "degree",
                 "exit_step")
 
+# Monthly columns whose sum over the run is a summary total (in this order in summary.json).
+_SUMMED_COLUMNS = ("exchanged_t", "exchanged_mwh", "exchanged_m3", "generated_t", "landfilled_t",
+                   "virgin_avoided_t", "co2_avoided_t", "value_created_eur",
+                   "firm_net_benefit_eur", "public_revenue_eur", "public_spending_eur",
+                   "public_net_eur")
+
 
 @cache
 def package_version() -> str:
@@ -114,12 +120,8 @@ def collect_results(model: Any) -> RunResult:
             dict.fromkeys(_COUNT_COLUMNS, "int64"))
     exchanges = exchanges_frame(model)
     firms = firms_frame(model, exchanges)
-    # Counts stay integers in the summary; sums as plain floats (no pandas per column).
+    # Counts stay integers in the summary.
     last = {column: values[-1] for column, values in columns.items()} if model.month else {}
-
-    def total(column: str) -> float:
-        return float(columns[column].sum())
-
     indicators = model.indicators
     summary = {
         "package_version": package_version(),
@@ -131,18 +133,7 @@ def collect_results(model: Any) -> RunResult:
         "totals": {
             "exchanges_started": len(exchanges),
             "exchanges_ended": int((exchanges["end_step"] >= 0).sum()) if len(exchanges) else 0,
-            "exchanged_t": total("exchanged_t"),
-            "exchanged_mwh": total("exchanged_mwh"),
-            "exchanged_m3": total("exchanged_m3"),
-            "generated_t": total("generated_t"),
-            "landfilled_t": total("landfilled_t"),
-            "virgin_avoided_t": total("virgin_avoided_t"),
-            "co2_avoided_t": total("co2_avoided_t"),
-            "value_created_eur": total("value_created_eur"),
-            "firm_net_benefit_eur": total("firm_net_benefit_eur"),
-            "public_revenue_eur": total("public_revenue_eur"),
-            "public_spending_eur": total("public_spending_eur"),
-            "public_net_eur": total("public_net_eur"),
+            **{column: float(columns[column].sum()) for column in _SUMMED_COLUMNS},
             "workshops_held": model.operator.workshops_held,
             "introductions": model.operator.introductions,
         },

@@ -470,9 +470,9 @@ def _sweep(args: argparse.Namespace) -> int:
         table.to_csv(staging / "points.csv", index=False)
     if not args.quiet:
         shown = table[["point", *points[0].keys(), "n", *KEY_OUTPUTS[:4]]]
-        with pd.option_context("display.width", 200, "display.max_columns", 20):
-            from analysis.style import format_number
+        from analysis.style import format_number
 
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
             print(shown.to_string(index=False,
                                   float_format=lambda v: format_number(v, digits=4)))
     _report_failures(experiment, out, args.quiet)
