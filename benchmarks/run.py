@@ -78,7 +78,7 @@ def help_seconds(replications: int) -> list[float]:
     """Wall time of ``symbiosis --help`` in a new process, ``replications`` times."""
     script = Path(sys.executable).parent / "symbiosis"
     command = [str(script), "--help"] if script.exists() else [
-        sys.executable, "-c", "import sys; from simulation.cli import main; sys.exit(main())",
+        sys.executable, "-c", "import sys; from interfaces.cli import main; sys.exit(main())",
         "--help"]
     times = []
     for _ in range(replications):

@@ -12,8 +12,8 @@ import sys
 import pandas as pd
 import pytest
 
-from analysis import app_model
-from analysis.app_model import (
+from interfaces import app_model
+from interfaces.app_model import (
     BEHAVIOUR_CONTROLS,
     CONTROLS,
     LEVER_CONTROLS,
@@ -28,7 +28,7 @@ from analysis.app_model import (
 )
 from scenarios.loader import load_scenario
 from scenarios.parameters import INSTRUMENTS, PARAMETERS
-from simulation.cli import main
+from interfaces.cli import main
 from simulation.model import SymbiosisModel
 from simulation.runner import collect_results, run_model
 
@@ -156,7 +156,7 @@ def test_chosen_class_keeps_its_choice_when_mesa_passes_only_changed_controls():
 @pytest.fixture(scope="module")
 def app_module():
     pytest.importorskip("solara", reason="the app needs the [app] extra")
-    from analysis import app
+    from interfaces import app
 
     return app
 
@@ -274,7 +274,7 @@ def test_bad_seed_in_the_page_shows_a_warning_not_a_crash(page):
 # --- the command ----------------------------------------------------------------------------
 
 def test_help_does_not_import_the_app_stack():
-    code = ("import sys; from simulation.cli import build_parser; build_parser(); "
+    code = ("import sys; from interfaces.cli import build_parser; build_parser(); "
             "print(sorted({'solara', 'mesa.visualization', 'matplotlib'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout

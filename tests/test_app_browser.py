@@ -34,7 +34,7 @@ def _free_port() -> int:
 
 def _symbiosis_command() -> list[str]:
     script = Path(sys.executable).with_name("symbiosis")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "simulation.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "interfaces.cli"]
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from scenarios.errors import InputError
 from scenarios.loader import load_scenario, scenario_names
 from scenarios.parameters import PARAMETERS, parse_value
 from scenarios.parks import park_names
-from simulation.cli import main
+from interfaces.cli import main
 from simulation.output import atomic_output_dir
 
 SYMBIOSIS = Path(sys.executable).parent / "symbiosis"

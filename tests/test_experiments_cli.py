@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simulation.cli import main
+from interfaces.cli import main
 from simulation.experiments import load_experiment
 from simulation.outputs import KEY_OUTPUTS, SCALAR_OUTPUTS
 
@@ -253,7 +253,7 @@ def _done_in_store(folder: Path) -> int:
 
 
 def _start_sweep(out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "simulation.cli", *SWEEP, "--workers", "2",
+    return subprocess.Popen([sys.executable, "-m", "interfaces.cli", *SWEEP, "--workers", "2",
                              "--out", str(out)], cwd=ROOT, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from analysis.report import SECTIONS, cost_sentence, difference_sentence
-from simulation.cli import main
+from interfaces.cli import main
 
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

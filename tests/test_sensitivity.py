@@ -36,7 +36,7 @@ from analysis.sensitivity_model import (
 )
 from scenarios.errors import InputError
 from scenarios.loader import load_scenario
-from simulation.cli import main
+from interfaces.cli import main
 
 G_COEFFICIENTS = (0.0, 1.0, 4.5, 9.0, 99.0, 99.0)  # Saltelli et al. (2010), test case
 G_BOUNDS = {f"x{i + 1}": (0.0, 1.0) for i in range(len(G_COEFFICIENTS))}
@@ -464,7 +464,7 @@ def test_end_to_end_morris_on_the_model_writes_every_file_and_resumes(tmp_path, 
 
 
 def test_methods_constant_matches_the_cli_choices():
-    from simulation.commands.sensitivity import METHOD_CHOICES
+    from interfaces.commands.sensitivity import METHOD_CHOICES
 
     assert tuple(METHOD_CHOICES) == METHODS
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from simulation.commands.common import add_scenario_options, positive_int, seed_int
+from interfaces.commands.common import add_scenario_options, positive_int, seed_int
 
 METHOD_CHOICES = ("sobol", "morris", "fast", "pawn")
 
@@ -101,7 +101,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
     from analysis.sensitivity import MAIN_INDEX
     from analysis.sensitivity_model import RunsFailedError, analyse_model, write_results
-    from simulation.commands.common import resolve_scenario
+    from interfaces.commands.common import resolve_scenario
     from simulation.runner import DEFAULT_STEPS
 
     scenario = resolve_scenario(args.scenario, args.park, args.set)

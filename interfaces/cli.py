@@ -2,7 +2,7 @@
 
 The CLI is the top of the stack: it dispatches to ``simulation`` for runs and experiments and to
 ``analysis`` for statistics, figures and reports (importing them only inside the commands that
-need them). It is the one module of ``simulation`` allowed to reach ``analysis``.
+need them).
 A user's mistake is printed as one line on stderr with exit status 2, never as a traceback.
 """
 
@@ -12,13 +12,13 @@ import argparse
 import importlib
 import sys
 
-# Each module registers its subcommands; see simulation/commands/__init__.py.
+# Each module registers its subcommands; see interfaces/commands/__init__.py.
 COMMAND_MODULES = (
-    "simulation.commands.core",
-    "simulation.commands.experiments",
-    "simulation.commands.sensitivity",
-    "simulation.commands.app",
-    "simulation.commands.figures",
+    "interfaces.commands.core",
+    "interfaces.commands.experiments",
+    "interfaces.commands.sensitivity",
+    "interfaces.commands.app",
+    "interfaces.commands.figures",
 )
 
 

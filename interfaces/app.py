@@ -1,6 +1,6 @@
 """The classroom app: Mesa's SolaraViz with a scenario picker, live network, plots and indicators.
 
-Start it with ``symbiosis app`` (or ``solara run analysis.app``). The sidebar holds the scenario,
+Start it with ``symbiosis app`` (or ``solara run interfaces.app``). The sidebar holds the scenario,
 park and side-by-side pickers, then SolaraViz's step / play / reset controls and the sliders and
 switches generated from the parameter declaration; moved sliders take effect on Reset. The main
 area shows the exchange network on the firms' locations, live plots and the key indicators of
@@ -19,7 +19,7 @@ from matplotlib.ticker import FuncFormatter
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
-from analysis.app_model import (
+from interfaces.app_model import (
     CONTROLS,
     DEFAULT_SCENARIO,
     NO_COMPARISON,
@@ -207,7 +207,7 @@ def _shown(value: Any) -> str:
 def InputsCard(specs: dict[str, Any], on_change: Any) -> None:  # noqa: N802 (a component)
     """The card of seed, policy and behaviour inputs, built from ``specs``.
 
-    The specifications are those of Mesa's ``UserInputs`` (``analysis.app_model.control_spec``);
+    The specifications are those of Mesa's ``UserInputs`` (``interfaces.app_model.control_spec``);
     unlike ``UserInputs``, each slider shows its current value in its label.
     """
     values, set_values = solara.use_state({name: spec["value"] for name, spec in specs.items()})

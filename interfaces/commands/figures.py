@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from simulation.commands.common import positive_int
+from interfaces.commands.common import positive_int
 
 FIGURE_CHOICES = ("timeseries", "comparison", "network", "flows", "cost_effectiveness",
                   "sensitivity", "indicators")

@@ -6,7 +6,7 @@ import argparse
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-APP_MODULE = "analysis.app"  # the module whose ``Page`` component the server shows
+APP_MODULE = "interfaces.app"  # the module whose ``Page`` component the server shows
 # Settings of the Solara server, as environment variables: no usage telemetry (the app must work
 # offline in a classroom; its web assets come from the solara-assets package of the [app] extra).
 SERVER_ENVIRONMENT = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from simulation.commands.common import add_scenario_options, positive_int, seed_int
+from interfaces.commands.common import add_scenario_options, positive_int, seed_int
 
 DEFAULT_REPLICATIONS = 10
 DEFAULT_MAX_REPLICATIONS = 200
@@ -83,7 +83,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _scenario_list(names: list[str], park: str | None, sets: list[str]) -> list[Any]:
     from scenarios.errors import InputError
-    from simulation.commands.common import resolve_scenario
+    from interfaces.commands.common import resolve_scenario
 
     scenarios = [resolve_scenario(name, park, sets) for name in names]
     seen: set[str] = set()

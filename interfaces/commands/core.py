@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from simulation.commands.common import add_scenario_options, positive_int, seed_int
+from interfaces.commands.common import add_scenario_options, positive_int, seed_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from simulation.commands.common import resolve_scenario
+    from interfaces.commands.common import resolve_scenario
     from simulation.output import atomic_output_dir, check_output_dir
     from simulation.runner import DEFAULT_STEPS, run_model
 
@@ -98,7 +98,7 @@ def _scenarios(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     from scenarios.parameters import PARAMETERS
-    from simulation.commands.common import resolve_scenario
+    from interfaces.commands.common import resolve_scenario
 
     scenario = resolve_scenario(args.scenario, args.park, args.set)
     params = scenario.parameters()

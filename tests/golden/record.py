@@ -1,0 +1,91 @@
+"""Golden outputs: per-column hashes of ``symbiosis run`` and a small ``compare`` on every park.
+
+Recorded once before a change that must not alter numbers (``python tests/golden/record.py``);
+``tests/test_golden.py`` reruns the same commands and compares. Hashes are kept per column (and
+per summary key) so that added columns and keys do not break the comparison; a changed or
+missing one does. Columns that hold times or run keys are left out: they are not model outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import sys
+import tempfile
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+GOLDEN_FILE = Path(__file__).with_name("hashes.json")
+PARKS = ("synthetic", "kemi_tornio", "kokkola", "kalundborg", "regional")
+SEEDS = (1, 2, 3, 4, 5)
+COMPARE_STEPS = 36
+VOLATILE_COLUMNS = {"run_key", "elapsed_s", "finished_utc", "fingerprint"}
+VOLATILE_KEYS = {"package_version", "fingerprint"}
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _table_hashes(path: Path) -> dict[str, str]:
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return {column: _digest("\n".join(table[column]))
+            for column in table.columns if column not in VOLATILE_COLUMNS}
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
+    if isinstance(value, dict):
+        flat: dict[str, str] = {}
+        for key, item in value.items():
+            if key not in VOLATILE_KEYS:
+                flat.update(_flatten(item, f"{prefix}{key}."))
+        return flat
+    return {prefix.rstrip("."): _digest(json.dumps(value, sort_keys=True))}
+
+
+def _folder_hashes(folder: Path, names: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    hashes = {}
+    for name in names:
+        path = folder / name
+        if name.endswith(".csv"):
+            hashes[name] = _table_hashes(path)
+        else:
+            hashes[name] = _flatten(json.loads(path.read_text()))
+    return hashes
+
+
+def _cli(argv: list[str]) -> None:
+    from interfaces.cli import main
+
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+        status = main(argv)
+    if status:
+        raise RuntimeError(f"symbiosis {' '.join(argv)} exited {status}")
+
+
+def compute() -> dict[str, dict[str, dict[str, str]]]:
+    """Run every golden command into a temporary folder and hash its outputs."""
+    golden: dict[str, dict[str, dict[str, str]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for park in PARKS:
+            for seed in SEEDS:
+                out = Path(tmp) / f"run-{park}-{seed}"
+                _cli(["run", "baseline", "--park", park, "--seed", str(seed), "--no-figure",
+                      "--out", str(out)])
+                golden[f"run {park} seed {seed}"] = _folder_hashes(
+                    out, ("timeseries.csv", "exchanges.csv", "firms.csv", "summary.json"))
+            out = Path(tmp) / f"compare-{park}"
+            _cli(["compare", "baseline", "landfill_tax", "--park", park, "--replications", "2",
+                  "--steps", str(COMPARE_STEPS), "--seed", "1", "--workers", "1", "--quiet",
+                  "--out", str(out)])
+            golden[f"compare {park}"] = _folder_hashes(out, ("runs.csv", "comparison.csv"))
+    return golden
+
+
+if __name__ == "__main__":
+    GOLDEN_FILE.write_text(json.dumps(compute(), indent=1, sort_keys=True) + "\n")
+    print(f"wrote {GOLDEN_FILE}", file=sys.stderr)
