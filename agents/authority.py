@@ -23,8 +23,11 @@ class Authority(mesa.Agent):
         """Create the authority with the instrument schedule of ``params``."""
         super().__init__(model)
         self.schedule = {
-            instrument.name: (params[instrument.level.name], params[instrument.start_param],
-                              params[instrument.end_param])
+            instrument.name: (
+                params[instrument.level.name],
+                params[instrument.start_param],
+                params[instrument.end_param],
+            )
             for instrument in INSTRUMENTS
         }
         self.target_recovery_rate = float(params["adaptive_target_recovery_rate"])

@@ -94,9 +94,16 @@ class Company(mesa.Agent):
     # --- decision rules over all companies -----------------------------------------------------
 
     @staticmethod
-    def produce(table: CompanyTable, month: int, rng: np.random.Generator, *,
-                uncertainty: float, turbulence: float, stop_probability: float,
-                stop_months: int) -> tuple[np.ndarray, np.ndarray]:
+    def produce(
+        table: CompanyTable,
+        month: int,
+        rng: np.random.Generator,
+        *,
+        uncertainty: float,
+        turbulence: float,
+        stop_probability: float,
+        stop_months: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Draw this month's supply and need of every firm (DESIGN.md section 3, step 2).
 
         With probability ``turbulence`` a firm's production level moves by up to
@@ -116,11 +123,20 @@ class Company(mesa.Agent):
         return table.base_supply * level[:, None], table.base_need * level[:, None]
 
     @staticmethod
-    def choose_platform_tier(table: CompanyTable, deciding: np.ndarray, *, tier_offered: int,
-                             member_share: float, critical_mass_share: float,
-                             standalone_share: float,
-                             expected_gain_eur: np.ndarray, fee_eur: float, incentive_eur: float,
-                             confidentiality_risk_eur: float, mandatory: bool) -> None:
+    def choose_platform_tier(
+        table: CompanyTable,
+        deciding: np.ndarray,
+        *,
+        tier_offered: int,
+        member_share: float,
+        critical_mass_share: float,
+        standalone_share: float,
+        expected_gain_eur: np.ndarray,
+        fee_eur: float,
+        incentive_eur: float,
+        confidentiality_risk_eur: float,
+        mandatory: bool,
+    ) -> None:
         """Firms reconsidering this month choose their disclosure tier (Fraccascia & Yazan 2018).
 
         Expected benefit grows with membership (a network effect with a critical mass,
@@ -131,12 +147,21 @@ class Company(mesa.Agent):
             table.platform_tier[:] = 0
             return
         network_effect = standalone_share + (1 - standalone_share) * member_share**2 / (
-            member_share**2 + critical_mass_share**2)
+            member_share**2 + critical_mass_share**2
+        )
         guard = (1.0 - table.openness) * (1.0 - table.trust_in_operator)
-        utility_1 = (network_effect * expected_gain_eur + incentive_eur - fee_eur
-                     - 0.2 * confidentiality_risk_eur * guard)
-        utility_2 = (1.25 * network_effect * expected_gain_eur + incentive_eur - fee_eur
-                     - confidentiality_risk_eur * guard)
+        utility_1 = (
+            network_effect * expected_gain_eur
+            + incentive_eur
+            - fee_eur
+            - 0.2 * confidentiality_risk_eur * guard
+        )
+        utility_2 = (
+            1.25 * network_effect * expected_gain_eur
+            + incentive_eur
+            - fee_eur
+            - confidentiality_risk_eur * guard
+        )
         choice = np.where(utility_1 > 0, 1, 0)
         if tier_offered >= 2:
             choice = np.where((utility_2 > utility_1) & (utility_2 > 0), 2, choice)
@@ -145,8 +170,13 @@ class Company(mesa.Agent):
         table.platform_tier[deciding] = choice[deciding]
 
     @staticmethod
-    def learn_from_neighbours(table: CompanyTable, tie_from: np.ndarray, tie_to: np.ndarray,
-                              exchanging: np.ndarray, rate: float) -> None:
+    def learn_from_neighbours(
+        table: CompanyTable,
+        tie_from: np.ndarray,
+        tie_to: np.ndarray,
+        exchanging: np.ndarray,
+        rate: float,
+    ) -> None:
         """Knowledge of IS spreads from firms that exchange to their social neighbours.
 
         Each month a firm gains ``rate`` times the share of its neighbours that exchange.
@@ -160,10 +190,15 @@ class Company(mesa.Agent):
         np.minimum(table.awareness + rate * share, 1.0, out=table.awareness)
 
     @staticmethod
-    def accept_offers(share_eur: np.ndarray, gross_eur: np.ndarray, trust_in_partner: np.ndarray,
-                      trust_needed: np.ndarray | float, has_cost_data: np.ndarray,
-                      doubt: np.ndarray,
-                      cost_uncertainty_share: float) -> np.ndarray:
+    def accept_offers(
+        share_eur: np.ndarray,
+        gross_eur: np.ndarray,
+        trust_in_partner: np.ndarray,
+        trust_needed: np.ndarray | float,
+        has_cost_data: np.ndarray,
+        doubt: np.ndarray,
+        cost_uncertainty_share: float,
+    ) -> np.ndarray:
         """Whether one side accepts each offered deal (DESIGN.md section 4).
 
         A side accepts when its trust in the partner clears what the deal needs and its share

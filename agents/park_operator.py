@@ -63,8 +63,9 @@ class ParkOperator(mesa.Agent):
         interval = max(1, 12 // workshops_per_year)
         return month % interval == 0
 
-    def invite_participants(self, trust_in_operator: np.ndarray, eligible: np.ndarray,
-                            rng: np.random.Generator) -> np.ndarray:
+    def invite_participants(
+        self, trust_in_operator: np.ndarray, eligible: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
         """Choose who attends a workshop: firms that trust the operator more come more often.
 
         Returns:

@@ -18,8 +18,7 @@ import pandas as pd
 
 from scenarios.errors import InputError
 
-FIGURE_NAMES = ("timeseries", "comparison", "network", "flows", "cost_effectiveness",
-                "sensitivity")
+FIGURE_NAMES = ("timeseries", "comparison", "network", "flows", "cost_effectiveness", "sensitivity")
 STORE_FILE = "store.sqlite"
 INDICES_FILE = "indices.csv"
 
@@ -91,7 +90,8 @@ class Evidence:
         # Two scenarios with identical parameters share run keys, so match on all four keys.
         keys = ["run_key", "scenario_name", "point", "replication"]
         series = series.rename(columns={"scenario": "scenario_name"}).merge(
-            self.runs[[*keys, "scenario"]], on=keys, how="inner")
+            self.runs[[*keys, "scenario"]], on=keys, how="inner"
+        )
         return series.drop(columns="scenario_name").reset_index(drop=True)
 
     @cached_property
@@ -133,8 +133,11 @@ class Evidence:
             return None
         from analysis.indicators_table import run_details
 
-        rows = [{"run_key": key, **run_details(*self.details(key))}
-                for key in self.runs["run_key"] if key in self.detail_keys]
+        rows = [
+            {"run_key": key, **run_details(*self.details(key))}
+            for key in self.runs["run_key"]
+            if key in self.detail_keys
+        ]
         return pd.DataFrame(rows) if rows else None
 
     @cached_property
@@ -178,14 +181,16 @@ def _read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
         raise InputError(f"{path}: cannot read it ({error})") from None
     missing = [c for c in columns if c not in frame]
     if missing:
-        raise InputError(f"{path}: not a sensitivity indices file (missing column "
-                         f"{', '.join(missing)})")
+        raise InputError(
+            f"{path}: not a sensitivity indices file (missing column {', '.join(missing)})"
+        )
     return frame
 
 
 def _read_sensitivity(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, Any]]:
-    indices = _read_csv(folder / INDICES_FILE,
-                        ("output", "method", "parameter", "index", "value", "conf"))
+    indices = _read_csv(
+        folder / INDICES_FILE, ("output", "method", "parameter", "index", "value", "conf")
+    )
     noise_path = folder / "noise.csv"
     noise = pd.read_csv(noise_path) if noise_path.is_file() else None
     return indices, noise, _read_json(folder / "manifest.json")
@@ -194,16 +199,18 @@ def _read_sensitivity(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, 
 def _condition_labels(runs: pd.DataFrame, manifest: dict[str, Any]) -> pd.Series:
     """Scenario names, or 'scenario [k=v, ...]' per design point when a scenario has several."""
     points = runs.groupby("scenario")["point"].nunique()
-    design = next((d for d in (manifest.get("points"), manifest.get("design"))
-                   if isinstance(d, list)), [])
+    design = next(
+        (d for d in (manifest.get("points"), manifest.get("design")) if isinstance(d, list)), []
+    )
     labels = []
     for row in runs.itertuples():
         if points[row.scenario] <= 1:
             labels.append(row.scenario)
             continue
         values = design[row.point] if row.point < len(design) else None
-        text = (", ".join(f"{k}={v}" for k, v in values.items())
-                if isinstance(values, dict) else "") or f"point {row.point}"
+        text = (
+            ", ".join(f"{k}={v}" for k, v in values.items()) if isinstance(values, dict) else ""
+        ) or f"point {row.point}"
         labels.append(f"{row.scenario} [{text}]")
     return pd.Series(labels, index=runs.index)
 
@@ -253,15 +260,19 @@ def load_evidence(path: str | Path, sensitivity: str | Path | None = None) -> Ev
     has_store = (folder / STORE_FILE).is_file()
     has_indices = (folder / INDICES_FILE).is_file()
     if not has_store and not has_indices:
-        raise InputError(f"{folder}: not an experiment folder (no {STORE_FILE} or "
-                         f"{INDICES_FILE}; create one with 'symbiosis compare', 'sweep' or "
-                         "'sensitivity')")
+        raise InputError(
+            f"{folder}: not an experiment folder (no {STORE_FILE} or "
+            f"{INDICES_FILE}; create one with 'symbiosis compare', 'sweep' or "
+            "'sensitivity')"
+        )
     indices = noise = sensitivity_manifest = None
     if sensitivity is not None:
         other = Path(sensitivity)
         if not (other / INDICES_FILE).is_file():
-            raise InputError(f"--sensitivity {other}: no {INDICES_FILE} there (run "
-                             "'symbiosis sensitivity --out DIR' first)")
+            raise InputError(
+                f"--sensitivity {other}: no {INDICES_FILE} there (run "
+                "'symbiosis sensitivity --out DIR' first)"
+            )
         indices, noise, sensitivity_manifest = _read_sensitivity(other)
     elif has_indices:
         indices, noise, sensitivity_manifest = _read_sensitivity(folder)
@@ -283,13 +294,16 @@ def load_evidence(path: str | Path, sensitivity: str | Path | None = None) -> Ev
         runs["scenario"] = _condition_labels(runs, manifest)
         declared = list(manifest.get("scenarios") or {})
         present = list(dict.fromkeys(runs["scenario"]))
-        scenarios = [s for s in declared if s in present] + [s for s in present
-                                                              if s not in declared]
-    return Evidence(folder, manifest, experiment, runs, scenarios, indices, noise,
-                    sensitivity_manifest)
+        scenarios = [s for s in declared if s in present] + [
+            s for s in present if s not in declared
+        ]
+    return Evidence(
+        folder, manifest, experiment, runs, scenarios, indices, noise, sensitivity_manifest
+    )
 
 
 # --- figures ----------------------------------------------------------------------------------
+
 
 def default_months(steps: int | None) -> list[int]:
     """Months 12, the middle and the last (within the horizon)."""
@@ -306,14 +320,19 @@ def check_months(months: Sequence[int], steps: int | None) -> list[int]:
     """
     for month in months:
         if month < 1 or (steps is not None and month > steps):
-            raise InputError(f"--months: month {month} is outside the simulated horizon "
-                             f"(1 to {steps})")
+            raise InputError(
+                f"--months: month {month} is outside the simulated horizon (1 to {steps})"
+            )
     return list(dict.fromkeys(months))
 
 
-def build_figures(evidence: Evidence, which: Sequence[str] = FIGURE_NAMES,
-                  months: Sequence[int] | None = None, size_by: str = "size",
-                  timeseries_outputs: Sequence[str] | None = None) -> list[FigureItem]:
+def build_figures(
+    evidence: Evidence,
+    which: Sequence[str] = FIGURE_NAMES,
+    months: Sequence[int] | None = None,
+    size_by: str = "size",
+    timeseries_outputs: Sequence[str] | None = None,
+) -> list[FigureItem]:
     """Draw the chosen figures of an experiment; figures whose data are absent are skipped.
 
     Args:
@@ -333,26 +352,40 @@ def build_figures(evidence: Evidence, which: Sequence[str] = FIGURE_NAMES,
     n = evidence.replications
     if "timeseries" in which and not evidence.timeseries.empty:
         outputs = list(timeseries_outputs or fg.DEFAULT_TIMESERIES)
-        items.append(FigureItem(
-            "timeseries", fg.timeseries_figure(evidence.timeseries, outputs, evidence.scenarios),
-            f"Indicators month by month: mean of {n} replications per scenario with its 95% "
-            "confidence band.", "timeseries"))
+        items.append(
+            FigureItem(
+                "timeseries",
+                fg.timeseries_figure(evidence.timeseries, outputs, evidence.scenarios),
+                f"Indicators month by month: mean of {n} replications per scenario with its 95% "
+                "confidence band.",
+                "timeseries",
+            )
+        )
     if "comparison" in which and evidence.comparison is not None and len(evidence.scenarios) > 1:
-        items.append(FigureItem(
-            "comparison", fg.comparison_figure(evidence.comparison),
-            f"Paired difference of each scenario from {reference} (same seeds in both), with "
-            f"95% confidence intervals over {n} replications; an interval that crosses zero "
-            "means no clear difference.", "comparison"))
+        items.append(
+            FigureItem(
+                "comparison",
+                fg.comparison_figure(evidence.comparison),
+                f"Paired difference of each scenario from {reference} (same seeds in both), with "
+                f"95% confidence intervals over {n} replications; an interval that crosses zero "
+                "means no clear difference.",
+                "comparison",
+            )
+        )
     if "cost_effectiveness" in which and len(evidence.scenarios) > 1:
         table = fg.cost_effectiveness(evidence.runs, reference, evidence.scenarios)
-        items.append(FigureItem(
-            "cost_effectiveness", fg.cost_effectiveness_figure(table),
-            f"Extra public cost (spending minus revenue, against {reference}) per extra tonne "
-            "of CO2 avoided and per extra tonne kept out of landfill; 95% bootstrap "
-            "intervals over paired replications.", "cost_effectiveness"))
+        items.append(
+            FigureItem(
+                "cost_effectiveness",
+                fg.cost_effectiveness_figure(table),
+                f"Extra public cost (spending minus revenue, against {reference}) per extra tonne "
+                "of CO2 avoided and per extra tonne kept out of landfill; 95% bootstrap "
+                "intervals over paired replications.",
+                "cost_effectiveness",
+            )
+        )
     if "network" in which:
-        chosen = check_months(months, evidence.steps) if months else default_months(
-            evidence.steps)
+        chosen = check_months(months, evidence.steps) if months else default_months(evidence.steps)
         for k, scenario in enumerate(evidence.scenarios):
             runs = evidence.scenario_runs(scenario, with_details=True)
             if runs.empty:
@@ -360,29 +393,47 @@ def build_figures(evidence: Evidence, which: Sequence[str] = FIGURE_NAMES,
             row = runs.iloc[0]
             exchanges, firms = evidence.details(row["run_key"])
             what = fg.size_text(size_by)
-            items.append(FigureItem(
-                f"network_{k + 1:02d}_{_slug(scenario)}",
-                fg.network_figure(firms, exchanges, chosen, size_by,
-                                  title=f"{scenario}, replication {int(row['replication'])}"),
-                f"{scenario}: exchanges active at months {', '.join(map(str, chosen))} "
-                f"(replication {int(row['replication'])}, seed {int(row['seed'])}); marker "
-                f"area grows with {what}.", "network"))
+            items.append(
+                FigureItem(
+                    f"network_{k + 1:02d}_{_slug(scenario)}",
+                    fg.network_figure(
+                        firms,
+                        exchanges,
+                        chosen,
+                        size_by,
+                        title=f"{scenario}, replication {int(row['replication'])}",
+                    ),
+                    f"{scenario}: exchanges active at months {', '.join(map(str, chosen))} "
+                    f"(replication {int(row['replication'])}, seed {int(row['seed'])}); marker "
+                    f"area grows with {what}.",
+                    "network",
+                )
+            )
     if "flows" in which:
         for k, scenario in enumerate(evidence.scenarios):
             runs = evidence.scenario_runs(scenario, with_details=True)
             if runs.empty:
                 continue
             flows = fg.mean_sector_flows([evidence.details(key) for key in runs["run_key"]])
-            items.append(FigureItem(
-                f"flows_{k + 1:02d}_{_slug(scenario)}",
-                fg.sankey_figure(flows, title=scenario),
-                f"{scenario}: quantities delivered over the run from suppliers' sectors "
-                f"through streams to receivers' sectors, mean of {len(runs)} replications.",
-                "flows"))
+            items.append(
+                FigureItem(
+                    f"flows_{k + 1:02d}_{_slug(scenario)}",
+                    fg.sankey_figure(flows, title=scenario),
+                    f"{scenario}: quantities delivered over the run from suppliers' sectors "
+                    f"through streams to receivers' sectors, mean of {len(runs)} replications.",
+                    "flows",
+                )
+            )
     if "sensitivity" in which and evidence.indices is not None and len(evidence.indices):
         for name, fig in fg.sensitivity_figures(evidence.indices, evidence.noise):
-            items.append(FigureItem(name, fig, "Sensitivity indices with 95% confidence "
-                                    "intervals (bootstrap, from SALib).", "sensitivity"))
+            items.append(
+                FigureItem(
+                    name,
+                    fig,
+                    "Sensitivity indices with 95% confidence intervals (bootstrap, from SALib).",
+                    "sensitivity",
+                )
+            )
     return items
 
 

@@ -48,6 +48,7 @@ UNIT_NAMES = {"t": "t", "MWh": "MWh", "m3": "m³"}
 
 # --- saving ----------------------------------------------------------------------------------
 
+
 def plotted_data(fig: Any) -> pd.DataFrame:
     """The table of exactly the numbers ``fig`` draws (set by every figure function here)."""
     data = getattr(fig, "plotted_data", None)
@@ -56,9 +57,14 @@ def plotted_data(fig: Any) -> pd.DataFrame:
     return data
 
 
-def figure_sidecar(manifest: dict[str, Any] | None, name: str, command: str | None = None,
-                   description: str = "", data: pd.DataFrame | None = None,
-                   scenarios: Sequence[str] | None = None) -> dict[str, Any]:
+def figure_sidecar(
+    manifest: dict[str, Any] | None,
+    name: str,
+    command: str | None = None,
+    description: str = "",
+    data: pd.DataFrame | None = None,
+    scenarios: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """Provenance of a saved figure, from the experiment's manifest.
 
     Args:
@@ -73,8 +79,11 @@ def figure_sidecar(manifest: dict[str, Any] | None, name: str, command: str | No
     if scenarios is None:
         declared = manifest.get("scenarios") or {}
         single = manifest.get("scenario")  # a sensitivity analysis has one
-        scenarios = list(declared) if declared else (
-            [single["name"]] if isinstance(single, dict) and "name" in single else [])
+        scenarios = (
+            list(declared)
+            if declared
+            else ([single["name"]] if isinstance(single, dict) and "name" in single else [])
+        )
     sidecar = {
         "figure": name,
         "description": description,
@@ -94,10 +103,17 @@ def figure_sidecar(manifest: dict[str, Any] | None, name: str, command: str | No
     return sidecar
 
 
-def save_figure(fig: Any, stem: str | Path, data: pd.DataFrame | None = None,
-                manifest: dict[str, Any] | None = None, formats: Sequence[str] = FORMATS,
-                command: str | None = None, description: str = "",
-                dpi: int = PNG_DPI, scenarios: Sequence[str] | None = None) -> list[Path]:
+def save_figure(
+    fig: Any,
+    stem: str | Path,
+    data: pd.DataFrame | None = None,
+    manifest: dict[str, Any] | None = None,
+    formats: Sequence[str] = FORMATS,
+    command: str | None = None,
+    description: str = "",
+    dpi: int = PNG_DPI,
+    scenarios: Sequence[str] | None = None,
+) -> list[Path]:
     """Save ``fig`` as ``stem.<format>`` with ``stem.csv`` (its data) and ``stem.json``.
 
     Args:
@@ -124,8 +140,11 @@ def save_figure(fig: Any, stem: str | Path, data: pd.DataFrame | None = None,
         for fmt in formats:
             path = stem.with_name(f"{stem.name}.{fmt}")
             # No creation date in the metadata: the same data give byte-identical SVG files.
-            metadata = {"Date": None} if fmt == "svg" else (
-                {"CreationDate": None} if fmt == "pdf" else None)
+            metadata = (
+                {"Date": None}
+                if fmt == "svg"
+                else ({"CreationDate": None} if fmt == "pdf" else None)
+            )
             fig.savefig(path, dpi=dpi if fmt == "png" else None, metadata=metadata)
             paths.append(path)
     plt.close(fig)
@@ -141,8 +160,13 @@ def _grid(n_panels: int, columns: int, panel_height_in: float) -> tuple[Any, lis
     plt = pyplot()
     columns = max(1, min(columns, n_panels))
     rows = math.ceil(n_panels / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(FULL_WIDTH_IN, panel_height_in * rows),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(FULL_WIDTH_IN, panel_height_in * rows),
+        squeeze=False,
+        layout="constrained",
+    )
     flat = list(axes.flat)
     for ax in flat[n_panels:]:
         ax.set_visible(False)
@@ -151,8 +175,10 @@ def _grid(n_panels: int, columns: int, panel_height_in: float) -> tuple[Any, lis
 
 # --- indicator time series --------------------------------------------------------------------
 
-def timeseries_band_data(timeseries: pd.DataFrame, outputs: Sequence[str],
-                         confidence: float = CONFIDENCE) -> pd.DataFrame:
+
+def timeseries_band_data(
+    timeseries: pd.DataFrame, outputs: Sequence[str], confidence: float = CONFIDENCE
+) -> pd.DataFrame:
     """Per scenario, output and month: the replication mean and its t-interval.
 
     Returns:
@@ -169,11 +195,19 @@ def timeseries_band_data(timeseries: pd.DataFrame, outputs: Sequence[str],
         with np.errstate(invalid="ignore", divide="ignore"):
             t = stats.t.ppf(0.5 + confidence / 2, np.where(n > 1, n - 1, np.nan))
             half = t * summary["std"].to_numpy(dtype=float) / np.sqrt(n)
-        frames.append(pd.DataFrame({
-            "scenario": summary["scenario"], "output": output,
-            "step": summary["step"].astype(int), "n": summary["count"].astype(int),
-            "mean": summary["mean"], "ci_low": summary["mean"] - half,
-            "ci_high": summary["mean"] + half}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "scenario": summary["scenario"],
+                    "output": output,
+                    "step": summary["step"].astype(int),
+                    "n": summary["count"].astype(int),
+                    "mean": summary["mean"],
+                    "ci_low": summary["mean"] - half,
+                    "ci_high": summary["mean"] + half,
+                }
+            )
+        )
     columns = ["scenario", "output", "step", "n", "mean", "ci_low", "ci_high"]
     if not frames:
         return pd.DataFrame(columns=columns)
@@ -181,8 +215,11 @@ def timeseries_band_data(timeseries: pd.DataFrame, outputs: Sequence[str],
 
 
 @styled
-def timeseries_figure(timeseries: pd.DataFrame, outputs: Sequence[str] = DEFAULT_TIMESERIES,
-                      scenarios: Sequence[str] | None = None) -> Any:
+def timeseries_figure(
+    timeseries: pd.DataFrame,
+    outputs: Sequence[str] = DEFAULT_TIMESERIES,
+    scenarios: Sequence[str] | None = None,
+) -> Any:
     """Indicator time series per scenario: replication mean with a 95% band, a panel each.
 
     Args:
@@ -200,11 +237,23 @@ def timeseries_figure(timeseries: pd.DataFrame, outputs: Sequence[str] = DEFAULT
         for scenario in scenarios:
             chosen = data[(data["scenario"] == scenario) & (data["output"] == output)]
             style = styles[scenario]
-            ax.plot(chosen["step"], chosen["mean"], color=style["color"],
-                    linestyle=style["linestyle"], label=scenario, gid=f"mean|{scenario}")
-            ax.fill_between(chosen["step"], chosen["ci_low"], chosen["ci_high"],
-                            color=style["color"], alpha=0.18, linewidth=0,
-                            gid=f"band|{scenario}")
+            ax.plot(
+                chosen["step"],
+                chosen["mean"],
+                color=style["color"],
+                linestyle=style["linestyle"],
+                label=scenario,
+                gid=f"mean|{scenario}",
+            )
+            ax.fill_between(
+                chosen["step"],
+                chosen["ci_low"],
+                chosen["ci_high"],
+                color=style["color"],
+                alpha=0.18,
+                linewidth=0,
+                gid=f"band|{scenario}",
+            )
         text, unit = describe(output)
         ax.set_title(text, loc="left")
         ax.set_xlabel("Month")
@@ -213,14 +262,16 @@ def timeseries_figure(timeseries: pd.DataFrame, outputs: Sequence[str] = DEFAULT
         ax.set_xlim(left=min(data["step"].min(), 1) if len(data) else 0)
     n = int(timeseries.groupby(["scenario", "step"]).size().max()) if len(timeseries) else 0
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(scenarios), 3),
-               frameon=False)
+    fig.legend(
+        handles, labels, loc="outside lower center", ncols=min(len(scenarios), 3), frameon=False
+    )
     fig.suptitle(f"Mean of {n} replications with 95% confidence band")
     fig.plotted_data = data
     return fig
 
 
 # --- scenario comparison ----------------------------------------------------------------------
+
 
 @styled
 def comparison_figure(comparison: pd.DataFrame, outputs: Sequence[str] | None = None) -> Any:
@@ -236,8 +287,9 @@ def comparison_figure(comparison: pd.DataFrame, outputs: Sequence[str] | None = 
     reference = scenarios[0]
     others = scenarios[1:] or scenarios
     styles = scenario_styles(scenarios)
-    plotted = comparison[comparison["scenario"].isin(others)
-                         & comparison["output"].isin(outputs)].reset_index(drop=True)
+    plotted = comparison[
+        comparison["scenario"].isin(others) & comparison["output"].isin(outputs)
+    ].reset_index(drop=True)
     fig, axes = _grid(len(outputs), 2, 0.3 * len(others) + 1.15)
     y = np.arange(len(others))[::-1]
     for ax, output in zip(axes, outputs, strict=True):
@@ -248,17 +300,31 @@ def comparison_figure(comparison: pd.DataFrame, outputs: Sequence[str] | None = 
             mean = row["diff_mean"]
             low, high = row["diff_ci_low"], row["diff_ci_high"]
             if not (np.isnan(low) or np.isnan(high)):
-                ax.plot([low, high], [yy, yy], color=styles[scenario]["color"], linewidth=1.6,
-                        solid_capstyle="butt", gid=f"ci|{output}|{scenario}")
-            ax.plot([mean], [yy], marker="o", color=styles[scenario]["color"], markersize=5,
-                    linestyle="none", gid=f"mean|{output}|{scenario}")
+                ax.plot(
+                    [low, high],
+                    [yy, yy],
+                    color=styles[scenario]["color"],
+                    linewidth=1.6,
+                    solid_capstyle="butt",
+                    gid=f"ci|{output}|{scenario}",
+                )
+            ax.plot(
+                [mean],
+                [yy],
+                marker="o",
+                color=styles[scenario]["color"],
+                markersize=5,
+                linestyle="none",
+                gid=f"mean|{output}|{scenario}",
+            )
         ax.set_yticks(y, others)
         ax.set_ylim(-0.6, len(others) - 0.4)
         ax.grid(axis="y", visible=False)
         text, unit = describe(output)
         ax.set_title(text, loc="left")
-        ax.set_xlabel(f"Difference from {reference} ({unit})" if unit
-                      else f"Difference from {reference}")
+        ax.set_xlabel(
+            f"Difference from {reference} ({unit})" if unit else f"Difference from {reference}"
+        )
         compact_axis(ax.xaxis)
     n = int(plotted["n"].max()) if len(plotted) else 0
     fig.suptitle(f"Paired difference from {reference}: mean and 95% CI over {n} replications")
@@ -268,8 +334,13 @@ def comparison_figure(comparison: pd.DataFrame, outputs: Sequence[str] | None = 
 
 # --- exchange network -------------------------------------------------------------------------
 
-def network_data(firms: pd.DataFrame, exchanges: pd.DataFrame, months: Sequence[int | None],
-                 size_by: str = "size") -> pd.DataFrame:
+
+def network_data(
+    firms: pd.DataFrame,
+    exchanges: pd.DataFrame,
+    months: Sequence[int | None],
+    size_by: str = "size",
+) -> pd.DataFrame:
     """The firms (nodes) and exchanges (edges) drawn at each month, one row each.
 
     Firm rows have ``element == "firm"`` with id, sector, x_km, y_km, the ``size_by`` value and
@@ -280,26 +351,62 @@ def network_data(firms: pd.DataFrame, exchanges: pd.DataFrame, months: Sequence[
     frames = []
     for month in months:
         present = present_at(firms, month)
-        frames.append(pd.DataFrame({
-            "month": month, "element": "firm", "id": present["id"].to_numpy(),
-            "sector": present["sector"].to_numpy(), "x_km": present["x_km"].to_numpy(),
-            "y_km": present["y_km"].to_numpy(), "size_by": size_by,
-            "size_value": present[size_by].to_numpy(dtype=float),
-            "marker_area_pt2": marker_areas(present[size_by].to_numpy(dtype=float))}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "month": month,
+                    "element": "firm",
+                    "id": present["id"].to_numpy(),
+                    "sector": present["sector"].to_numpy(),
+                    "x_km": present["x_km"].to_numpy(),
+                    "y_km": present["y_km"].to_numpy(),
+                    "size_by": size_by,
+                    "size_value": present[size_by].to_numpy(dtype=float),
+                    "marker_area_pt2": marker_areas(present[size_by].to_numpy(dtype=float)),
+                }
+            )
+        )
         current = active_at(exchanges, month)
         if len(current):
             start = position.loc[current["supplier"].to_numpy()].to_numpy()
             end = position.loc[current["receiver"].to_numpy()].to_numpy()
-            frames.append(pd.DataFrame({
-                "month": month, "element": "exchange", "supplier": current["supplier"].to_numpy(),
-                "receiver": current["receiver"].to_numpy(), "stream": current["stream"].to_numpy(),
-                "category": current["category"].to_numpy(), "unit": current["unit"].to_numpy(),
-                "quantity_per_month": current["quantity_per_month"].to_numpy(dtype=float),
-                "x_km": start[:, 0], "y_km": start[:, 1], "x_end_km": end[:, 0],
-                "y_end_km": end[:, 1]}))
-    columns = ["month", "element", "id", "sector", "x_km", "y_km", "size_by", "size_value",
-               "marker_area_pt2", "supplier", "receiver", "stream", "category", "unit",
-               "quantity_per_month", "x_end_km", "y_end_km"]
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "month": month,
+                        "element": "exchange",
+                        "supplier": current["supplier"].to_numpy(),
+                        "receiver": current["receiver"].to_numpy(),
+                        "stream": current["stream"].to_numpy(),
+                        "category": current["category"].to_numpy(),
+                        "unit": current["unit"].to_numpy(),
+                        "quantity_per_month": current["quantity_per_month"].to_numpy(dtype=float),
+                        "x_km": start[:, 0],
+                        "y_km": start[:, 1],
+                        "x_end_km": end[:, 0],
+                        "y_end_km": end[:, 1],
+                    }
+                )
+            )
+    columns = [
+        "month",
+        "element",
+        "id",
+        "sector",
+        "x_km",
+        "y_km",
+        "size_by",
+        "size_value",
+        "marker_area_pt2",
+        "supplier",
+        "receiver",
+        "stream",
+        "category",
+        "unit",
+        "quantity_per_month",
+        "x_end_km",
+        "y_end_km",
+    ]
     frames = [frame for frame in frames if len(frame)]
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return data.reindex(columns=columns)
@@ -313,17 +420,43 @@ def _network_legend(fig: Any, firms: pd.DataFrame, ncols: int) -> None:
 
     sectors = sorted(firms["sector"].unique())
     colours, markers = sector_colours(sectors), sector_markers(sectors)
-    handles = [Line2D([0], [0], linestyle="none", marker=markers[s], color=colours[s],
-                      markersize=5, label=s.replace("_", " ")) for s in sectors]
-    handles += [Line2D([0], [0], color=style["color"], linestyle=style["linestyle"],
-                       label=f"{category} exchange") for category, style in
-                CATEGORY_STYLE.items()]
-    fig.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False,
-               fontsize=6.5, handlelength=1.8, columnspacing=1.0)
+    handles = [
+        Line2D(
+            [0],
+            [0],
+            linestyle="none",
+            marker=markers[s],
+            color=colours[s],
+            markersize=5,
+            label=s.replace("_", " "),
+        )
+        for s in sectors
+    ]
+    handles += [
+        Line2D(
+            [0],
+            [0],
+            color=style["color"],
+            linestyle=style["linestyle"],
+            label=f"{category} exchange",
+        )
+        for category, style in CATEGORY_STYLE.items()
+    ]
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=ncols,
+        frameon=False,
+        fontsize=6.5,
+        handlelength=1.8,
+        columnspacing=1.0,
+    )
 
 
-SIZE_BY_TEXT = {"size": "firm size",
-                "net_benefit_eur": "the firm's net benefit; losses drawn smallest"}
+SIZE_BY_TEXT = {
+    "size": "firm size",
+    "net_benefit_eur": "the firm's net benefit; losses drawn smallest",
+}
 
 
 def size_text(size_by: str) -> str:
@@ -332,9 +465,13 @@ def size_text(size_by: str) -> str:
 
 
 @styled
-def network_figure(firms: pd.DataFrame, exchanges: pd.DataFrame,
-                   months: Sequence[int | None] = (None,), size_by: str = "size",
-                   title: str = "") -> Any:
+def network_figure(
+    firms: pd.DataFrame,
+    exchanges: pd.DataFrame,
+    months: Sequence[int | None] = (None,),
+    size_by: str = "size",
+    title: str = "",
+) -> Any:
     """The exchange network at chosen months on the firms' locations (zero exchanges allowed).
 
     Firms are coloured (and marked) by sector and sized by ``size_by`` (``size`` or
@@ -356,14 +493,19 @@ def network_figure(firms: pd.DataFrame, exchanges: pd.DataFrame,
     for k, (ax, month) in enumerate(zip(axes.flat, months, strict=True)):
         draw_exchange_network(ax, firms, exchanges, step=month, size_by=size_by, legend=False)
         count = len(active_at(exchanges, month))
-        ax.set_title(f"Month {month}: {count} exchanges" if month is not None
-                     else f"End of run: {count} exchanges")
+        ax.set_title(
+            f"Month {month}: {count} exchanges"
+            if month is not None
+            else f"End of run: {count} exchanges"
+        )
         ax.grid(False)
         if k:
             ax.set_ylabel("")
     _network_legend(fig, firms, ncols=max(3, min(6, 2 * n)))
-    fig.suptitle((f"{title}: exchange network" if title else "Exchange network")
-                 + f" (marker area grows with {size_text(size_by)})")
+    fig.suptitle(
+        (f"{title}: exchange network" if title else "Exchange network")
+        + f" (marker area grows with {size_text(size_by)})"
+    )
     fig.plotted_data = network_data(firms, exchanges, months, size_by)
     return fig
 
@@ -383,10 +525,15 @@ def sector_flows(exchanges: pd.DataFrame, firms: pd.DataFrame) -> pd.DataFrame:
     if exchanges.empty:
         return pd.DataFrame(columns=FLOW_COLUMNS)
     sector = firms.drop_duplicates("id").set_index("id")["sector"]
-    frame = exchanges.assign(supplier_sector=exchanges["supplier"].map(sector),
-                             receiver_sector=exchanges["receiver"].map(sector))
-    flows = (frame.groupby(FLOW_COLUMNS[:-1], as_index=False)["delivered_total"].sum()
-             .rename(columns={"delivered_total": "delivered"}))
+    frame = exchanges.assign(
+        supplier_sector=exchanges["supplier"].map(sector),
+        receiver_sector=exchanges["receiver"].map(sector),
+    )
+    flows = (
+        frame.groupby(FLOW_COLUMNS[:-1], as_index=False)["delivered_total"]
+        .sum()
+        .rename(columns={"delivered_total": "delivered"})
+    )
     return flows[flows["delivered"] > 0].reset_index(drop=True)[FLOW_COLUMNS]
 
 
@@ -406,12 +553,12 @@ def mean_sector_flows(runs: Sequence[tuple[pd.DataFrame, pd.DataFrame]]) -> pd.D
     total = pd.concat(frames).groupby(FLOW_COLUMNS[:-1], as_index=False)["delivered"].sum()
     total["delivered"] = total["delivered"] / len(runs)
     total["runs"] = len(runs)
-    return total.sort_values(["unit", "delivered"], ascending=[True, False],
-                             ignore_index=True)
+    return total.sort_values(["unit", "delivered"], ascending=[True, False], ignore_index=True)
 
 
-def _sankey_layout(flows: pd.DataFrame,
-                   gap: float) -> tuple[dict[tuple[int, str], list[float]], float]:
+def _sankey_layout(
+    flows: pd.DataFrame, gap: float
+) -> tuple[dict[tuple[int, str], list[float]], float]:
     """Node boxes of columns 0 (suppliers' sectors), 1 (streams), 2 (receivers' sectors).
 
     Returns:
@@ -433,13 +580,16 @@ def _sankey_layout(flows: pd.DataFrame,
     return positions, scale
 
 
-def _spread_labels(positions: dict[tuple[int, str], list[float]],
-                   spacing: float) -> dict[tuple[int, str], float]:
+def _spread_labels(
+    positions: dict[tuple[int, str], list[float]], spacing: float
+) -> dict[tuple[int, str], float]:
     """Label heights at the node centres, pushed apart to at least ``spacing`` per column."""
     placed: dict[tuple[int, str], float] = {}
     for column in {c for c, _ in positions}:
-        keys = sorted((k for k in positions if k[0] == column),
-                      key=lambda k: -(positions[k][0] + positions[k][1]))
+        keys = sorted(
+            (k for k in positions if k[0] == column),
+            key=lambda k: -(positions[k][0] + positions[k][1]),
+        )
         ys = [(positions[k][0] + positions[k][1]) / 2 for k in keys]
         for i in range(1, len(ys)):  # downwards: keep each label below the previous one
             ys[i] = min(ys[i], ys[i - 1] - spacing)
@@ -457,10 +607,28 @@ def _band(x0: float, top0: float, x1: float, top1: float, height: float) -> Any:
     from matplotlib.path import Path as MplPath
 
     middle = (x0 + x1) / 2
-    verts = [(x0, top0), (middle, top0), (middle, top1), (x1, top1), (x1, top1 - height),
-             (middle, top1 - height), (middle, top0 - height), (x0, top0 - height), (x0, top0)]
-    codes = [MplPath.MOVETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4, MplPath.LINETO,
-             MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4, MplPath.CLOSEPOLY]
+    verts = [
+        (x0, top0),
+        (middle, top0),
+        (middle, top1),
+        (x1, top1),
+        (x1, top1 - height),
+        (middle, top1 - height),
+        (middle, top0 - height),
+        (x0, top0 - height),
+        (x0, top0),
+    ]
+    codes = [
+        MplPath.MOVETO,
+        MplPath.CURVE4,
+        MplPath.CURVE4,
+        MplPath.CURVE4,
+        MplPath.LINETO,
+        MplPath.CURVE4,
+        MplPath.CURVE4,
+        MplPath.CURVE4,
+        MplPath.CLOSEPOLY,
+    ]
     return MplPath(verts, codes)
 
 
@@ -469,15 +637,22 @@ def _draw_sankey(ax: Any, flows: pd.DataFrame, unit: str) -> None:
 
     columns = FLOW_COLUMNS[1:4]
     positions, scale = _sankey_layout(flows, gap=0.025)
-    streams = list(flows.groupby("stream")["delivered"].sum()
-                   .sort_values(ascending=False).index)
+    streams = list(flows.groupby("stream")["delivered"].sum().sort_values(ascending=False).index)
     palette = [c for c in OKABE_ITO if c not in ("#000000", "#F0E442")]
     colours = {s: palette[k % len(palette)] for k, s in enumerate(streams)}
     unit_name = UNIT_NAMES.get(unit, unit)
     label_y = _spread_labels(positions, spacing=0.05)
     for (c, name), (bottom, top, _, _) in positions.items():
-        ax.add_patch(Rectangle((c - 0.025, bottom), 0.05, top - bottom, color="#444444",
-                               gid=f"node|{unit}|{columns[c]}|{name}", zorder=3))
+        ax.add_patch(
+            Rectangle(
+                (c - 0.025, bottom),
+                0.05,
+                top - bottom,
+                color="#444444",
+                gid=f"node|{unit}|{columns[c]}|{name}",
+                zorder=3,
+            )
+        )
         size = flows.loc[flows[columns[c]] == name, "delivered"].sum()
         text = f"{name.replace('_', ' ')}: {format_number(size)} {unit_name}"
         ha, x = {0: ("right", -0.05), 1: ("center", 1.0), 2: ("left", 2.05)}[c]
@@ -485,9 +660,18 @@ def _draw_sankey(ax: Any, flows: pd.DataFrame, unit: str) -> None:
         if c != 1 and abs(y - (bottom + top) / 2) > 1e-9:
             edge = c + (-0.025 if c == 0 else 0.025)
             ax.plot([edge, x], [(bottom + top) / 2, y], color="#999999", linewidth=0.5)
-        ax.text(x, y, text, ha=ha, va="center", fontsize=6.5, zorder=4,
-                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 0.4}
-                if c == 1 else None)
+        ax.text(
+            x,
+            y,
+            text,
+            ha=ha,
+            va="center",
+            fontsize=6.5,
+            zorder=4,
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 0.4}
+            if c == 1
+            else None,
+        )
     rank = {key: k for k, key in enumerate(positions)}
     for left in (0, 1):
         right = left + 1
@@ -508,11 +692,22 @@ def _draw_sankey(ax: Any, flows: pd.DataFrame, unit: str) -> None:
             top_in = node[3]
             node[3] -= row.delivered * scale
             stream = row.target if left == 0 else row.source
-            ax.add_patch(PathPatch(
-                _band(left + 0.025, top_out[row.Index], right - 0.025, top_in,
-                      row.delivered * scale),
-                facecolor=colours[stream], alpha=0.6, edgecolor="none", zorder=2,
-                gid=f"band|{unit}|{row.source}|{row.target}"))
+            ax.add_patch(
+                PathPatch(
+                    _band(
+                        left + 0.025,
+                        top_out[row.Index],
+                        right - 0.025,
+                        top_in,
+                        row.delivered * scale,
+                    ),
+                    facecolor=colours[stream],
+                    alpha=0.6,
+                    edgecolor="none",
+                    zorder=2,
+                    gid=f"band|{unit}|{row.source}|{row.target}",
+                )
+            )
     for c, heading in enumerate(("Supplier sector", "Stream", "Receiver sector")):
         ax.text(c, 1.03, heading, ha="center", va="bottom", fontweight="bold", fontsize=7.5)
     ax.set_xlim(-0.9, 2.9)
@@ -521,8 +716,7 @@ def _draw_sankey(ax: Any, flows: pd.DataFrame, unit: str) -> None:
 
 
 @styled
-def sankey_figure(flows: pd.DataFrame, units: Sequence[str] | None = None,
-                  title: str = "") -> Any:
+def sankey_figure(flows: pd.DataFrame, units: Sequence[str] | None = None, title: str = "") -> Any:
     """Flows from suppliers' sectors through streams to receivers' sectors, a panel per unit.
 
     A three-column Sankey-style diagram drawn with matplotlib patches: band widths are
@@ -538,8 +732,13 @@ def sankey_figure(flows: pd.DataFrame, units: Sequence[str] | None = None,
     present = [u for u in ("t", "MWh", "m3") if u in set(flows["unit"])] if len(flows) else []
     present += sorted(set(flows["unit"]) - set(present)) if len(flows) else []
     units = list(units or present or ["t"])
-    fig, axes = plt.subplots(len(units), 1, figsize=(FULL_WIDTH_IN, 2.7 * len(units)),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        len(units),
+        1,
+        figsize=(FULL_WIDTH_IN, 2.7 * len(units)),
+        squeeze=False,
+        layout="constrained",
+    )
     plotted = []
     for ax, unit in zip(axes.flat, units, strict=True):
         chosen = flows[(flows["unit"] == unit) & (flows["delivered"] > 0)] if len(flows) else flows
@@ -547,24 +746,35 @@ def sankey_figure(flows: pd.DataFrame, units: Sequence[str] | None = None,
         per = " (mean per replication)" if "runs" in flows.columns else ""
         ax.set_title(f"Delivered over the run, {unit_name}{per}", loc="left")
         if chosen.empty:
-            ax.text(0.5, 0.5, f"No exchanges measured in {unit_name}", ha="center",
-                    va="center", transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.5,
+                f"No exchanges measured in {unit_name}",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
             ax.set_axis_off()
             continue
         _draw_sankey(ax, chosen, unit)
         plotted.append(chosen)
     fig.suptitle((f"{title}: " if title else "") + "Flows by stream between sectors")
     columns = list(flows.columns) if len(flows.columns) else FLOW_COLUMNS
-    fig.plotted_data = (pd.concat(plotted, ignore_index=True) if plotted
-                        else pd.DataFrame(columns=columns))
+    fig.plotted_data = (
+        pd.concat(plotted, ignore_index=True) if plotted else pd.DataFrame(columns=columns)
+    )
     return fig
 
 
 # --- public cost-effectiveness ----------------------------------------------------------------
 
-def cost_effectiveness(runs: pd.DataFrame, reference: str,
-                       scenarios: Sequence[str] | None = None,
-                       confidence: float = CONFIDENCE) -> pd.DataFrame:
+
+def cost_effectiveness(
+    runs: pd.DataFrame,
+    reference: str,
+    scenarios: Sequence[str] | None = None,
+    confidence: float = CONFIDENCE,
+) -> pd.DataFrame:
     """Extra public cost per extra t CO2 avoided and per extra t diverted, against ``reference``.
 
     Replications are paired (common random numbers). Per replication k, the policy's public
@@ -583,21 +793,33 @@ def cost_effectiveness(runs: pd.DataFrame, reference: str,
     for scenario in order:
         own = runs[runs["scenario"] == scenario].set_index("replication")
         common = own.index.intersection(base.index)
-        cost = (base.loc[common, "total_public_net_eur"]
-                - own.loc[common, "total_public_net_eur"]).to_numpy(dtype=float)
-        co2 = (own.loc[common, "total_co2_avoided_t"]
-               - base.loc[common, "total_co2_avoided_t"]).to_numpy(dtype=float)
-        diverted = (base.loc[common, "total_landfilled_t"]
-                    - own.loc[common, "total_landfilled_t"]).to_numpy(dtype=float)
+        cost = (
+            base.loc[common, "total_public_net_eur"] - own.loc[common, "total_public_net_eur"]
+        ).to_numpy(dtype=float)
+        co2 = (
+            own.loc[common, "total_co2_avoided_t"] - base.loc[common, "total_co2_avoided_t"]
+        ).to_numpy(dtype=float)
+        diverted = (
+            base.loc[common, "total_landfilled_t"] - own.loc[common, "total_landfilled_t"]
+        ).to_numpy(dtype=float)
         row: dict[str, Any] = {"scenario": scenario, "reference": reference, "n": len(common)}
-        for name, values in (("public_cost_eur", cost), ("extra_co2_avoided_t", co2),
-                             ("extra_diverted_t", diverted)):
+        for name, values in (
+            ("public_cost_eur", cost),
+            ("extra_co2_avoided_t", co2),
+            ("extra_diverted_t", diverted),
+        ):
             mean, low, high = mean_ci(values, confidence)
             row.update({name: mean, f"{name}_ci_low": low, f"{name}_ci_high": high})
         for name, effect in (("eur_per_t_co2", co2), ("eur_per_t_diverted", diverted)):
             ratio = ratio_of_means(cost, effect, confidence)
-            row.update({name: ratio.value, f"{name}_ci_low": ratio.low,
-                        f"{name}_ci_high": ratio.high, f"{name}_status": ratio.status})
+            row.update(
+                {
+                    name: ratio.value,
+                    f"{name}_ci_low": ratio.low,
+                    f"{name}_ci_high": ratio.high,
+                    f"{name}_status": ratio.status,
+                }
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -623,39 +845,72 @@ def cost_effectiveness_figure(table: pd.DataFrame) -> Any:
 
     plt = pyplot()
     n = max(len(table), 1)
-    fig, axes = plt.subplots(2, 1, figsize=(FULL_WIDTH_IN, 2 * (0.3 * n + 1.0)),
-                             layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(
+        2, 1, figsize=(FULL_WIDTH_IN, 2 * (0.3 * n + 1.0)), layout="constrained", squeeze=False
+    )
     scenarios = list(table["scenario"])
     reference = table["reference"].iloc[0] if len(table) else "the reference"
     styles = scenario_styles([reference, *scenarios])
     y = np.arange(len(table))[::-1]
     plotted = []
-    for ax, column, text in ((axes[0, 0], "eur_per_t_co2", "t CO₂ avoided"),
-                             (axes[1, 0], "eur_per_t_diverted", "t diverted from landfill")):
+    for ax, column, text in (
+        (axes[0, 0], "eur_per_t_co2", "t CO₂ avoided"),
+        (axes[1, 0], "eur_per_t_diverted", "t diverted from landfill"),
+    ):
         beside = transforms.blended_transform_factory(ax.transAxes, ax.transData)
         values = []
         for yy, row in zip(y, table.itertuples(), strict=True):
             value = getattr(row, column)
             low, high = getattr(row, f"{column}_ci_low"), getattr(row, f"{column}_ci_high")
             status = getattr(row, f"{column}_status")
-            plotted.append({"scenario": row.scenario, "measure": column, "value": value,
-                            "ci_low": low, "ci_high": high, "status": status})
+            plotted.append(
+                {
+                    "scenario": row.scenario,
+                    "measure": column,
+                    "value": value,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "status": status,
+                }
+            )
             has_ci = not (np.isnan(low) or np.isnan(high))
             if np.isnan(value):
                 note = STATUS_TEXT.get(status, status)
             else:
                 colour = styles[row.scenario]["color"]
                 if has_ci:
-                    ax.plot([low, high], [yy, yy], color=colour, linewidth=1.6,
-                            gid=f"ci|{column}|{row.scenario}")
-                ax.plot([value], [yy], marker="o", markersize=5, color=colour,
-                        linestyle="none", gid=f"value|{column}|{row.scenario}")
+                    ax.plot(
+                        [low, high],
+                        [yy, yy],
+                        color=colour,
+                        linewidth=1.6,
+                        gid=f"ci|{column}|{row.scenario}",
+                    )
+                ax.plot(
+                    [value],
+                    [yy],
+                    marker="o",
+                    markersize=5,
+                    color=colour,
+                    linestyle="none",
+                    gid=f"value|{column}|{row.scenario}",
+                )
                 note = f"{format_number(value)} EUR/t\n" + (
-                    f"95% CI {format_number(low)} to {format_number(high)}" if has_ci
-                    else STATUS_TEXT.get(status, status))
+                    f"95% CI {format_number(low)} to {format_number(high)}"
+                    if has_ci
+                    else STATUS_TEXT.get(status, status)
+                )
                 values += [v for v in (value, low, high) if not np.isnan(v)]
-            ax.text(1.02, yy, note, transform=beside, va="center", ha="left", fontsize=6.5,
-                    color="#333333")
+            ax.text(
+                1.02,
+                yy,
+                note,
+                transform=beside,
+                va="center",
+                ha="left",
+                fontsize=6.5,
+                color="#333333",
+            )
         ax.axvline(0, color="#777777", linewidth=0.8, linestyle="--")
         _value_scale(ax, values)
         compact_axis(ax.xaxis)
@@ -665,8 +920,9 @@ def cost_effectiveness_figure(table: pd.DataFrame) -> Any:
         ax.set_xlabel(f"Public EUR per {text} (EUR/t)")
         ax.set_title(f"Public cost per extra {text}", loc="left")
     fig.suptitle(f"Public cost-effectiveness against {reference} (below 0: net public revenue)")
-    fig.plotted_data = pd.DataFrame(plotted, columns=["scenario", "measure", "value", "ci_low",
-                                                      "ci_high", "status"])
+    fig.plotted_data = pd.DataFrame(
+        plotted, columns=["scenario", "measure", "value", "ci_low", "ci_high", "status"]
+    )
     return fig
 
 
@@ -688,6 +944,7 @@ def _value_scale(ax: Any, values: list[float]) -> None:
 
 # --- sensitivity ------------------------------------------------------------------------------
 
+
 @styled
 def sensitivity_figure(indices: pd.DataFrame, output: str | None = None) -> Any:
     """Bar chart of the sensitivity indices of one output with 95% intervals.
@@ -700,16 +957,24 @@ def sensitivity_figure(indices: pd.DataFrame, output: str | None = None) -> Any:
     chosen = indices[indices["output"] == output]
     names = list(dict.fromkeys(chosen["index"]))
     parameters = list(dict.fromkeys(chosen["parameter"]))
-    fig, ax = plt.subplots(figsize=(FULL_WIDTH_IN * 0.7,
-                                    0.28 * len(parameters) * max(len(names), 1) + 1.3),
-                           layout="constrained")
+    fig, ax = plt.subplots(
+        figsize=(FULL_WIDTH_IN * 0.7, 0.28 * len(parameters) * max(len(names), 1) + 1.3),
+        layout="constrained",
+    )
     height = 0.8 / max(len(names), 1)
     for k, name in enumerate(names):
         rows = chosen[chosen["index"] == name].set_index("parameter").reindex(parameters)
         y = np.arange(len(parameters))[::-1] + ((len(names) - 1) / 2 - k) * height
-        ax.barh(y, rows["value"].fillna(0), height=height, xerr=rows["conf"].fillna(0),
-                capsize=2, color=OKABE_ITO[k % len(OKABE_ITO)], label=name,
-                error_kw={"linewidth": 0.8})
+        ax.barh(
+            y,
+            rows["value"].fillna(0),
+            height=height,
+            xerr=rows["conf"].fillna(0),
+            capsize=2,
+            color=OKABE_ITO[k % len(OKABE_ITO)],
+            label=name,
+            error_kw={"linewidth": 0.8},
+        )
     ax.set_yticks(np.arange(len(parameters))[::-1], parameters)
     ax.grid(axis="y", visible=False)
     ax.set_xlabel("Sensitivity index (dimensionless, with 95% CI)")
@@ -719,8 +984,9 @@ def sensitivity_figure(indices: pd.DataFrame, output: str | None = None) -> Any:
     return fig
 
 
-def sensitivity_figures(indices: pd.DataFrame,
-                        noise: pd.DataFrame | None = None) -> list[tuple[str, Any]]:
+def sensitivity_figures(
+    indices: pd.DataFrame, noise: pd.DataFrame | None = None
+) -> list[tuple[str, Any]]:
     """Figures of a sensitivity analysis: one per method, as ``(name, figure)`` pairs.
 
     Uses the sensitivity module's own plots (``analysis.sensitivity_plots.indices_figure``)
@@ -745,8 +1011,24 @@ def sensitivity_figures(indices: pd.DataFrame,
     return figures
 
 
-__all__ = ["CATEGORY_STYLE", "DEFAULT_TIMESERIES", "FORMATS", "comparison_figure",
-           "cost_effectiveness", "cost_effectiveness_figure", "figure_sidecar",
-           "mean_sector_flows", "network_data", "network_figure", "plotted_data", "size_text",
-           "sankey_figure", "save_figure", "sector_flows", "sensitivity_figure",
-           "sensitivity_figures", "timeseries_band_data", "timeseries_figure"]
+__all__ = [
+    "CATEGORY_STYLE",
+    "DEFAULT_TIMESERIES",
+    "FORMATS",
+    "comparison_figure",
+    "cost_effectiveness",
+    "cost_effectiveness_figure",
+    "figure_sidecar",
+    "mean_sector_flows",
+    "network_data",
+    "network_figure",
+    "plotted_data",
+    "size_text",
+    "sankey_figure",
+    "save_figure",
+    "sector_flows",
+    "sensitivity_figure",
+    "sensitivity_figures",
+    "timeseries_band_data",
+    "timeseries_figure",
+]

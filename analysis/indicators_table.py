@@ -44,9 +44,13 @@ class Ratio:
     status: str
 
 
-def ratio_of_means(numerator: Sequence[float], denominator: Sequence[float],
-                   confidence: float = CONFIDENCE, draws: int = BOOTSTRAP_DRAWS,
-                   seed: int = 0) -> Ratio:
+def ratio_of_means(
+    numerator: Sequence[float],
+    denominator: Sequence[float],
+    confidence: float = CONFIDENCE,
+    draws: int = BOOTSTRAP_DRAWS,
+    seed: int = 0,
+) -> Ratio:
     """mean(numerator) / mean(denominator) over paired replications, with a bootstrap CI.
 
     Zero denominators are handled explicitly: a mean denominator of zero or less gives NaN with
@@ -85,8 +89,9 @@ def ratio_of_means(numerator: Sequence[float], denominator: Sequence[float],
     return Ratio(value, float(low), float(high), "ok")
 
 
-def wilson_interval(successes: int, n: int,
-                    confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+def wilson_interval(
+    successes: int, n: int, confidence: float = CONFIDENCE
+) -> tuple[float, float, float]:
     """Share of successes with the Wilson score interval (good for small n and shares near 0/1).
 
     Returns:
@@ -124,60 +129,146 @@ class Indicator:
 
 
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("synergies_active", "Synergies active at the end", "count",
-              "Exchanges running in the last month (final_active_exchanges)."),
-    Indicator("synergies_started", "Synergies started", "count",
-              "Exchanges started over the horizon (total_exchanges_started)."),
-    Indicator("firms_participating", "Firms participating", "firms",
-              "Firms in at least one exchange in the last month (final_firms_involved)."),
-    Indicator("firms_participating_share", "Firms participating, share of the park",
-              "% of firms", "Firms in an exchange in the last month over the firms in the "
-              "park then (needs the runs' firm tables)."),
-    Indicator("recovery_rate", "Recovery rate", "% of material by-products",
-              "Material by-products exchanged over those generated, whole horizon "
-              "(total_exchanged_t / total_generated_t)."),
-    Indicator("landfill_diverted", "Landfill diversion", "t",
-              "By-products of landfilled streams delivered to a partner instead of landfilled "
-              "(needs the runs' exchange tables)."),
-    Indicator("landfill_diversion_rate", "Landfill diversion rate", "% of landfillable",
-              "Landfill diversion over diversion plus what was still landfilled."),
+    Indicator(
+        "synergies_active",
+        "Synergies active at the end",
+        "count",
+        "Exchanges running in the last month (final_active_exchanges).",
+    ),
+    Indicator(
+        "synergies_started",
+        "Synergies started",
+        "count",
+        "Exchanges started over the horizon (total_exchanges_started).",
+    ),
+    Indicator(
+        "firms_participating",
+        "Firms participating",
+        "firms",
+        "Firms in at least one exchange in the last month (final_firms_involved).",
+    ),
+    Indicator(
+        "firms_participating_share",
+        "Firms participating, share of the park",
+        "% of firms",
+        "Firms in an exchange in the last month over the firms in the "
+        "park then (needs the runs' firm tables).",
+    ),
+    Indicator(
+        "recovery_rate",
+        "Recovery rate",
+        "% of material by-products",
+        "Material by-products exchanged over those generated, whole horizon "
+        "(total_exchanged_t / total_generated_t).",
+    ),
+    Indicator(
+        "landfill_diverted",
+        "Landfill diversion",
+        "t",
+        "By-products of landfilled streams delivered to a partner instead of landfilled "
+        "(needs the runs' exchange tables).",
+    ),
+    Indicator(
+        "landfill_diversion_rate",
+        "Landfill diversion rate",
+        "% of landfillable",
+        "Landfill diversion over diversion plus what was still landfilled.",
+    ),
     Indicator("landfilled", "Still landfilled", "t", "total_landfilled_t."),
-    Indicator("virgin_substituted", "Virgin material substituted", "t",
-              "Virgin input replaced by exchanged materials (total_virgin_avoided_t)."),
-    Indicator("co2_avoided", "CO₂ avoided", "t CO₂",
-              "Emissions avoided by substitution and by not landfilling (total_co2_avoided_t)."),
-    Indicator("water_reused", "Water reused", "m³",
-              "Treated wastewater delivered to partners (total_exchanged_m3)."),
-    Indicator("energy_recovered", "Energy recovered", "MWh",
-              "Excess heat, steam and biogas delivered to partners (total_exchanged_mwh)."),
-    Indicator("firms_net_benefit", "Firms' net benefit", "EUR",
-              "Value created minus one-off costs, fees plus incentives, summed over firms "
-              "(total_firm_net_benefit_eur)."),
-    Indicator("value_created", "Value created by exchanges", "EUR",
-              "Avoided disposal and virgin purchases minus transport, treatment and overheads "
-              "(total_value_created_eur)."),
-    Indicator("public_net_cost", "Public net cost", "EUR",
-              "Public spending minus public revenue (-total_public_net_eur); negative: the "
-              "policy mix brings net revenue."),
-    Indicator("public_cost_per_t_co2", "Public net cost per t CO₂ avoided", "EUR/t CO₂",
-              "Mean public net cost over mean CO₂ avoided (bootstrap 95% CI).", "ratio"),
-    Indicator("public_cost_per_t_diverted", "Public net cost per t diverted", "EUR/t",
-              "Mean public net cost over mean landfill diversion (bootstrap 95% CI).", "ratio"),
-    Indicator("data_sharing_share", "Firms sharing data", "% of firms",
-              "Firms disclosing streams on the platform in the last month, tier 1 or 2 "
-              "(final_disclosure_rate_tier1 + final_disclosure_rate_tier2)."),
-    Indicator("data_sharing_tier2_share", "Firms sharing cost data (tier 2)", "% of firms",
-              "final_disclosure_rate_tier2."),
-    Indicator("chertow_held", "Chertow 3-2 heuristic held", "% of replications",
-              "Share of replications in which at least three firms, none primarily a recycler, "
-              "exchanged at least two resource types (Chertow 2007) in some month; Wilson "
-              "95% CI.", "share"),
-    Indicator("chertow_first_month", "Month the 3-2 heuristic first held", "month",
-              "Mean over the replications in which it held.", "conditional_mean"),
+    Indicator(
+        "virgin_substituted",
+        "Virgin material substituted",
+        "t",
+        "Virgin input replaced by exchanged materials (total_virgin_avoided_t).",
+    ),
+    Indicator(
+        "co2_avoided",
+        "CO₂ avoided",
+        "t CO₂",
+        "Emissions avoided by substitution and by not landfilling (total_co2_avoided_t).",
+    ),
+    Indicator(
+        "water_reused",
+        "Water reused",
+        "m³",
+        "Treated wastewater delivered to partners (total_exchanged_m3).",
+    ),
+    Indicator(
+        "energy_recovered",
+        "Energy recovered",
+        "MWh",
+        "Excess heat, steam and biogas delivered to partners (total_exchanged_mwh).",
+    ),
+    Indicator(
+        "firms_net_benefit",
+        "Firms' net benefit",
+        "EUR",
+        "Value created minus one-off costs, fees plus incentives, summed over firms "
+        "(total_firm_net_benefit_eur).",
+    ),
+    Indicator(
+        "value_created",
+        "Value created by exchanges",
+        "EUR",
+        "Avoided disposal and virgin purchases minus transport, treatment and overheads "
+        "(total_value_created_eur).",
+    ),
+    Indicator(
+        "public_net_cost",
+        "Public net cost",
+        "EUR",
+        "Public spending minus public revenue (-total_public_net_eur); negative: the "
+        "policy mix brings net revenue.",
+    ),
+    Indicator(
+        "public_cost_per_t_co2",
+        "Public net cost per t CO₂ avoided",
+        "EUR/t CO₂",
+        "Mean public net cost over mean CO₂ avoided (bootstrap 95% CI).",
+        "ratio",
+    ),
+    Indicator(
+        "public_cost_per_t_diverted",
+        "Public net cost per t diverted",
+        "EUR/t",
+        "Mean public net cost over mean landfill diversion (bootstrap 95% CI).",
+        "ratio",
+    ),
+    Indicator(
+        "data_sharing_share",
+        "Firms sharing data",
+        "% of firms",
+        "Firms disclosing streams on the platform in the last month, tier 1 or 2 "
+        "(final_disclosure_rate_tier1 + final_disclosure_rate_tier2).",
+    ),
+    Indicator(
+        "data_sharing_tier2_share",
+        "Firms sharing cost data (tier 2)",
+        "% of firms",
+        "final_disclosure_rate_tier2.",
+    ),
+    Indicator(
+        "chertow_held",
+        "Chertow 3-2 heuristic held",
+        "% of replications",
+        "Share of replications in which at least three firms, none primarily a recycler, "
+        "exchanged at least two resource types (Chertow 2007) in some month; Wilson "
+        "95% CI.",
+        "share",
+    ),
+    Indicator(
+        "chertow_first_month",
+        "Month the 3-2 heuristic first held",
+        "month",
+        "Mean over the replications in which it held.",
+        "conditional_mean",
+    ),
 )
 INDICATOR_KEYS = tuple(indicator.key for indicator in INDICATORS)
-_RATIOS = {"public_cost_per_t_co2": ("public_net_cost", "co2_avoided"),
-           "public_cost_per_t_diverted": ("public_net_cost", "landfill_diverted")}
+_RATIOS = {
+    "public_cost_per_t_co2": ("public_net_cost", "co2_avoided"),
+    "public_cost_per_t_diverted": ("public_net_cost", "landfill_diverted"),
+}
 
 
 def landfill_diverted_t(exchanges: pd.DataFrame) -> float:
@@ -187,16 +278,19 @@ def landfill_diverted_t(exchanges: pd.DataFrame) -> float:
     from scenarios.resources import stream_catalogue
 
     streams = stream_catalogue()
-    landfilled = {name for name, flag in zip(streams.names, streams.is_landfilled, strict=True)
-                  if flag}
+    landfilled = {
+        name for name, flag in zip(streams.names, streams.is_landfilled, strict=True) if flag
+    }
     chosen = exchanges[exchanges["stream"].isin(landfilled)]
     return float(chosen["delivered_total"].sum())
 
 
 def run_details(exchanges: pd.DataFrame, firms: pd.DataFrame) -> dict[str, float]:
     """What the indicators need from one run's exchanges and firms tables."""
-    return {"landfill_diverted_t": landfill_diverted_t(exchanges),
-            "firms_in_park": float((firms["exit_step"] < 0).sum())}
+    return {
+        "landfill_diverted_t": landfill_diverted_t(exchanges),
+        "firms_in_park": float((firms["exit_step"] < 0).sum()),
+    }
 
 
 def per_run_indicators(runs: pd.DataFrame, details: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -223,11 +317,13 @@ def per_run_indicators(runs: pd.DataFrame, details: pd.DataFrame | None = None) 
             "synergies_active": frame["final_active_exchanges"],
             "synergies_started": frame["total_exchanges_started"],
             "firms_participating": frame["final_firms_involved"],
-            "firms_participating_share": 100 * frame["final_firms_involved"]
+            "firms_participating_share": 100
+            * frame["final_firms_involved"]
             / frame["firms_in_park"].replace(0, np.nan),
             "recovery_rate": 100 * frame["total_exchanged_t"] / generated,
             "landfill_diverted": diverted,
-            "landfill_diversion_rate": 100 * diverted
+            "landfill_diversion_rate": 100
+            * diverted
             / (diverted + frame["total_landfilled_t"]).replace(0, np.nan),
             "landfilled": frame["total_landfilled_t"],
             "virgin_substituted": frame["total_virgin_avoided_t"],
@@ -237,17 +333,18 @@ def per_run_indicators(runs: pd.DataFrame, details: pd.DataFrame | None = None) 
             "firms_net_benefit": frame["total_firm_net_benefit_eur"],
             "value_created": frame["total_value_created_eur"],
             "public_net_cost": -frame["total_public_net_eur"],
-            "data_sharing_share": 100 * (frame["final_disclosure_rate_tier1"]
-                                         + frame["final_disclosure_rate_tier2"]),
+            "data_sharing_share": 100
+            * (frame["final_disclosure_rate_tier1"] + frame["final_disclosure_rate_tier2"]),
             "data_sharing_tier2_share": 100 * frame["final_disclosure_rate_tier2"],
             "chertow_held": 100 * frame["chertow_first_step"].notna().astype(float),
             "chertow_first_month": frame["chertow_first_step"],
         }
-        values["public_cost_per_t_co2"] = (values["public_net_cost"]
-                                           / values["co2_avoided"].where(
-                                               values["co2_avoided"] > 0))
-        values["public_cost_per_t_diverted"] = (values["public_net_cost"]
-                                                / diverted.where(diverted > 0))
+        values["public_cost_per_t_co2"] = values["public_net_cost"] / values["co2_avoided"].where(
+            values["co2_avoided"] > 0
+        )
+        values["public_cost_per_t_diverted"] = values["public_net_cost"] / diverted.where(
+            diverted > 0
+        )
     keys = [c for c in ("scenario", "replication", "run_key") if c in frame]
     out = frame[keys].copy()
     for key in INDICATOR_KEYS:
@@ -255,9 +352,12 @@ def per_run_indicators(runs: pd.DataFrame, details: pd.DataFrame | None = None) 
     return out
 
 
-def indicators_table(runs: pd.DataFrame, details: pd.DataFrame | None = None,
-                     scenarios: Sequence[str] | None = None,
-                     confidence: float = CONFIDENCE) -> pd.DataFrame:
+def indicators_table(
+    runs: pd.DataFrame,
+    details: pd.DataFrame | None = None,
+    scenarios: Sequence[str] | None = None,
+    confidence: float = CONFIDENCE,
+) -> pd.DataFrame:
     """The indicators of each scenario: mean and 95% CI over replications.
 
     Args:
@@ -295,8 +395,11 @@ def indicators_table(runs: pd.DataFrame, details: pd.DataFrame | None = None,
                 held = column[~np.isnan(column)]
                 n = len(held)
                 mean, low, high = mean_ci(held, confidence)
-                note = "never held" if n == 0 else (
-                    f"over the {n} replications in which it held" if n < len(own) else "")
+                note = (
+                    "never held"
+                    if n == 0
+                    else (f"over the {n} replications in which it held" if n < len(own) else "")
+                )
             else:
                 present = column[~np.isnan(column)]
                 n = len(present)
@@ -304,15 +407,26 @@ def indicators_table(runs: pd.DataFrame, details: pd.DataFrame | None = None,
                 if n == 0:
                     note = "needs run details" if indicator.key in _NEEDS_DETAILS else "n/a"
             low, high = _clip(low, high, indicator.bounds)
-            rows.append({"scenario": scenario, "indicator": indicator.key,
-                         "label": indicator.label, "unit": indicator.unit, "n": n,
-                         "mean": mean, "ci_low": low, "ci_high": high, "note": note,
-                         "definition": indicator.definition})
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "indicator": indicator.key,
+                    "label": indicator.label,
+                    "unit": indicator.unit,
+                    "n": n,
+                    "mean": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "note": note,
+                    "definition": indicator.definition,
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def _clip(low: float, high: float,
-          bounds: tuple[float | None, float | None]) -> tuple[float, float]:
+def _clip(
+    low: float, high: float, bounds: tuple[float | None, float | None]
+) -> tuple[float, float]:
     """Clip an interval to the values an indicator can take (NaN stays NaN)."""
     lowest, highest = bounds
     if lowest is not None and not math.isnan(low):
@@ -322,13 +436,16 @@ def _clip(low: float, high: float,
     return low, high
 
 
-_RATIO_NOTES = {"no effect": "nothing avoided: no cost per t",
-                "unbounded": "CI unbounded: the effect may be zero",
-                "too few": "one replication: no CI"}
+_RATIO_NOTES = {
+    "no effect": "nothing avoided: no cost per t",
+    "unbounded": "CI unbounded: the effect may be zero",
+    "too few": "one replication: no CI",
+}
 _NEEDS_DETAILS = {"firms_participating_share", "landfill_diverted", "landfill_diversion_rate"}
 
 
 # --- presentation -----------------------------------------------------------------------------
+
 
 def format_estimate(mean: float, low: float, high: float) -> tuple[str, str]:
     """Mean and "low to high" as text (``n/a`` where undefined)."""
@@ -364,12 +481,14 @@ def indicators_html(table: pd.DataFrame, caption: str = "") -> str:
     Every cell's text is escaped; the table uses the classes styled by ``TABLE_CSS``.
     """
     scenarios = list(dict.fromkeys(table["scenario"]))
-    head = "".join(f"<th scope=\"col\">{html.escape(s)}</th>" for s in scenarios)
-    lines = ["<table class=\"indicators\">"]
+    head = "".join(f'<th scope="col">{html.escape(s)}</th>' for s in scenarios)
+    lines = ['<table class="indicators">']
     if caption:
         lines.append(f"<caption>{html.escape(caption)}</caption>")
-    lines.append(f"<thead><tr><th scope=\"col\">Indicator</th><th scope=\"col\">Unit</th>"
-                 f"{head}</tr></thead><tbody>")
+    lines.append(
+        f'<thead><tr><th scope="col">Indicator</th><th scope="col">Unit</th>'
+        f"{head}</tr></thead><tbody>"
+    )
     for key in dict.fromkeys(table["indicator"]):
         rows = table[table["indicator"] == key].set_index("scenario")
         first = rows.iloc[0]
@@ -380,14 +499,16 @@ def indicators_html(table: pd.DataFrame, caption: str = "") -> str:
             parts = [html.escape(mean)]
             if interval:
                 text = interval if interval == "no variation" else f"95% CI {interval}"
-                parts.append(f"<span class=\"ci\">{html.escape(text)}</span>")
+                parts.append(f'<span class="ci">{html.escape(text)}</span>')
             if row["note"]:
-                parts.append(f"<span class=\"note\">{html.escape(str(row['note']))}</span>")
-            cells.append(f"<td class=\"value\">{''.join(parts)}</td>")
-        lines.append(f"<tr><th scope=\"row\" title=\"{html.escape(str(first['definition']))}\">"
-                     f"{html.escape(str(first['label']))}</th>"
-                     f"<td class=\"unit\">{html.escape(str(first['unit']))}</td>"
-                     f"{''.join(cells)}</tr>")
+                parts.append(f'<span class="note">{html.escape(str(row["note"]))}</span>')
+            cells.append(f'<td class="value">{"".join(parts)}</td>')
+        lines.append(
+            f'<tr><th scope="row" title="{html.escape(str(first["definition"]))}">'
+            f"{html.escape(str(first['label']))}</th>"
+            f'<td class="unit">{html.escape(str(first["unit"]))}</td>'
+            f"{''.join(cells)}</tr>"
+        )
     lines.append("</tbody></table>")
     return "\n".join(lines)
 
@@ -397,25 +518,29 @@ def definitions_html(table: pd.DataFrame) -> str:
     items = []
     for key in dict.fromkeys(table["indicator"]):
         row = table[table["indicator"] == key].iloc[0]
-        items.append(f"<dt>{html.escape(str(row['label']))} ({html.escape(str(row['unit']))})"
-                     f"</dt><dd>{html.escape(str(row['definition']))}</dd>")
-    return "<dl class=\"definitions\">" + "".join(items) + "</dl>"
+        items.append(
+            f"<dt>{html.escape(str(row['label']))} ({html.escape(str(row['unit']))})"
+            f"</dt><dd>{html.escape(str(row['definition']))}</dd>"
+        )
+    return '<dl class="definitions">' + "".join(items) + "</dl>"
 
 
 def indicators_page(table: pd.DataFrame, title: str, caption: str = "") -> str:
     """A complete HTML page of the table and its definitions, with no external resources."""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>"
         "body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem; "
         "color: #222; } dt { font-weight: 600; margin-top: 0.4rem; } dd { margin-left: 1rem; }"
         f"{TABLE_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
         f"{indicators_html(table, caption)}<h2>Definitions</h2>{definitions_html(table)}"
-        "</body></html>\n")
+        "</body></html>\n"
+    )
 
 
-def write_indicators(table: pd.DataFrame, stem: str | Path, title: str,
-                     caption: str = "") -> list[Path]:
+def write_indicators(
+    table: pd.DataFrame, stem: str | Path, title: str, caption: str = ""
+) -> list[Path]:
     """Write ``stem.csv`` (the long table) and ``stem.html`` (the page).
 
     Returns:
@@ -442,7 +567,22 @@ def details_from_experiment(experiment: Any, runs: pd.DataFrame) -> pd.DataFrame
     return pd.DataFrame(rows) if rows else None
 
 
-__all__ = ["INDICATORS", "INDICATOR_KEYS", "Indicator", "Ratio", "TABLE_CSS",
-           "definitions_html", "details_from_experiment", "format_estimate", "indicators_html",
-           "indicators_page", "indicators_table", "landfill_diverted_t", "per_run_indicators",
-           "ratio_of_means", "run_details", "wilson_interval", "write_indicators"]
+__all__ = [
+    "INDICATORS",
+    "INDICATOR_KEYS",
+    "Indicator",
+    "Ratio",
+    "TABLE_CSS",
+    "definitions_html",
+    "details_from_experiment",
+    "format_estimate",
+    "indicators_html",
+    "indicators_page",
+    "indicators_table",
+    "landfill_diverted_t",
+    "per_run_indicators",
+    "ratio_of_means",
+    "run_details",
+    "wilson_interval",
+    "write_indicators",
+]

@@ -12,8 +12,17 @@ import numpy as np
 import pandas as pd
 
 # Okabe-Ito colour-blind-safe palette (Okabe & Ito 2008).
-OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
-             "#000000", "#999999")
+OKABE_ITO = (
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+    "#000000",
+    "#999999",
+)
 CATEGORY_STYLE = {
     "material": {"color": "#8C510A", "linestyle": "-"},
     "energy": {"color": "#D55E00", "linestyle": "--"},
@@ -35,8 +44,10 @@ def sector_markers(sectors: list[str]) -> dict[str, str]:
     With more sectors than the palette has colours, colour and marker together keep every sector
     distinct (and readable without colour).
     """
-    return {sector: SECTOR_MARKERS[(k // len(OKABE_ITO)) % len(SECTOR_MARKERS)]
-            for k, sector in enumerate(sorted(sectors))}
+    return {
+        sector: SECTOR_MARKERS[(k // len(OKABE_ITO)) % len(SECTOR_MARKERS)]
+        for k, sector in enumerate(sorted(sectors))
+    }
 
 
 def marker_areas(values: np.ndarray) -> np.ndarray:
@@ -64,8 +75,9 @@ def active_at(exchanges: pd.DataFrame, step: int | None) -> pd.DataFrame:
     return exchanges[started & running]
 
 
-def draw_exchanges(ax: Any, exchanges: pd.DataFrame,
-                   position: dict[int, tuple[float, float]]) -> None:
+def draw_exchanges(
+    ax: Any, exchanges: pd.DataFrame, position: dict[int, tuple[float, float]]
+) -> None:
     """Draw exchanges as lines styled by category, with an arrowhead at each midpoint.
 
     One line collection and one set of arrowheads per category (fast even with hundreds of
@@ -79,22 +91,51 @@ def draw_exchanges(ax: Any, exchanges: pd.DataFrame,
             continue
         start = np.array([position[int(i)] for i in chosen["supplier"]])
         end = np.array([position[int(i)] for i in chosen["receiver"]])
-        ax.add_collection(LineCollection(
-            np.stack([start, end], axis=1), colors=style["color"],
-            linestyles=style["linestyle"], linewidths=1.1, alpha=0.8, zorder=2,
-            gid=f"exchanges|{category}"), autolim=True)
+        ax.add_collection(
+            LineCollection(
+                np.stack([start, end], axis=1),
+                colors=style["color"],
+                linestyles=style["linestyle"],
+                linewidths=1.1,
+                alpha=0.8,
+                zorder=2,
+                gid=f"exchanges|{category}",
+            ),
+            autolim=True,
+        )
         middle, direction = (start + end) / 2, end - start
         length = np.hypot(direction[:, 0], direction[:, 1])
         unit = direction / np.where(length > 0, length, 1.0)[:, None]
-        ax.quiver(middle[:, 0], middle[:, 1], unit[:, 0], unit[:, 1], color=style["color"],
-                  angles="xy", pivot="middle", units="width", scale_units="width", scale=45,
-                  width=0.004, headwidth=4, headlength=5, headaxislength=4.5, minlength=0,
-                  zorder=2, alpha=0.9, gid=f"arrowheads|{category}")
+        ax.quiver(
+            middle[:, 0],
+            middle[:, 1],
+            unit[:, 0],
+            unit[:, 1],
+            color=style["color"],
+            angles="xy",
+            pivot="middle",
+            units="width",
+            scale_units="width",
+            scale=45,
+            width=0.004,
+            headwidth=4,
+            headlength=5,
+            headaxislength=4.5,
+            minlength=0,
+            zorder=2,
+            alpha=0.9,
+            gid=f"arrowheads|{category}",
+        )
 
 
-def draw_exchange_network(ax: Any, firms: pd.DataFrame, exchanges: pd.DataFrame,
-                          step: int | None = None, size_by: str = "size",
-                          legend: bool = True) -> None:
+def draw_exchange_network(
+    ax: Any,
+    firms: pd.DataFrame,
+    exchanges: pd.DataFrame,
+    step: int | None = None,
+    size_by: str = "size",
+    legend: bool = True,
+) -> None:
     """Draw firms (coloured by sector, sized by ``size_by``) and exchanges at ``step``.
 
     Args:
@@ -114,10 +155,18 @@ def draw_exchange_network(ax: Any, firms: pd.DataFrame, exchanges: pd.DataFrame,
     area = marker_areas(present[size_by].to_numpy(dtype=float))
     for sector in sorted(present["sector"].unique()):
         rows = (present["sector"] == sector).to_numpy()
-        ax.scatter(present["x_km"][rows], present["y_km"][rows], s=area[rows],
-                   color=colours[sector], marker=markers[sector], edgecolor="white",
-                   linewidth=0.4, label=sector.replace("_", " "), zorder=3,
-                   gid=f"firms|{sector}")
+        ax.scatter(
+            present["x_km"][rows],
+            present["y_km"][rows],
+            s=area[rows],
+            color=colours[sector],
+            marker=markers[sector],
+            edgecolor="white",
+            linewidth=0.4,
+            label=sector.replace("_", " "),
+            zorder=3,
+            gid=f"firms|{sector}",
+        )
     ax.set_xlabel("x (km)")
     ax.set_ylabel("y (km)")
     ax.set_aspect("equal", adjustable="datalim")
@@ -125,10 +174,26 @@ def draw_exchange_network(ax: Any, firms: pd.DataFrame, exchanges: pd.DataFrame,
     if legend:
         from matplotlib.lines import Line2D
 
-        first = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
-                          title="sector", title_fontsize=8, frameon=False, markerscale=0.6)
+        first = ax.legend(
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize=7,
+            title="sector",
+            title_fontsize=8,
+            frameon=False,
+            markerscale=0.6,
+        )
         ax.add_artist(first)
-        handles = [Line2D([0], [0], color=s["color"], linestyle=s["linestyle"], label=c)
-                   for c, s in CATEGORY_STYLE.items()]
-        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(1.01, 0.0), fontsize=7,
-                  title="exchange", title_fontsize=8, frameon=False)
+        handles = [
+            Line2D([0], [0], color=s["color"], linestyle=s["linestyle"], label=c)
+            for c, s in CATEGORY_STYLE.items()
+        ]
+        ax.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(1.01, 0.0),
+            fontsize=7,
+            title="exchange",
+            title_fontsize=8,
+            frameon=False,
+        )

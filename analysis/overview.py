@@ -28,17 +28,22 @@ def overview_figure(result: Any, title: str = "") -> Any:
     ax_ex.set_ylabel("exchanges (count)")
     ax_ex.legend(fontsize=8, frameon=False)
     ax_ex.set_title("Exchanges over time")
-    ax_rec.plot(ts["step"], 100 * ts["recovery_rate"], color="#8C510A",
-                label="recovery rate (%)")
+    ax_rec.plot(ts["step"], 100 * ts["recovery_rate"], color="#8C510A", label="recovery rate (%)")
     ax_rec.set_ylabel("by-products exchanged (%)")
     ax_rec.set_xlabel("month")
     ax_co2 = ax_rec.twinx()
-    ax_co2.plot(ts["step"], ts["co2_avoided_t"].cumsum() / 1000, color="#CC79A7",
-                linestyle="--", label="CO2 avoided (cumulative)")
+    ax_co2.plot(
+        ts["step"],
+        ts["co2_avoided_t"].cumsum() / 1000,
+        color="#CC79A7",
+        linestyle="--",
+        label="CO2 avoided (cumulative)",
+    )
     ax_co2.set_ylabel("CO2 avoided, cumulative (kt)")
     lines = ax_rec.get_lines() + ax_co2.get_lines()
-    ax_rec.legend(lines, [line.get_label() for line in lines], fontsize=8, frameon=False,
-                  loc="upper left")
+    ax_rec.legend(
+        lines, [line.get_label() for line in lines], fontsize=8, frameon=False, loc="upper left"
+    )
     ax_rec.set_title("Recovery and CO2 avoided")
     draw_exchange_network(ax_net, result.firms, result.exchanges)
     if title:

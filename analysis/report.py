@@ -101,12 +101,15 @@ def figure_png_base64(fig: Any, dpi: int = REPORT_DPI) -> str:
 def figure_html(item: FigureItem, dpi: int = REPORT_DPI) -> str:
     """An embedded ``<figure>`` with the caption as alternative text and caption."""
     data = figure_png_base64(item.figure, dpi)
-    return (f"<figure id=\"figure-{_e(item.name)}\"><img alt=\"{_e(item.caption)}\" "
-            f"src=\"data:image/png;base64,{data}\"><figcaption>{_e(item.caption)}"
-            "</figcaption></figure>")
+    return (
+        f'<figure id="figure-{_e(item.name)}"><img alt="{_e(item.caption)}" '
+        f'src="data:image/png;base64,{data}"><figcaption>{_e(item.caption)}'
+        "</figcaption></figure>"
+    )
 
 
 # --- sentences --------------------------------------------------------------------------------
+
 
 def _with_unit(value: float, unit: str) -> str:
     unit = prose_unit(unit)
@@ -125,31 +128,46 @@ def difference_sentence(row: pd.Series | Any, reference: str) -> str:
     """
     get = row.get if hasattr(row, "get") else lambda key: getattr(row, key)
     scenario, output = get("scenario"), get("output")
-    mean, low, high = (float(get("diff_mean")), float(get("diff_ci_low")),
-                       float(get("diff_ci_high")))
+    mean, low, high = (
+        float(get("diff_mean")),
+        float(get("diff_ci_low")),
+        float(get("diff_ci_high")),
+    )
     text, unit = describe(output)
     name = lower_first(text)
     if math.isnan(mean):
         return f"{scenario}: no value of {name} to compare with {reference}"
     if math.isnan(low) or math.isnan(high):
-        return (f"{scenario} changes {name} by {_with_unit(mean, unit)} over {reference} "
-                "(one replication only: no confidence interval)")
+        return (
+            f"{scenario} changes {name} by {_with_unit(mean, unit)} over {reference} "
+            "(one replication only: no confidence interval)"
+        )
     if low == high == mean == 0:
         return f"{scenario} leaves {name} exactly as in {reference}, in every replication"
     if low > 0:
-        return (f"{scenario} raises {name} by {_with_unit(mean, unit)} "
-                f"({_interval(low, high)}) over {reference}")
+        return (
+            f"{scenario} raises {name} by {_with_unit(mean, unit)} "
+            f"({_interval(low, high)}) over {reference}"
+        )
     if high < 0:
-        return (f"{scenario} lowers {name} by {_with_unit(-mean, unit)} "
-                f"({_interval(-high, -low)}) compared with {reference}")
-    return (f"{scenario} does not clearly change {name} compared with {reference}: the "
-            f"difference is {_with_unit(mean, unit)} ({_interval(low, high)}), an interval "
-            "that includes zero")
+        return (
+            f"{scenario} lowers {name} by {_with_unit(-mean, unit)} "
+            f"({_interval(-high, -low)}) compared with {reference}"
+        )
+    return (
+        f"{scenario} does not clearly change {name} compared with {reference}: the "
+        f"difference is {_with_unit(mean, unit)} ({_interval(low, high)}), an interval "
+        "that includes zero"
+    )
 
 
-PER_TONNE = {"eur_per_t_co2": ("extra tonne of CO2 avoided", "avoids no more CO2"),
-             "eur_per_t_diverted": ("extra tonne kept out of landfill",
-                                    "keeps no more waste out of landfill")}
+PER_TONNE = {
+    "eur_per_t_co2": ("extra tonne of CO2 avoided", "avoids no more CO2"),
+    "eur_per_t_diverted": (
+        "extra tonne kept out of landfill",
+        "keeps no more waste out of landfill",
+    ),
+}
 
 
 def cost_sentence(row: Any, measure: str) -> str:
@@ -164,51 +182,67 @@ def cost_sentence(row: Any, measure: str) -> str:
     low, high = getattr(row, f"{measure}_ci_low"), getattr(row, f"{measure}_ci_high")
     status = getattr(row, f"{measure}_status")
     cost = row.public_cost_eur
-    money = (f"costs the public purse {format_amount(cost)} EUR more" if cost > 0 else
-             f"brings the public purse {format_amount(-cost)} EUR more" if cost < 0 else
-             "costs the public purse nothing extra")
+    money = (
+        f"costs the public purse {format_amount(cost)} EUR more"
+        if cost > 0
+        else f"brings the public purse {format_amount(-cost)} EUR more"
+        if cost < 0
+        else "costs the public purse nothing extra"
+    )
     if status == "no effect":
-        return (f"{row.scenario} {nothing} than {row.reference}, so it has no cost per tonne; "
-                f"over the horizon it {money} than {row.reference}")
+        return (
+            f"{row.scenario} {nothing} than {row.reference}, so it has no cost per tonne; "
+            f"over the horizon it {money} than {row.reference}"
+        )
     if value < 0:
         text = f"{row.scenario}: net public revenue of {format_amount(-value)} EUR per {per}"
         interval = f" ({_interval(-high, -low)})" if status == "ok" else ""
     else:
         text = f"{row.scenario}: public cost of {format_amount(value)} EUR per {per}"
         interval = f" ({_interval(low, high)})" if status == "ok" else ""
-    caveat = {"unbounded": "; its extra effect is not clearly above zero, so this ratio has "
-                           "no bounded confidence interval",
-              "too few": "; one replication only, so no confidence interval"}.get(status, "")
+    caveat = {
+        "unbounded": "; its extra effect is not clearly above zero, so this ratio has "
+        "no bounded confidence interval",
+        "too few": "; one replication only, so no confidence interval",
+    }.get(status, "")
     return f"{text}{interval}{caveat}; over the horizon it {money} than {row.reference}"
 
 
 # --- sections ---------------------------------------------------------------------------------
 
+
 def _section(key: str, body: str) -> str:
     title = dict(SECTIONS)[key]
-    return f"<section id=\"{key}\"><h2>{_e(title)}</h2>\n{body}\n</section>"
+    return f'<section id="{key}"><h2>{_e(title)}</h2>\n{body}\n</section>'
 
 
 def _unavailable(what: str) -> str:
-    return f"<p class=\"note\">{_e(what)}</p>"
+    return f'<p class="note">{_e(what)}</p>'
 
 
 def _findings(evidence: Evidence) -> str:
     table = evidence.comparison
     if table is None or len(evidence.scenarios) < 2:
         if evidence.indices is not None:
-            return ("<p>This folder holds a sensitivity analysis only; its results are in "
-                    "<a href=\"#sensitivity\">Sensitivity analysis</a>.</p>")
+            return (
+                "<p>This folder holds a sensitivity analysis only; its results are in "
+                '<a href="#sensitivity">Sensitivity analysis</a>.</p>'
+            )
         return _unavailable("One scenario only: there is nothing to compare it with.")
     items = []
-    for row in table[table["output"].isin(FINDING_OUTPUTS)
-                     & (table["scenario"] != evidence.reference)].itertuples():
-        items.append(f"<li class=\"finding\">{_e(difference_sentence(row, evidence.reference))}"
-                     ".</li>")
-    return ("<p>Paired differences from the reference scenario "
-            f"<strong>{_e(evidence.reference)}</strong>, mean and 95% confidence interval over "
-            f"{evidence.replications} replications with common seeds:</p><ul>"
-            + "".join(items) + "</ul>")
+    for row in table[
+        table["output"].isin(FINDING_OUTPUTS) & (table["scenario"] != evidence.reference)
+    ].itertuples():
+        items.append(
+            f'<li class="finding">{_e(difference_sentence(row, evidence.reference))}.</li>'
+        )
+    return (
+        "<p>Paired differences from the reference scenario "
+        f"<strong>{_e(evidence.reference)}</strong>, mean and 95% confidence interval over "
+        f"{evidence.replications} replications with common seeds:</p><ul>"
+        + "".join(items)
+        + "</ul>"
+    )
 
 
 def _policy_text(overrides: dict[str, Any]) -> str:
@@ -238,29 +272,36 @@ def methods_paragraph(evidence: Evidence) -> str:
     park = evidence.park()
     try:
         spec = load_park_spec(park.split(",")[0])
-        park_text = f"the {park} park ({spec.get('description', '').rstrip('.')}; source: " \
-                    f"{spec.get('source', 'not given').rstrip('.')})"
+        park_text = (
+            f"the {park} park ({spec.get('description', '').rstrip('.')}; source: "
+            f"{spec.get('source', 'not given').rstrip('.')})"
+        )
     except InputError:
         park_text = f"the {park} park"
     steps = evidence.steps
-    horizon = (f"{steps} months ({steps / 12:.3g} years)" if steps else "the stored horizon")
+    horizon = f"{steps} months ({steps / 12:.3g} years)" if steps else "the stored horizon"
     version = manifest.get("package_version") or (evidence.sensitivity_manifest or {}).get(
-        "package_version", "unknown")
+        "package_version", "unknown"
+    )
     mesa = (manifest.get("versions") or {}).get("mesa")
     commit = manifest.get("git_commit")
     if evidence.runs.empty:
         sens = evidence.sensitivity_manifest or {}
         scenario = (sens.get("scenario") or {}).get("name", "the scenario")
-        return (f"A global sensitivity analysis ({sens.get('method_name', sens.get('method'))})"
-                f" of {scenario} on {park_text}: {sens.get('points', '?')} sample points, each "
-                f"run {sens.get('replications', '?')} times over {sens.get('steps', '?')} "
-                f"months with seeds spawned from root seed {sens.get('root_seed', '?')}; "
-                f"symbiosis {version}.")
+        return (
+            f"A global sensitivity analysis ({sens.get('method_name', sens.get('method'))})"
+            f" of {scenario} on {park_text}: {sens.get('points', '?')} sample points, each "
+            f"run {sens.get('replications', '?')} times over {sens.get('steps', '?')} "
+            f"months with seeds spawned from root seed {sens.get('root_seed', '?')}; "
+            f"symbiosis {version}."
+        )
     scenarios = evidence.scenarios
     failed = int(manifest.get("runs_failed") or 0)
     seeds = manifest.get("replication_seeds") or []
-    seed_text = (f"with seeds spawned from root seed {manifest.get('root_seed')} by NumPy's "
-                 "SeedSequence" + (f" (replication 1: {seeds[0]})" if seeds else ""))
+    seed_text = (
+        f"with seeds spawned from root seed {manifest.get('root_seed')} by NumPy's "
+        "SeedSequence" + (f" (replication 1: {seeds[0]})" if seeds else "")
+    )
     text = (
         f"We simulated {park_text} for {horizon}, one step per month, under "
         f"{len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''} "
@@ -270,8 +311,11 @@ def methods_paragraph(evidence: Evidence) -> str:
         f"{scenarios[0]} is compared with each other one replication by replication. Results "
         "are means over replications with two-sided 95% Student-t confidence intervals; "
         "ratios (cost per tonne) use a paired bootstrap. "
-        f"Model: symbiosis {version}" + (f" (git {commit[:12]})" if commit else "")
-        + (f" on Mesa {mesa}" if mesa else "") + ".")
+        f"Model: symbiosis {version}"
+        + (f" (git {commit[:12]})" if commit else "")
+        + (f" on Mesa {mesa}" if mesa else "")
+        + "."
+    )
     if failed:
         text += f" {failed} failed run(s) are left out."
     return text
@@ -283,19 +327,26 @@ def _methods(evidence: Evidence) -> str:
     if specs:
         rows = []
         for name, spec in specs.items():
-            rows.append(f"<tr><th scope=\"row\">{_e(name)}</th>"
-                        f"<td>{_e(spec.get('description', ''))}</td>"
-                        f"<td>{_e(_policy_text(spec.get('overrides') or {}))}</td>"
-                        f"<td>{_e(spec.get('source', ''))}</td></tr>")
-        body += ("<h3>Scenarios</h3><div class=\"scroll\"><table class=\"plain\"><thead><tr>"
-                 "<th>Scenario</th><th>What it is</th><th>Settings that differ from the "
-                 "defaults</th><th>Source</th></tr></thead><tbody>" + "".join(rows)
-                 + "</tbody></table></div>")
+            rows.append(
+                f'<tr><th scope="row">{_e(name)}</th>'
+                f"<td>{_e(spec.get('description', ''))}</td>"
+                f"<td>{_e(_policy_text(spec.get('overrides') or {}))}</td>"
+                f"<td>{_e(spec.get('source', ''))}</td></tr>"
+            )
+        body += (
+            '<h3>Scenarios</h3><div class="scroll"><table class="plain"><thead><tr>'
+            "<th>Scenario</th><th>What it is</th><th>Settings that differ from the "
+            "defaults</th><th>Source</th></tr></thead><tbody>"
+            + "".join(rows)
+            + "</tbody></table></div>"
+        )
     if evidence.replications and evidence.replications < 10 and not evidence.runs.empty:
-        body += (f"<p class=\"warning\">Only {evidence.replications} replications per scenario:"
-                 " the confidence intervals are wide and rest on few runs. Use "
-                 "<code>--replications</code> or <code>--target-ci</code> for firmer "
-                 "numbers.</p>")
+        body += (
+            f'<p class="warning">Only {evidence.replications} replications per scenario:'
+            " the confidence intervals are wide and rest on few runs. Use "
+            "<code>--replications</code> or <code>--target-ci</code> for firmer "
+            "numbers.</p>"
+        )
     return body
 
 
@@ -305,28 +356,41 @@ def _indicators(evidence: Evidence) -> str:
     table = evidence.indicators
     if table is None:
         return _unavailable("No simulation runs in this folder, so no indicators.")
-    caption = (f"Park {evidence.park()}, {evidence.steps} months; mean and 95% CI over "
-               f"{evidence.replications} replications.")
-    note = "" if evidence.run_details is not None else _unavailable(
-        "Run details (exchanges and firms) were not stored, so landfill diversion and the "
-        "share of firms participating are not available.")
-    return (f"<div class=\"scroll\">{indicators_html(table, caption)}</div>{note}"
-            "<details><summary>How each indicator is computed</summary>"
-            f"{definitions_html(table)}</details>")
+    caption = (
+        f"Park {evidence.park()}, {evidence.steps} months; mean and 95% CI over "
+        f"{evidence.replications} replications."
+    )
+    note = (
+        ""
+        if evidence.run_details is not None
+        else _unavailable(
+            "Run details (exchanges and firms) were not stored, so landfill diversion and the "
+            "share of firms participating are not available."
+        )
+    )
+    return (
+        f'<div class="scroll">{indicators_html(table, caption)}</div>{note}'
+        "<details><summary>How each indicator is computed</summary>"
+        f"{definitions_html(table)}</details>"
+    )
 
 
 def _comparison(evidence: Evidence, figures: list[tuple[str, str]]) -> str:
     table = evidence.comparison
     if table is None or len(evidence.scenarios) < 2:
         return _unavailable("One scenario (or none) in this folder: nothing to compare.")
-    parts = [f"<p>Each scenario against <strong>{_e(evidence.reference)}</strong> "
-             "(paired by replication):</p>"]
+    parts = [
+        f"<p>Each scenario against <strong>{_e(evidence.reference)}</strong> "
+        "(paired by replication):</p>"
+    ]
     for output in dict.fromkeys(table["output"]):
         rows = table[(table["output"] == output) & (table["scenario"] != evidence.reference)]
         text, unit = describe(output)
         parts.append(f"<h3>{_e(text)}{f' ({_e(unit)})' if unit else ''}</h3><ul>")
-        parts += [f"<li>{_e(difference_sentence(row, evidence.reference))}.</li>"
-                  for row in rows.itertuples()]
+        parts += [
+            f"<li>{_e(difference_sentence(row, evidence.reference))}.</li>"
+            for row in rows.itertuples()
+        ]
         parts.append("</ul>")
     parts.append(_embedded(figures, "comparison"))
     return "".join(parts)
@@ -342,9 +406,11 @@ def _cost(evidence: Evidence, figures: list[tuple[str, str]]) -> str:
     for row in table.itertuples():
         items.append(f"<li>{_e(cost_sentence(row, 'eur_per_t_co2'))}.</li>")
         items.append(f"<li>{_e(cost_sentence(row, 'eur_per_t_diverted'))}.</li>")
-    body = ("<p>Public cost is spending (subsidies, grants, incentives, operator and platform "
-            "funding) minus revenue (taxes), counted against the reference scenario; negative "
-            "values mean net public revenue.</p><ul>" + "".join(items) + "</ul>")
+    body = (
+        "<p>Public cost is spending (subsidies, grants, incentives, operator and platform "
+        "funding) minus revenue (taxes), counted against the reference scenario; negative "
+        "values mean net public revenue.</p><ul>" + "".join(items) + "</ul>"
+    )
     return body + _embedded(figures, "cost_effectiveness")
 
 
@@ -357,8 +423,9 @@ def _figures_of(group: str, figures: list[tuple[str, str]], missing: str) -> str
     return _embedded(figures, group) or _unavailable(missing)
 
 
-def sensitivity_sentences(indices: pd.DataFrame, noise: pd.DataFrame | None = None,
-                          top: int = 3) -> list[str]:
+def sensitivity_sentences(
+    indices: pd.DataFrame, noise: pd.DataFrame | None = None, top: int = 3
+) -> list[str]:
     """Per output and method, the most influential parameters by the method's main index."""
     try:
         from analysis.sensitivity import MAIN_INDEX
@@ -372,14 +439,17 @@ def sensitivity_sentences(indices: pd.DataFrame, noise: pd.DataFrame | None = No
             continue
         listed = ", ".join(
             f"{r.parameter} ({index} {format_number(r.value)}"
-            + (f" ± {format_number(r.conf)}" if not pd.isna(r.conf) else "") + ")"
-            for r in ranked.itertuples())
+            + (f" ± {format_number(r.conf)}" if not pd.isna(r.conf) else "")
+            + ")"
+            for r in ranked.itertuples()
+        )
         sentence = f"{describe(output)[0]} ({method}): most influential {listed}"
         if noise is not None and "noise_share_of_means" in noise:
             share = noise.loc[noise["output"] == output, "noise_share_of_means"]
             if len(share) and not pd.isna(share.iloc[0]):
-                sentence += (f"; seed noise is {float(share.iloc[0]):.0%} of the variance of "
-                             "the point means")
+                sentence += (
+                    f"; seed noise is {float(share.iloc[0]):.0%} of the variance of the point means"
+                )
         sentences.append(sentence)
     return sentences
 
@@ -387,18 +457,23 @@ def sensitivity_sentences(indices: pd.DataFrame, noise: pd.DataFrame | None = No
 def sensitivity_section(evidence: Evidence, figures: list[tuple[str, str]] = ()) -> str:
     """The sensitivity section's body: method, ranked parameters in words, and figures."""
     if evidence.indices is None:
-        return _unavailable("No sensitivity analysis was run for this experiment. Run "
-                            "'symbiosis sensitivity SCENARIO --method sobol --samples N --out "
-                            "DIR' and 'symbiosis report EXPERIMENT_DIR --sensitivity DIR' to "
-                            "add one.")
+        return _unavailable(
+            "No sensitivity analysis was run for this experiment. Run "
+            "'symbiosis sensitivity SCENARIO --method sobol --samples N --out "
+            "DIR' and 'symbiosis report EXPERIMENT_DIR --sensitivity DIR' to "
+            "add one."
+        )
     sens = evidence.sensitivity_manifest or {}
-    intro = (f"<p>{_e(sens.get('method_name', 'Sensitivity analysis'))} of "
-             f"{_e((sens.get('scenario') or {}).get('name', 'the scenario'))}: "
-             f"{_e(sens.get('points', '?'))} sample points × {_e(sens.get('replications', '?'))}"
-             f" replications, {_e(sens.get('steps', '?'))} months each. Indices are computed on "
-             "replication means; ± is the 95% bootstrap half-width.</p>")
-    items = "".join(f"<li>{_e(s)}.</li>" for s in sensitivity_sentences(evidence.indices,
-                                                                          evidence.noise))
+    intro = (
+        f"<p>{_e(sens.get('method_name', 'Sensitivity analysis'))} of "
+        f"{_e((sens.get('scenario') or {}).get('name', 'the scenario'))}: "
+        f"{_e(sens.get('points', '?'))} sample points × {_e(sens.get('replications', '?'))}"
+        f" replications, {_e(sens.get('steps', '?'))} months each. Indices are computed on "
+        "replication means; ± is the 95% bootstrap half-width.</p>"
+    )
+    items = "".join(
+        f"<li>{_e(s)}.</li>" for s in sensitivity_sentences(evidence.indices, evidence.noise)
+    )
     return intro + f"<ul>{items}</ul>" + _embedded(figures, "sensitivity")
 
 
@@ -426,14 +501,18 @@ def caveats(evidence: Evidence) -> list[str]:
     counts = placeholder_counts()
     marked = [f"{m} of {n} numbers in {name}" for name, (m, n) in counts.items() if m]
     if marked:
-        items.append("Placeholders: " + "; ".join(marked) + " are marked as placeholders of "
-                     "plausible order of magnitude, not measured values (see the comments in "
-                     "scenarios/catalogue). Absolute quantities, money and CO2 are indicative; "
-                     "directions and orders of magnitude are more robust than levels.")
+        items.append(
+            "Placeholders: " + "; ".join(marked) + " are marked as placeholders of "
+            "plausible order of magnitude, not measured values (see the comments in "
+            "scenarios/catalogue). Absolute quantities, money and CO2 are indicative; "
+            "directions and orders of magnitude are more robust than levels."
+        )
     unsourced = sum(1 for p in PARAMETERS.values() if p.source == "placeholder")
     if unsourced:
-        items.append(f"{unsourced} of {len(PARAMETERS)} declared parameters have no literature "
-                     "source yet (their declared source is 'placeholder').")
+        items.append(
+            f"{unsourced} of {len(PARAMETERS)} declared parameters have no literature "
+            "source yet (their declared source is 'placeholder')."
+        )
     items += [
         "No storage: by-products that find no partner in a month are landfilled or otherwise "
         "disposed of that month; they cannot be stockpiled for later exchanges.",
@@ -464,29 +543,37 @@ def caveats(evidence: Evidence) -> list[str]:
 
 def _provenance(evidence: Evidence) -> str:
     manifest = evidence.manifest or evidence.sensitivity_manifest or {}
-    fields = [("Folder", str(evidence.path.resolve())), ("Command", manifest.get("command")),
-              ("Kind", manifest.get("kind")), ("Root seed", manifest.get("root_seed")),
-              ("Replication seeds", ", ".join(map(str, manifest.get("replication_seeds") or []))
-               or None),
-              ("Steps (months)", evidence.steps), ("Package version",
-                                                   manifest.get("package_version")),
-              ("Git commit", manifest.get("git_commit")),
-              ("Started (UTC)", manifest.get("started_utc") or manifest.get("started")),
-              ("Finished (UTC)", manifest.get("finished_utc") or manifest.get("finished")),
-              ("Runs done / failed", f"{manifest.get('runs_done', len(evidence.runs))} / "
-                                     f"{manifest.get('runs_failed', 0)}")]
+    fields = [
+        ("Folder", str(evidence.path.resolve())),
+        ("Command", manifest.get("command")),
+        ("Kind", manifest.get("kind")),
+        ("Root seed", manifest.get("root_seed")),
+        ("Replication seeds", ", ".join(map(str, manifest.get("replication_seeds") or [])) or None),
+        ("Steps (months)", evidence.steps),
+        ("Package version", manifest.get("package_version")),
+        ("Git commit", manifest.get("git_commit")),
+        ("Started (UTC)", manifest.get("started_utc") or manifest.get("started")),
+        ("Finished (UTC)", manifest.get("finished_utc") or manifest.get("finished")),
+        (
+            "Runs done / failed",
+            f"{manifest.get('runs_done', len(evidence.runs))} / {manifest.get('runs_failed', 0)}",
+        ),
+    ]
     versions = manifest.get("versions") or {}
     if versions:
         fields.append(("Library versions", ", ".join(f"{k} {v}" for k, v in versions.items())))
     if evidence.sensitivity_manifest and evidence.manifest is not evidence.sensitivity_manifest:
         fields.append(("Sensitivity command", evidence.sensitivity_manifest.get("command")))
-    rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in fields
-                   if v not in (None, ""))
-    return f"<dl class=\"provenance\">{rows}</dl>"
+    rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in fields if v not in (None, ""))
+    return f'<dl class="provenance">{rows}</dl>'
 
 
-def build_report(evidence: Evidence, months: list[int] | None = None,
-                 title: str | None = None, dpi: int = REPORT_DPI) -> str:
+def build_report(
+    evidence: Evidence,
+    months: list[int] | None = None,
+    title: str | None = None,
+    dpi: int = REPORT_DPI,
+) -> str:
     """The complete HTML report of an experiment, as a string.
 
     Args:
@@ -497,48 +584,67 @@ def build_report(evidence: Evidence, months: list[int] | None = None,
     """
     from analysis.indicators_table import TABLE_CSS
 
-    figures = [(item.group, figure_html(item, dpi))
-               for item in build_figures(evidence, months=months)]
+    figures = [
+        (item.group, figure_html(item, dpi)) for item in build_figures(evidence, months=months)
+    ]
     park = evidence.park()
     title = title or f"Industrial symbiosis in the {park} park: evidence report"
-    subtitle = (f"{len(evidence.scenarios)} scenarios × {evidence.replications} replications, "
-                f"{evidence.steps} months" if evidence.scenarios else "Sensitivity analysis")
+    subtitle = (
+        f"{len(evidence.scenarios)} scenarios × {evidence.replications} replications, "
+        f"{evidence.steps} months"
+        if evidence.scenarios
+        else "Sensitivity analysis"
+    )
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     sections = {
         "summary": _findings(evidence),
         "methods": _methods(evidence),
         "indicators": _indicators(evidence),
         "comparison": _comparison(evidence, figures),
-        "timeseries": _figures_of("timeseries", figures,
-                                  "No monthly results were stored for this experiment."),
+        "timeseries": _figures_of(
+            "timeseries", figures, "No monthly results were stored for this experiment."
+        ),
         "cost-effectiveness": _cost(evidence, figures),
-        "network": _figures_of("network", figures, "Run details (exchanges and firms) were "
-                               "not stored for this experiment, so no network can be drawn."),
-        "flows": _figures_of("flows", figures, "Run details were not stored for this "
-                             "experiment, so no flows can be drawn."),
+        "network": _figures_of(
+            "network",
+            figures,
+            "Run details (exchanges and firms) were "
+            "not stored for this experiment, so no network can be drawn.",
+        ),
+        "flows": _figures_of(
+            "flows",
+            figures,
+            "Run details were not stored for this experiment, so no flows can be drawn.",
+        ),
         "sensitivity": sensitivity_section(evidence, figures),
         "caveats": "<ul>" + "".join(f"<li>{_e(c)}</li>" for c in caveats(evidence)) + "</ul>",
         "provenance": _provenance(evidence),
     }
-    toc = "".join(f"<li><a href=\"#{key}\">{_e(name)}</a></li>" for key, name in SECTIONS)
+    toc = "".join(f'<li><a href="#{key}">{_e(name)}</a></li>' for key, name in SECTIONS)
     body = "\n".join(_section(key, sections[key]) for key, _ in SECTIONS)
     version = evidence.manifest.get("package_version", "")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<meta name=\"generator\" content=\"symbiosis {_e(version)}\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="generator" content="symbiosis {_e(version)}">\n'
         f"<title>{_e(title)}</title>\n<style>{CSS}{TABLE_CSS}</style>\n</head>\n<body>\n<main>\n"
-        f"<header><h1>{_e(title)}</h1><p class=\"subtitle\">{_e(subtitle)}. Generated "
+        f'<header><h1>{_e(title)}</h1><p class="subtitle">{_e(subtitle)}. Generated '
         f"{_e(created)}.</p></header>\n"
-        f"<nav aria-label=\"Contents\"><ol>{toc}</ol></nav>\n{body}\n"
+        f'<nav aria-label="Contents"><ol>{toc}</ol></nav>\n{body}\n'
         f"<footer>Generated by symbiosis {_e(version)} from {_e(evidence.path.name)}. "
         "Every figure's numbers can be exported with 'symbiosis figures'.</footer>\n"
-        "</main>\n</body>\n</html>\n")
+        "</main>\n</body>\n</html>\n"
+    )
 
 
-def write_report(experiment_dir: str | Path, out: str | Path | None = None,
-                 sensitivity: str | Path | None = None, months: list[int] | None = None,
-                 title: str | None = None, dpi: int = REPORT_DPI) -> Path:
+def write_report(
+    experiment_dir: str | Path,
+    out: str | Path | None = None,
+    sensitivity: str | Path | None = None,
+    months: list[int] | None = None,
+    title: str | None = None,
+    dpi: int = REPORT_DPI,
+) -> Path:
     """Write the report of ``experiment_dir`` to ``out`` (default ``<dir>/report.html``).
 
     The file is written to a temporary name and renamed, so a failure leaves no partial file.
@@ -549,8 +655,9 @@ def write_report(experiment_dir: str | Path, out: str | Path | None = None,
     evidence = load_evidence(experiment_dir, sensitivity)
     target = Path(out) if out is not None else evidence.path / "report.html"
     if target.is_dir():
-        raise InputError(f"--out {target}: is a folder; give a file name such as "
-                         f"{target / 'report.html'}")
+        raise InputError(
+            f"--out {target}: is a folder; give a file name such as {target / 'report.html'}"
+        )
     for parent in target.parents:
         if parent.exists():
             if not parent.is_dir():
@@ -575,6 +682,17 @@ def write_report(experiment_dir: str | Path, out: str | Path | None = None,
     return target
 
 
-__all__ = ["CSS", "SECTIONS", "build_report", "caveats", "cost_sentence",
-           "difference_sentence", "figure_html", "methods_paragraph", "placeholder_counts",
-           "sensitivity_section", "sensitivity_sentences", "write_report"]
+__all__ = [
+    "CSS",
+    "SECTIONS",
+    "build_report",
+    "caveats",
+    "cost_sentence",
+    "difference_sentence",
+    "figure_html",
+    "methods_paragraph",
+    "placeholder_counts",
+    "sensitivity_section",
+    "sensitivity_sentences",
+    "write_report",
+]

@@ -21,18 +21,33 @@ from scenarios.errors import InputError
 from simulation.experiments.seeds import replication_seeds
 
 METHODS: tuple[str, ...] = ("sobol", "morris", "fast", "pawn")
-METHOD_NAMES = {"sobol": "Sobol (Saltelli/Jansen estimators, Sobol-sequence design)",
-                "morris": "Morris elementary effects", "fast": "extended FAST (eFAST)",
-                "pawn": "PAWN (moment-independent, Kolmogorov-Smirnov)"}
+METHOD_NAMES = {
+    "sobol": "Sobol (Saltelli/Jansen estimators, Sobol-sequence design)",
+    "morris": "Morris elementary effects",
+    "fast": "extended FAST (eFAST)",
+    "pawn": "PAWN (moment-independent, Kolmogorov-Smirnov)",
+}
 # The index each method is usually read by (the one plotted and ranked by default).
 MAIN_INDEX = {"sobol": "ST", "morris": "mu_star", "fast": "ST", "pawn": "pawn_median"}
 INDEX_COLUMNS = ("output", "method", "parameter", "index", "value", "conf")
-CONVERGENCE_COLUMNS = ("output", "method", "parameter", "index", "samples", "runs", "value",
-                       "conf")
-NOISE_COLUMNS = ("output", "points", "replications", "mean", "var_point_means",
-                 "mean_within_var", "common_seed_var", "residual_noise_var",
-                 "noise_var_of_means", "noise_share_of_means", "noise_share_independent",
-                 "parametric_var", "raw_noise_share", "nan_replaced", "note")
+CONVERGENCE_COLUMNS = ("output", "method", "parameter", "index", "samples", "runs", "value", "conf")
+NOISE_COLUMNS = (
+    "output",
+    "points",
+    "replications",
+    "mean",
+    "var_point_means",
+    "mean_within_var",
+    "common_seed_var",
+    "residual_noise_var",
+    "noise_var_of_means",
+    "noise_share_of_means",
+    "noise_share_independent",
+    "parametric_var",
+    "raw_noise_share",
+    "nan_replaced",
+    "note",
+)
 NOISE_WARNING_SHARE = 0.2  # above this share of noise in the point means, the notes warn
 CONF_LEVEL = 0.95  # confidence intervals are 95% half-widths throughout
 NUM_RESAMPLES = 100  # bootstrap resamples for confidence intervals (SALib's default)
@@ -53,6 +68,7 @@ class SensitivityError(InputError):
 
 
 # --- The problem: which parameters vary over which ranges ---------------------------------------
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -86,34 +102,40 @@ class Problem:
                 raise SensitivityError(f"{name}: range [{low:g}, {high:g}] must have low < high")
 
     @classmethod
-    def from_bounds(cls, bounds: Mapping[str, tuple[float, float]],
-                    integer: Iterable[str] = ()) -> Problem:
+    def from_bounds(
+        cls, bounds: Mapping[str, tuple[float, float]], integer: Iterable[str] = ()
+    ) -> Problem:
         """A problem from ``{name: (low, high)}``; ``integer`` names whole-number parameters."""
         whole = set(integer)
         unknown = whole - set(bounds)
         if unknown:
             raise SensitivityError(f"integer parameters {sorted(unknown)} have no range")
-        return cls(tuple(bounds), tuple((float(lo), float(hi)) for lo, hi in bounds.values()),
-                   tuple(name in whole for name in bounds))
+        return cls(
+            tuple(bounds),
+            tuple((float(lo), float(hi)) for lo, hi in bounds.values()),
+            tuple(name in whole for name in bounds),
+        )
 
     def salib(self, method: str) -> dict[str, Any]:
         """The SALib problem dict (integer ranges widened by half a unit except for Morris)."""
         widen = 0.0 if method == "morris" else 0.5
-        bounds = [[low - widen, high + widen] if whole else [low, high]
-                  for (low, high), whole in zip(self.bounds, self.integer, strict=True)]
+        bounds = [
+            [low - widen, high + widen] if whole else [low, high]
+            for (low, high), whole in zip(self.bounds, self.integer, strict=True)
+        ]
         return {"num_vars": len(self.names), "names": list(self.names), "bounds": bounds}
 
     def values(self, design: np.ndarray) -> np.ndarray:
         """The parameter values actually run: integer columns rounded half up and clipped."""
         values = np.array(design, dtype=float, copy=True)
-        for column, ((low, high), whole) in enumerate(zip(self.bounds, self.integer,
-                                                          strict=True)):
+        for column, ((low, high), whole) in enumerate(zip(self.bounds, self.integer, strict=True)):
             if whole:
                 values[:, column] = np.clip(np.floor(values[:, column] + 0.5), low, high)
         return values
 
 
 # --- Designs: the sample points each method needs ------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Design:
@@ -167,8 +189,11 @@ class Design:
             return sorted(self.curve_sizes()) if len(self.curve_sizes()) > 1 else []
         full = self.used_samples()
         sizes = sorted({full // 4, full // 2, full})
-        return [n for n in sizes if _minimum_samples(self.method, n, len(self.problem.names),
-                                                     self.options) is None]
+        return [
+            n
+            for n in sizes
+            if _minimum_samples(self.method, n, len(self.problem.names), self.options) is None
+        ]
 
     def used_samples(self) -> int:
         """Sample-size units actually in the design (Morris with optimal trajectories: fewer)."""
@@ -196,8 +221,10 @@ class Design:
             if size == n_samples:
                 return slice(start, start + size * self.rows_per_sample())
             start += size * self.rows_per_sample()
-        raise SensitivityError(f"this eFAST design has no search curve of {n_samples} points "
-                               f"(it has {', '.join(map(str, self.curve_sizes()))})")
+        raise SensitivityError(
+            f"this eFAST design has no search curve of {n_samples} points "
+            f"(it has {', '.join(map(str, self.curve_sizes()))})"
+        )
 
 
 def fast_convergence_sizes(samples: int, options: Mapping[str, Any]) -> list[int]:
@@ -219,8 +246,9 @@ def method_options(method: str, options: Mapping[str, Any]) -> dict[str, Any]:
     allowed = METHOD_OPTIONS[method]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
-        raise SensitivityError(f"{method} takes no option {unknown[0]!r} "
-                               f"(options: {', '.join(allowed)})")
+        raise SensitivityError(
+            f"{method} takes no option {unknown[0]!r} (options: {', '.join(allowed)})"
+        )
     return {**allowed, **{k: v for k, v in options.items() if v is not None}}
 
 
@@ -228,28 +256,35 @@ def _is_power_of_two(n: int) -> bool:
     return n >= 1 and n & (n - 1) == 0
 
 
-def _minimum_samples(method: str, samples: int, n_params: int,
-                     options: Mapping[str, Any]) -> str | None:
+def _minimum_samples(
+    method: str, samples: int, n_params: int, options: Mapping[str, Any]
+) -> str | None:
     """Why ``samples`` does not suit the method, or None if it does."""
     if method == "sobol":
         if not _is_power_of_two(samples) or samples < 4:
             lower = 2 ** max(2, math.floor(math.log2(max(samples, 1))))
-            return (f"Sobol needs a power of two of at least 4 base samples, got {samples} "
-                    f"(try {lower} or {2 * lower}; the Sobol sequence is balanced only at "
-                    "powers of two)")
+            return (
+                f"Sobol needs a power of two of at least 4 base samples, got {samples} "
+                f"(try {lower} or {2 * lower}; the Sobol sequence is balanced only at "
+                "powers of two)"
+            )
     elif method == "morris":
         if samples < 2:
             return f"Morris needs at least 2 trajectories, got {samples}"
     elif method == "fast":
         harmonics = options["harmonics"]
-        if samples <= 4 * harmonics ** 2:
-            return (f"eFAST needs more than 4*M^2 = {4 * harmonics ** 2} points per search "
-                    f"curve with M = {harmonics} harmonics, got {samples}")
+        if samples <= 4 * harmonics**2:
+            return (
+                f"eFAST needs more than 4*M^2 = {4 * harmonics**2} points per search "
+                f"curve with M = {harmonics} harmonics, got {samples}"
+            )
     elif method == "pawn":
         needed = PAWN_MIN_POINTS_PER_SLIDE * options["slides"]
         if samples < needed:
-            return (f"PAWN needs at least {PAWN_MIN_POINTS_PER_SLIDE} points per conditioning "
-                    f"slide, so {needed} points with {options['slides']} slides, got {samples}")
+            return (
+                f"PAWN needs at least {PAWN_MIN_POINTS_PER_SLIDE} points per conditioning "
+                f"slide, so {needed} points with {options['slides']} slides, got {samples}"
+            )
     return None
 
 
@@ -271,25 +306,33 @@ def check_sample_size(method: str, samples: int, n_params: int, **options: Any) 
             raise SensitivityError(f"Morris needs an even number of levels >= 2, got {levels!r}")
         optimal = full["optimal_trajectories"]
         if optimal is not None and not (isinstance(optimal, int) and 2 <= optimal < samples):
-            raise SensitivityError(f"Morris optimal_trajectories must be a whole number from 2 "
-                                   f"to {samples - 1} (chosen among {samples}), got {optimal!r}")
+            raise SensitivityError(
+                f"Morris optimal_trajectories must be a whole number from 2 "
+                f"to {samples - 1} (chosen among {samples}), got {optimal!r}"
+            )
     if method == "fast" and (not isinstance(full["harmonics"], int) or full["harmonics"] < 1):
-        raise SensitivityError(f"eFAST harmonics M must be a whole number >= 1, "
-                               f"got {full['harmonics']!r}")
+        raise SensitivityError(
+            f"eFAST harmonics M must be a whole number >= 1, got {full['harmonics']!r}"
+        )
     if method == "fast" and not isinstance(full["convergence"], bool):
-        raise SensitivityError(f"eFAST convergence must be true or false, "
-                               f"got {full['convergence']!r}")
+        raise SensitivityError(
+            f"eFAST convergence must be true or false, got {full['convergence']!r}"
+        )
     if method == "fast" and full["convergence"] and not fast_convergence_sizes(samples, full):
         limit = 4 * full["harmonics"] ** 2
-        raise SensitivityError(f"eFAST convergence needs a second search curve of N/2 > 4*M^2 "
-                               f"= {limit} points, so at least {2 * limit + 2} points, "
-                               f"got {samples}")
+        raise SensitivityError(
+            f"eFAST convergence needs a second search curve of N/2 > 4*M^2 "
+            f"= {limit} points, so at least {2 * limit + 2} points, "
+            f"got {samples}"
+        )
     if method == "pawn" and (not isinstance(full["slides"], int) or full["slides"] < 2):
         raise SensitivityError(f"PAWN needs at least 2 slides, got {full['slides']!r}")
-    if "num_resamples" in full and (not isinstance(full["num_resamples"], int)
-                                    or full["num_resamples"] < 2):
-        raise SensitivityError(f"num_resamples must be a whole number >= 2, "
-                               f"got {full['num_resamples']!r}")
+    if "num_resamples" in full and (
+        not isinstance(full["num_resamples"], int) or full["num_resamples"] < 2
+    ):
+        raise SensitivityError(
+            f"num_resamples must be a whole number >= 2, got {full['num_resamples']!r}"
+        )
     return full
 
 
@@ -299,13 +342,14 @@ def derived_seed(root_seed: int, purpose: str) -> int:
     Every byte of ``purpose`` enters the entropy, so purposes sharing a prefix ("design",
     "design-300") get unrelated seeds.
     """
-    entropy = [int(root_seed) % (2 ** 63), *purpose.encode()]
+    entropy = [int(root_seed) % (2**63), *purpose.encode()]
     state = np.random.SeedSequence(entropy).generate_state(1)[0]
-    return int(state) % (2 ** 31 - 2) + 1  # SALib treats seed 0 as "unseeded"
+    return int(state) % (2**31 - 2) + 1  # SALib treats seed 0 as "unseeded"
 
 
-def make_design(problem: Problem, method: str, samples: int, *, seed: int,
-                **options: Any) -> Design:
+def make_design(
+    problem: Problem, method: str, samples: int, *, seed: int, **options: Any
+) -> Design:
     """Sample the points the method needs (SALib's current samplers).
 
     Args:
@@ -327,41 +371,71 @@ def make_design(problem: Problem, method: str, samples: int, *, seed: int,
         if method == "sobol":
             from SALib.sample import sobol as sampler
 
-            design = sampler.sample(salib_problem, samples, calc_second_order=full["second_order"],
-                                    scramble=True, seed=sampler_seed)
+            design = sampler.sample(
+                salib_problem,
+                samples,
+                calc_second_order=full["second_order"],
+                scramble=True,
+                seed=sampler_seed,
+            )
         elif method == "morris":
             from SALib.sample import morris as sampler
 
-            design = sampler.sample(salib_problem, samples, num_levels=full["levels"],
-                                    optimal_trajectories=full["optimal_trajectories"],
-                                    seed=sampler_seed)
+            design = sampler.sample(
+                salib_problem,
+                samples,
+                num_levels=full["levels"],
+                optimal_trajectories=full["optimal_trajectories"],
+                seed=sampler_seed,
+            )
         elif method == "fast":
             from SALib.sample import fast_sampler as sampler
 
-            curves = [sampler.sample(salib_problem, samples, M=full["harmonics"],
-                                     seed=sampler_seed)]
+            curves = [
+                sampler.sample(salib_problem, samples, M=full["harmonics"], seed=sampler_seed)
+            ]
             for size in fast_convergence_sizes(samples, full):
-                curves.append(sampler.sample(salib_problem, size, M=full["harmonics"],
-                                             seed=derived_seed(seed, f"design-{size}")))
+                curves.append(
+                    sampler.sample(
+                        salib_problem,
+                        size,
+                        M=full["harmonics"],
+                        seed=derived_seed(seed, f"design-{size}"),
+                    )
+                )
             design = np.concatenate(curves)
         else:
             from SALib.sample import latin as sampler
 
             design = sampler.sample(salib_problem, samples, seed=sampler_seed)
     design = np.asarray(design, dtype=float)
-    return Design(method, problem, int(samples), full, int(seed), design,
-                  problem.values(design))
+    return Design(method, problem, int(samples), full, int(seed), design, problem.values(design))
 
 
 # --- Analysis of responses -----------------------------------------------------------------------
 
-def _rows(output: str, method: str, names: Iterable[str], index: str, values: Iterable[float],
-          confs: Iterable[float] | None) -> list[dict[str, Any]]:
+
+def _rows(
+    output: str,
+    method: str,
+    names: Iterable[str],
+    index: str,
+    values: Iterable[float],
+    confs: Iterable[float] | None,
+) -> list[dict[str, Any]]:
     values = list(values)
     confs = list(confs) if confs is not None else [math.nan] * len(values)
-    return [{"output": output, "method": method, "parameter": name, "index": index,
-             "value": float(value), "conf": float(conf)}
-            for name, value, conf in zip(names, values, confs, strict=True)]
+    return [
+        {
+            "output": output,
+            "method": method,
+            "parameter": name,
+            "index": index,
+            "value": float(value),
+            "conf": float(conf),
+        }
+        for name, value, conf in zip(names, values, confs, strict=True)
+    ]
 
 
 def _nan_rows(output: str, design: Design) -> list[dict[str, Any]]:
@@ -373,18 +447,23 @@ def _nan_rows(output: str, design: Design) -> list[dict[str, Any]]:
             continue
         rows += _rows(output, design.method, names, index, [math.nan] * len(names), None)
     if design.method == "sobol" and design.options["second_order"]:
-        pairs = [f"{a}{INTERACTION}{b}" for i, a in enumerate(names) for b in names[i + 1:]]
+        pairs = [f"{a}{INTERACTION}{b}" for i, a in enumerate(names) for b in names[i + 1 :]]
         rows += _rows(output, "sobol", pairs, "S2", [math.nan] * len(pairs), None)
     return rows
 
 
 def _index_names(design: Design) -> tuple[str, ...]:
-    return {"sobol": ("S1", "ST"), "morris": ("mu_star", "sigma", "mu"), "fast": ("S1", "ST"),
-            "pawn": ("pawn_median", "pawn_mean", "pawn_max")}[design.method]
+    return {
+        "sobol": ("S1", "ST"),
+        "morris": ("mu_star", "sigma", "mu"),
+        "fast": ("S1", "ST"),
+        "pawn": ("pawn_median", "pawn_mean", "pawn_max"),
+    }[design.method]
 
 
-def indices_of(design: Design, response: np.ndarray, output: str,
-               n_samples: int | None = None) -> list[dict[str, Any]]:
+def indices_of(
+    design: Design, response: np.ndarray, output: str, n_samples: int | None = None
+) -> list[dict[str, Any]]:
     """Sensitivity indices of one output from its responses at the design points.
 
     Args:
@@ -412,11 +491,17 @@ def indices_of(design: Design, response: np.ndarray, output: str,
         if design.method == "sobol":
             from SALib.analyze import sobol
 
-            si = sobol.analyze(problem, y, calc_second_order=options["second_order"],
-                               num_resamples=options["num_resamples"], conf_level=CONF_LEVEL,
-                               seed=boot_seed)
-            rows = (_rows(output, "sobol", names, "S1", si["S1"], si["S1_conf"])
-                    + _rows(output, "sobol", names, "ST", si["ST"], si["ST_conf"]))
+            si = sobol.analyze(
+                problem,
+                y,
+                calc_second_order=options["second_order"],
+                num_resamples=options["num_resamples"],
+                conf_level=CONF_LEVEL,
+                seed=boot_seed,
+            )
+            rows = _rows(output, "sobol", names, "S1", si["S1"], si["S1_conf"]) + _rows(
+                output, "sobol", names, "ST", si["ST"], si["ST_conf"]
+            )
             if options["second_order"]:
                 pairs, values, confs = [], [], []
                 for i, a in enumerate(names):
@@ -429,32 +514,48 @@ def indices_of(design: Design, response: np.ndarray, output: str,
         if design.method == "morris":
             from SALib.analyze import morris
 
-            si = morris.analyze(problem, x, y, num_resamples=options["num_resamples"],
-                                conf_level=CONF_LEVEL, num_levels=options["levels"],
-                                seed=boot_seed)
-            return (_rows(output, "morris", names, "mu_star", si["mu_star"], si["mu_star_conf"])
-                    + _rows(output, "morris", names, "sigma", si["sigma"], None)
-                    + _rows(output, "morris", names, "mu", si["mu"], None))
+            si = morris.analyze(
+                problem,
+                x,
+                y,
+                num_resamples=options["num_resamples"],
+                conf_level=CONF_LEVEL,
+                num_levels=options["levels"],
+                seed=boot_seed,
+            )
+            return (
+                _rows(output, "morris", names, "mu_star", si["mu_star"], si["mu_star_conf"])
+                + _rows(output, "morris", names, "sigma", si["sigma"], None)
+                + _rows(output, "morris", names, "mu", si["mu"], None)
+            )
         if design.method == "fast":
             from SALib.analyze import fast
 
             # SALib's eFAST bootstrap draws from NumPy's global generator; keep it untouched.
             state = np.random.get_state()
             try:
-                si = fast.analyze(problem, y, M=options["harmonics"],
-                                  num_resamples=options["num_resamples"],
-                                  conf_level=CONF_LEVEL, seed=boot_seed)
+                si = fast.analyze(
+                    problem,
+                    y,
+                    M=options["harmonics"],
+                    num_resamples=options["num_resamples"],
+                    conf_level=CONF_LEVEL,
+                    seed=boot_seed,
+                )
             finally:
                 np.random.set_state(state)
-            return (_rows(output, "fast", names, "S1", si["S1"], si["S1_conf"])
-                    + _rows(output, "fast", names, "ST", si["ST"], si["ST_conf"]))
+            return _rows(output, "fast", names, "S1", si["S1"], si["S1_conf"]) + _rows(
+                output, "fast", names, "ST", si["ST"], si["ST_conf"]
+            )
         from SALib.analyze import pawn
 
         si = pawn.analyze(problem, x, y, S=options["slides"])
         conf = pawn_confidence(x, y, options["slides"], options["num_resamples"], boot_seed)
-        return (_rows(output, "pawn", names, "pawn_median", si["median"], conf["median"])
-                + _rows(output, "pawn", names, "pawn_mean", si["mean"], conf["mean"])
-                + _rows(output, "pawn", names, "pawn_max", si["maximum"], conf["maximum"]))
+        return (
+            _rows(output, "pawn", names, "pawn_median", si["median"], conf["median"])
+            + _rows(output, "pawn", names, "pawn_mean", si["mean"], conf["mean"])
+            + _rows(output, "pawn", names, "pawn_max", si["maximum"], conf["maximum"])
+        )
 
 
 def pawn_slide_distances(x: np.ndarray, y: np.ndarray, slides: int) -> np.ndarray:
@@ -490,8 +591,9 @@ def pawn_slide_distances(x: np.ndarray, y: np.ndarray, slides: int) -> np.ndarra
     return distances
 
 
-def pawn_confidence(x: np.ndarray, y: np.ndarray, slides: int, resamples: int,
-                    seed: int) -> dict[str, np.ndarray]:
+def pawn_confidence(
+    x: np.ndarray, y: np.ndarray, slides: int, resamples: int, seed: int
+) -> dict[str, np.ndarray]:
     """95% half-widths of the PAWN median, mean and maximum by bootstrap over the points.
 
     Points are resampled with replacement and the statistics recomputed, as Pianosi & Wagener
@@ -543,10 +645,15 @@ def noise_of(responses: np.ndarray, output: str, nan_replaced: int = 0) -> dict[
     points, reps = y.shape
     means = y.mean(axis=1)
     row: dict[str, Any] = {name: math.nan for name in NOISE_COLUMNS}
-    row.update(output=output, points=points, replications=reps,
-               mean=float(np.mean(means)) if points else math.nan,
-               var_point_means=float(np.var(means, ddof=1)) if points > 1 else math.nan,
-               nan_replaced=int(nan_replaced), note="")
+    row.update(
+        output=output,
+        points=points,
+        replications=reps,
+        mean=float(np.mean(means)) if points else math.nan,
+        var_point_means=float(np.var(means, ddof=1)) if points > 1 else math.nan,
+        nan_replaced=int(nan_replaced),
+        note="",
+    )
     if not np.all(np.isfinite(y)):
         row["note"] = "output has NaN: indices undefined"
         return row
@@ -556,13 +663,18 @@ def noise_of(responses: np.ndarray, output: str, nan_replaced: int = 0) -> dict[
     within = float(np.mean(np.var(y, axis=1, ddof=1)))
     seed_means = y.mean(axis=0)
     residuals = y - means[:, None] - seed_means[None, :] + y.mean()
-    residual_var = float(np.sum(residuals ** 2) / ((points - 1) * (reps - 1)))
+    residual_var = float(np.sum(residuals**2) / ((points - 1) * (reps - 1)))
     common = max(0.0, float(np.var(seed_means, ddof=1)) - residual_var / points)
     noise_var = residual_var / reps
     between = row["var_point_means"]
     parametric = max(0.0, between - noise_var)
-    row.update(mean_within_var=within, common_seed_var=common, residual_noise_var=residual_var,
-               noise_var_of_means=noise_var, parametric_var=parametric)
+    row.update(
+        mean_within_var=within,
+        common_seed_var=common,
+        residual_noise_var=residual_var,
+        noise_var_of_means=noise_var,
+        parametric_var=parametric,
+    )
     if between > 0:
         row["noise_share_of_means"] = min(1.0, noise_var / between)
         row["noise_share_independent"] = min(1.0, within / reps / between)
@@ -597,8 +709,9 @@ class SensitivityResult:
     notes: list[str] = field(default_factory=list)
 
 
-def analyse_responses(design: Design, responses: Mapping[str, np.ndarray],
-                      nan_fill: Mapping[str, float] | None = None) -> SensitivityResult:
+def analyse_responses(
+    design: Design, responses: Mapping[str, np.ndarray], nan_fill: Mapping[str, float] | None = None
+) -> SensitivityResult:
     """Indices, seed noise and convergence of each output from its responses.
 
     Args:
@@ -619,8 +732,9 @@ def analyse_responses(design: Design, responses: Mapping[str, np.ndarray],
             samples[column] = samples[column].astype(int)
     samples.insert(0, "point", np.arange(design.points))
     if design.method == "fast":
-        sizes = np.concatenate([np.full(n * design.rows_per_sample(), n)
-                                for n in design.curve_sizes()])
+        sizes = np.concatenate(
+            [np.full(n * design.rows_per_sample(), n) for n in design.curve_sizes()]
+        )
         samples.insert(1, "curve_samples", sizes)
     analysed = design.rows_of()  # the points the reported indices (and noise) rest on
     for output, raw in responses.items():
@@ -634,39 +748,56 @@ def analyse_responses(design: Design, responses: Mapping[str, np.ndarray],
         if missing.any() and output in nan_fill:
             replaced = int(missing.sum())
             y[missing] = nan_fill[output]
-            notes.append(f"{output}: {replaced} of {y.size} runs had no value (NaN) and count "
-                         f"as {nan_fill[output]:g}")
+            notes.append(
+                f"{output}: {replaced} of {y.size} runs had no value (NaN) and count "
+                f"as {nan_fill[output]:g}"
+            )
         elif missing.any():
-            notes.append(f"{output}: {int(missing.sum())} of {y.size} runs are NaN; "
-                         "its indices are undefined (NaN)")
+            notes.append(
+                f"{output}: {int(missing.sum())} of {y.size} runs are NaN; "
+                "its indices are undefined (NaN)"
+            )
         means = y.mean(axis=1)
         samples[output] = means
         noise_rows.append(noise_of(y[analysed], output, replaced))
         main = indices_of(design, means, output)
         index_rows += main
         for n in design.subsets():
-            subset = main if n == design.used_samples() else indices_of(design, means, output,
-                                                                         n_samples=n)
+            subset = (
+                main
+                if n == design.used_samples()
+                else indices_of(design, means, output, n_samples=n)
+            )
             for row in subset:
-                convergence_rows.append({**row, "samples": n,
-                                         "runs": n * design.rows_per_sample() * y.shape[1]})
-    integer = [n for n, whole in zip(design.problem.names, design.problem.integer, strict=True)
-               if whole]
+                convergence_rows.append(
+                    {**row, "samples": n, "runs": n * design.rows_per_sample() * y.shape[1]}
+                )
+    integer = [
+        n for n, whole in zip(design.problem.names, design.problem.integer, strict=True) if whole
+    ]
     if integer:
-        notes.append(f"whole-number parameters {', '.join(integer)}: samples rounded half up "
-                     "to the nearest whole value (samples.csv lists the values run)")
+        notes.append(
+            f"whole-number parameters {', '.join(integer)}: samples rounded half up "
+            "to the nearest whole value (samples.csv lists the values run)"
+        )
     if design.method == "fast":
         if design.subsets():
-            notes.append("eFAST convergence: separate search curves of "
-                         f"{', '.join(map(str, design.curve_sizes()[1:]))} points were run "
-                         "besides the main one (an eFAST design cannot be cut into smaller "
-                         "ones); samples.csv says which curve each point is on")
+            notes.append(
+                "eFAST convergence: separate search curves of "
+                f"{', '.join(map(str, design.curve_sizes()[1:]))} points were run "
+                "besides the main one (an eFAST design cannot be cut into smaller "
+                "ones); samples.csv says which curve each point is on"
+            )
         else:
-            notes.append("eFAST: no convergence check (a shorter search curve needs other "
-                         "frequencies, so the design cannot be cut; the convergence option "
-                         "runs separate curves of N/2 and N/4 points, about 75% more runs)")
-        notes.append("eFAST confidence bounds come from SALib's bootstrap of the search curve, "
-                     "which SALib flags as indicative only")
+            notes.append(
+                "eFAST: no convergence check (a shorter search curve needs other "
+                "frequencies, so the design cannot be cut; the convergence option "
+                "runs separate curves of N/2 and N/4 points, about 75% more runs)"
+            )
+        notes.append(
+            "eFAST confidence bounds come from SALib's bootstrap of the search curve, "
+            "which SALib flags as indicative only"
+        )
     return SensitivityResult(
         design=design,
         indices=pd.DataFrame(index_rows, columns=list(INDEX_COLUMNS)),
@@ -679,12 +810,20 @@ def analyse_responses(design: Design, responses: Mapping[str, np.ndarray],
 
 # --- Generic entry point: any Python function of named parameters --------------------------------
 
-def analyse_function_full(func: Callable[..., float | Mapping[str, float]],
-                          bounds: Mapping[str, tuple[float, float]], method: str, samples: int,
-                          *, seed: int, outputs: Iterable[str] | None = None,
-                          replications: int = 1, integer: Iterable[str] = (),
-                          nan_fill: Mapping[str, float] | None = None,
-                          **method_options: Any) -> SensitivityResult:
+
+def analyse_function_full(
+    func: Callable[..., float | Mapping[str, float]],
+    bounds: Mapping[str, tuple[float, float]],
+    method: str,
+    samples: int,
+    *,
+    seed: int,
+    outputs: Iterable[str] | None = None,
+    replications: int = 1,
+    integer: Iterable[str] = (),
+    nan_fill: Mapping[str, float] | None = None,
+    **method_options: Any,
+) -> SensitivityResult:
     """Like ``analyse_function`` but return everything (indices, noise, convergence, samples).
 
     Args:
@@ -709,8 +848,10 @@ def analyse_function_full(func: Callable[..., float | Mapping[str, float]],
     seeds = replication_seeds(seed, replications) if replications > 1 else [None]
     collected: dict[str, np.ndarray] = {}
     for point, row in enumerate(design.values):
-        params = {name: (int(v) if whole else float(v)) for name, v, whole
-                  in zip(problem.names, row, problem.integer, strict=True)}
+        params = {
+            name: (int(v) if whole else float(v))
+            for name, v, whole in zip(problem.names, row, problem.integer, strict=True)
+        }
         for k, rep_seed in enumerate(seeds):
             value = func(**params) if rep_seed is None else func(**params, seed=rep_seed)
             values = value if isinstance(value, Mapping) else {"y": value}
@@ -721,15 +862,22 @@ def analyse_function_full(func: Callable[..., float | Mapping[str, float]],
     chosen = list(outputs) if outputs is not None else list(collected)
     unknown = [name for name in chosen if name not in collected]
     if unknown:
-        raise SensitivityError(f"the function returns no output {unknown[0]!r} "
-                               f"(it returns {', '.join(collected)})")
+        raise SensitivityError(
+            f"the function returns no output {unknown[0]!r} (it returns {', '.join(collected)})"
+        )
     return analyse_responses(design, {name: collected[name] for name in chosen}, nan_fill)
 
 
-def analyse_function(func: Callable[..., float | Mapping[str, float]],
-                     bounds: Mapping[str, tuple[float, float]], method: str, samples: int,
-                     *, seed: int, outputs: Iterable[str] | None = None,
-                     **method_options: Any) -> pd.DataFrame:
+def analyse_function(
+    func: Callable[..., float | Mapping[str, float]],
+    bounds: Mapping[str, tuple[float, float]],
+    method: str,
+    samples: int,
+    *,
+    seed: int,
+    outputs: Iterable[str] | None = None,
+    **method_options: Any,
+) -> pd.DataFrame:
     """Sensitivity indices of any Python function of named parameters.
 
     Example: ``analyse_function(ishigami, {"x1": (-pi, pi), ...}, "sobol", 1024, seed=1)``.
@@ -751,14 +899,14 @@ def analyse_function(func: Callable[..., float | Mapping[str, float]],
         The indices frame (``INDEX_COLUMNS``; ``conf`` is the 95% half-width, NaN where the
         method has none).
     """
-    return analyse_function_full(func, bounds, method, samples, seed=seed, outputs=outputs,
-                                 **method_options).indices
+    return analyse_function_full(
+        func, bounds, method, samples, seed=seed, outputs=outputs, **method_options
+    ).indices
 
 
 # --- Analytic test functions with known indices (as SALib ships them) ---------------------------
 
-ISHIGAMI_BOUNDS = {"x1": (-math.pi, math.pi), "x2": (-math.pi, math.pi),
-                   "x3": (-math.pi, math.pi)}
+ISHIGAMI_BOUNDS = {"x1": (-math.pi, math.pi), "x2": (-math.pi, math.pi), "x3": (-math.pi, math.pi)}
 # Ishigami & Homma (1990) with a = 7, b = 0.1; indices from Saltelli et al. (2008), Global
 # Sensitivity Analysis: The Primer, p. 179 (and SALib's tests).
 ISHIGAMI_S1 = {"x1": 0.3139, "x2": 0.4424, "x3": 0.0}
@@ -767,7 +915,7 @@ ISHIGAMI_ST = {"x1": 0.5576, "x2": 0.4424, "x3": 0.2437}
 
 def ishigami(x1: float, x2: float, x3: float, a: float = 7.0, b: float = 0.1) -> float:
     """The Ishigami function ``sin x1 + a sin^2 x2 + b x3^4 sin x1`` on [-pi, pi]^3."""
-    return math.sin(x1) + a * math.sin(x2) ** 2 + b * x3 ** 4 * math.sin(x1)
+    return math.sin(x1) + a * math.sin(x2) ** 2 + b * x3**4 * math.sin(x1)
 
 
 def sobol_g(a: Iterable[float]) -> Callable[..., float]:
@@ -779,8 +927,11 @@ def sobol_g(a: Iterable[float]) -> Callable[..., float]:
 
     def g(**x: float) -> float:
         values = [x[f"x{i + 1}"] for i in range(len(coefficients))]
-        return float(np.prod([(abs(4 * v - 2) + c) / (1 + c)
-                              for v, c in zip(values, coefficients, strict=True)]))
+        return float(
+            np.prod(
+                [(abs(4 * v - 2) + c) / (1 + c) for v, c in zip(values, coefficients, strict=True)]
+            )
+        )
 
     return g
 
@@ -794,7 +945,8 @@ def sobol_g_indices(a: Iterable[float]) -> tuple[dict[str, float], dict[str, flo
     partial = [1.0 / (3.0 * (1.0 + float(c)) ** 2) for c in a]
     total = float(np.prod([1 + v for v in partial]) - 1)
     first = {f"x{i + 1}": v / total for i, v in enumerate(partial)}
-    total_order = {f"x{i + 1}": v * float(np.prod([1 + w for j, w in enumerate(partial)
-                                                   if j != i])) / total
-                   for i, v in enumerate(partial)}
+    total_order = {
+        f"x{i + 1}": v * float(np.prod([1 + w for j, w in enumerate(partial) if j != i])) / total
+        for i, v in enumerate(partial)
+    }
     return first, total_order

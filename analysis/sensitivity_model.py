@@ -30,12 +30,20 @@ from analysis.sensitivity import (
 # (trust: Ghali et al. 2017; information/awareness: World Bank 2021; supply uncertainty: Albino,
 # Fraccascia & Giannoccaro 2016; transaction costs: DESIGN.md section 4), at their declared ranges.
 DEFAULT_PARAMETERS: tuple[str, ...] = (
-    "landfill_tax_eur_per_t", "subsidy_eur_per_unit", "investment_grant_share",
-    "trust_threshold", "generalized_trust_mean", "awareness_mean", "supply_uncertainty",
+    "landfill_tax_eur_per_t",
+    "subsidy_eur_per_unit",
+    "investment_grant_share",
+    "trust_threshold",
+    "generalized_trust_mean",
+    "awareness_mean",
+    "supply_uncertainty",
     "transaction_cost_eur",
 )
 DEFAULT_OUTPUTS: tuple[str, ...] = (
-    "total_exchanges_started", "mean_recovery_rate", "total_co2_avoided_t", "chertow_first_step",
+    "total_exchanges_started",
+    "mean_recovery_rate",
+    "total_co2_avoided_t",
+    "chertow_first_step",
 )
 # Time-to-event outputs: NaN means the event never happened within the horizon; it counts as
 # the month after the horizon (steps + 1), a right-censored value, and the count is reported.
@@ -87,8 +95,9 @@ def parse_param_range(text: str) -> ParameterRange:
         return ParameterRange(name, declared_low, declared_high, whole, "declared")
     low_text, colon, high_text = raw.partition(":")
     if not colon:
-        raise SensitivityError(f"{where}: expected name=low:high, e.g. "
-                               f"{name}={declared_low:g}:{declared_high:g}")
+        raise SensitivityError(
+            f"{where}: expected name=low:high, e.g. {name}={declared_low:g}:{declared_high:g}"
+        )
     try:
         low, high = float(low_text), float(high_text)
     except ValueError:
@@ -123,10 +132,14 @@ def resolve_ranges(scenario: Any, params: Sequence[str] = ()) -> list[ParameterR
             raise SensitivityError(f"--param {twice[0]} is given twice")
         return ranges
     if scenario.sensitivity:
-        return [ParameterRange(name, float(low), float(high), PARAMETERS[name].type is int,
-                               "scenario") for name, (low, high) in scenario.sensitivity.items()]
-    return [ParameterRange(name, *numeric_range(name), PARAMETERS[name].type is int, "declared")
-            for name in DEFAULT_PARAMETERS]
+        return [
+            ParameterRange(name, float(low), float(high), PARAMETERS[name].type is int, "scenario")
+            for name, (low, high) in scenario.sensitivity.items()
+        ]
+    return [
+        ParameterRange(name, *numeric_range(name), PARAMETERS[name].type is int, "declared")
+        for name in DEFAULT_PARAMETERS
+    ]
 
 
 def check_outputs(outputs: Iterable[str] | None) -> list[str]:
@@ -144,9 +157,11 @@ def check_outputs(outputs: Iterable[str] | None) -> list[str]:
         if name not in SCALAR_OUTPUTS:
             close = difflib.get_close_matches(name, SCALAR_OUTPUTS, n=1, cutoff=0.5)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise SensitivityError(f"--output {name!r}: unknown output{hint}; outputs are "
-                                   "final_<indicator>, mean_<indicator>, total_<x> and "
-                                   "chertow_first_step (see simulation/outputs.py)")
+            raise SensitivityError(
+                f"--output {name!r}: unknown output{hint}; outputs are "
+                "final_<indicator>, mean_<indicator>, total_<x> and "
+                "chertow_first_step (see simulation/outputs.py)"
+            )
     return chosen
 
 
@@ -163,20 +178,34 @@ def build_specs(scenario: Any, design: Any, steps: int, seeds: Sequence[int]) ->
     base = scenario.parameters()
     specs = []
     for point, row in enumerate(design.values):
-        varied = {name: (int(value) if whole else float(value)) for name, value, whole
-                  in zip(design.problem.names, row, design.problem.integer, strict=True)}
+        varied = {
+            name: (int(value) if whole else float(value))
+            for name, value, whole in zip(
+                design.problem.names, row, design.problem.integer, strict=True
+            )
+        }
         try:
             params = validate({**base, **varied})
         except ParameterError as error:
             raise SensitivityError(f"sample point {point}: {error}") from None
         for replication, seed in enumerate(seeds):
-            specs.append(RunSpec(scenario=scenario.name, params=params, steps=steps, seed=seed,
-                                 replication=replication, point=point, labels=varied))
+            specs.append(
+                RunSpec(
+                    scenario=scenario.name,
+                    params=params,
+                    steps=steps,
+                    seed=seed,
+                    replication=replication,
+                    point=point,
+                    labels=varied,
+                )
+            )
     return specs
 
 
-def collect_responses(specs: Sequence[Any], runs: Any, outputs: Sequence[str], points: int,
-                      replications: int) -> dict[str, np.ndarray]:
+def collect_responses(
+    specs: Sequence[Any], runs: Any, outputs: Sequence[str], points: int, replications: int
+) -> dict[str, np.ndarray]:
     """Arrange the engine's runs table into ``{output: (points, replications)}`` arrays.
 
     Runs are matched by run key, so identical points (which the engine runs once) and runs left
@@ -201,12 +230,22 @@ def collect_responses(specs: Sequence[Any], runs: Any, outputs: Sequence[str], p
     return responses
 
 
-def analyse_model(scenario: Any, method: str, samples: int, *, steps: int, replications: int,
-                  out_dir: str | Path, params: Sequence[str] = (),
-                  outputs: Iterable[str] | None = None, seed: int = 0,
-                  workers: int | None = None, scheduler: str | None = None,
-                  progress: bool = True, **method_options: Any) -> tuple[SensitivityResult,
-                                                                           dict[str, Any]]:
+def analyse_model(
+    scenario: Any,
+    method: str,
+    samples: int,
+    *,
+    steps: int,
+    replications: int,
+    out_dir: str | Path,
+    params: Sequence[str] = (),
+    outputs: Iterable[str] | None = None,
+    seed: int = 0,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    **method_options: Any,
+) -> tuple[SensitivityResult, dict[str, Any]]:
     """Run a sensitivity analysis of the model through the experiment engine.
 
     Every sample point is run ``replications`` times; replication k uses the same seed at every
@@ -245,19 +284,34 @@ def analyse_model(scenario: Any, method: str, samples: int, *, steps: int, repli
     ranges = resolve_ranges(scenario, params)
     from analysis.sensitivity import Problem
 
-    problem = Problem(tuple(r.name for r in ranges), tuple((r.low, r.high) for r in ranges),
-                      tuple(r.integer for r in ranges))
+    problem = Problem(
+        tuple(r.name for r in ranges),
+        tuple((r.low, r.high) for r in ranges),
+        tuple(r.integer for r in ranges),
+    )
     design = make_design(problem, method, samples, seed=seed, **method_options)
     seeds = replication_seeds(seed, replications)
     specs = build_specs(scenario, design, steps, seeds)
     manifest = base_manifest(
         kind="sensitivity",
-        scenario={"name": scenario.name, "description": scenario.description,
-                  "content_hash": scenario.content_hash(), "overrides": scenario.overrides},
-        method=method, method_name=METHOD_NAMES[method], samples=samples,
-        options=design.options, points=design.points, replications=replications,
-        runs=len(specs), steps=steps, root_seed=seed, replication_seeds=seeds,
-        design_seed=derived_seed(seed, "design"), bootstrap_seed=derived_seed(seed, "bootstrap"),
+        scenario={
+            "name": scenario.name,
+            "description": scenario.description,
+            "content_hash": scenario.content_hash(),
+            "overrides": scenario.overrides,
+        },
+        method=method,
+        method_name=METHOD_NAMES[method],
+        samples=samples,
+        options=design.options,
+        points=design.points,
+        replications=replications,
+        runs=len(specs),
+        steps=steps,
+        root_seed=seed,
+        replication_seeds=seeds,
+        design_seed=derived_seed(seed, "design"),
+        bootstrap_seed=derived_seed(seed, "bootstrap"),
         conf_level=CONF_LEVEL,
         parameters=[_describe(r) for r in ranges],
         parameters_from=ranges[0].origin if len({r.origin for r in ranges}) == 1 else "mixed",
@@ -265,23 +319,35 @@ def analyse_model(scenario: Any, method: str, samples: int, *, steps: int, repli
         nan_fill={name: steps + 1 for name in chosen_outputs if name in TIME_TO_EVENT_OUTPUTS},
         runs_folder=RUNS_FOLDER,
     )
-    experiment = run_specs(specs, Path(out_dir) / RUNS_FOLDER, workers=workers,
-                           scheduler=scheduler, progress=progress, store_details=False,
-                           manifest={**manifest, "kind": "sensitivity runs"})
+    experiment = run_specs(
+        specs,
+        Path(out_dir) / RUNS_FOLDER,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        store_details=False,
+        manifest={**manifest, "kind": "sensitivity runs"},
+    )
     try:
-        responses = collect_responses(specs, experiment.runs(), chosen_outputs, design.points,
-                                      replications)
+        responses = collect_responses(
+            specs, experiment.runs(), chosen_outputs, design.points, replications
+        )
     except RunsFailedError as error:
-        raise RunsFailedError(f"{error}: see {Path(out_dir) / RUNS_FOLDER / 'failures.log'}; "
-                              "run the same command again to retry them") from None
+        raise RunsFailedError(
+            f"{error}: see {Path(out_dir) / RUNS_FOLDER / 'failures.log'}; "
+            "run the same command again to retry them"
+        ) from None
     result = analyse_responses(design, responses, manifest["nan_fill"])
-    manifest["engine"] = {key: experiment.manifest.get(key) for key in
-                          ("runs_total", "runs_reused", "runs_done", "runs_failed", "status")}
+    manifest["engine"] = {
+        key: experiment.manifest.get(key)
+        for key in ("runs_total", "runs_reused", "runs_done", "runs_failed", "status")
+    }
     fixed = [r.name for r in ranges if r.name in scenario.overrides]
     if fixed:
         result.notes.append(
             "varied over their ranges although the scenario (or --set) fixes them: "
-            + ", ".join(f"{name} (set to {scenario.overrides[name]!r})" for name in fixed))
+            + ", ".join(f"{name} (set to {scenario.overrides[name]!r})" for name in fixed)
+        )
     manifest["notes"] = result.notes
     return result, manifest
 
@@ -290,14 +356,24 @@ def _describe(parameter_range: ParameterRange) -> dict[str, Any]:
     from scenarios.parameters import PARAMETERS
 
     declared = PARAMETERS[parameter_range.name]
-    return {"name": parameter_range.name, "low": parameter_range.low,
-            "high": parameter_range.high, "integer": parameter_range.integer,
-            "unit": declared.unit, "kind": declared.kind, "range_from": parameter_range.origin,
-            "meaning": declared.meaning}
+    return {
+        "name": parameter_range.name,
+        "low": parameter_range.low,
+        "high": parameter_range.high,
+        "integer": parameter_range.integer,
+        "unit": declared.unit,
+        "kind": declared.kind,
+        "range_from": parameter_range.origin,
+        "meaning": declared.meaning,
+    }
 
 
-def write_results(result: SensitivityResult, out_dir: str | Path,
-                  manifest: Mapping[str, Any], figures: bool = True) -> list[Path]:
+def write_results(
+    result: SensitivityResult,
+    out_dir: str | Path,
+    manifest: Mapping[str, Any],
+    figures: bool = True,
+) -> list[Path]:
     """Write indices, noise, samples, convergence, figures and ``manifest.json`` atomically.
 
     Files already in ``out_dir`` (such as the engine's ``runs`` store) are kept; the new files
@@ -316,11 +392,16 @@ def write_results(result: SensitivityResult, out_dir: str | Path,
         if figures:
             from analysis.sensitivity_plots import save_sensitivity_figures
 
-            names += [path.name for path in save_sensitivity_figures(
-                result.indices, result.convergence, staging, noise=result.noise)]
+            names += [
+                path.name
+                for path in save_sensitivity_figures(
+                    result.indices, result.convergence, staging, noise=result.noise
+                )
+            ]
         full = {**manifest, "files": [*names, "manifest.json"]}
         (staging / "manifest.json").write_text(
-            json.dumps(_plain(full), indent=2, default=str, allow_nan=False) + "\n")
+            json.dumps(_plain(full), indent=2, default=str, allow_nan=False) + "\n"
+        )
     _remove_stale_figures(out, names)
     return [out / name for name in (*names, "manifest.json")]
 

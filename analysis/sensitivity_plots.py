@@ -15,12 +15,27 @@ import pandas as pd
 
 from analysis.network_plot import OKABE_ITO
 
-INDEX_COLORS = {"S1": OKABE_ITO[4], "ST": OKABE_ITO[5], "S2": OKABE_ITO[2],
-                "mu_star": OKABE_ITO[4], "pawn_median": OKABE_ITO[4], "pawn_max": OKABE_ITO[5]}
-INDEX_LABELS = {"S1": "first order S1", "ST": "total order ST", "mu_star": "mu*",
-                "pawn_median": "PAWN (median KS)", "pawn_max": "PAWN (max KS)"}
-FIGURE_FILES = {"sobol": "sobol_indices.png", "morris": "morris_mu_star_sigma.png",
-                "fast": "fast_indices.png", "pawn": "pawn_indices.png"}
+INDEX_COLORS = {
+    "S1": OKABE_ITO[4],
+    "ST": OKABE_ITO[5],
+    "S2": OKABE_ITO[2],
+    "mu_star": OKABE_ITO[4],
+    "pawn_median": OKABE_ITO[4],
+    "pawn_max": OKABE_ITO[5],
+}
+INDEX_LABELS = {
+    "S1": "first order S1",
+    "ST": "total order ST",
+    "mu_star": "mu*",
+    "pawn_median": "PAWN (median KS)",
+    "pawn_max": "PAWN (max KS)",
+}
+FIGURE_FILES = {
+    "sobol": "sobol_indices.png",
+    "morris": "morris_mu_star_sigma.png",
+    "fast": "fast_indices.png",
+    "pawn": "pawn_indices.png",
+}
 CONVERGENCE_FILE = "convergence.png"
 SECOND_ORDER_FILE = "sobol_second_order.png"
 
@@ -57,8 +72,9 @@ def _noise_text(noise: pd.DataFrame | None, output: str) -> str:
     return f"\nseed noise: {share:.0%} of the variance of point means"
 
 
-def plot_variance_indices(indices: pd.DataFrame, output: str, ax: Any = None,
-                          method: str = "sobol") -> Any:
+def plot_variance_indices(
+    indices: pd.DataFrame, output: str, ax: Any = None, method: str = "sobol"
+) -> Any:
     """Bars of first-order (S1) and total-order (ST) indices with 95% confidence bars.
 
     Args:
@@ -78,9 +94,16 @@ def plot_variance_indices(indices: pd.DataFrame, output: str, ax: Any = None,
     for offset, index in ((-width / 2, "S1"), (width / 2, "ST")):
         part = rows[rows["index"] == index].set_index("parameter").reindex(parameters)
         positions = [k + offset for k in range(len(parameters))]
-        ax.bar(positions, part["value"].fillna(0.0), width, yerr=part["conf"].fillna(0.0),
-               color=INDEX_COLORS[index], label=INDEX_LABELS[index], capsize=2,
-               error_kw={"linewidth": 0.8})
+        ax.bar(
+            positions,
+            part["value"].fillna(0.0),
+            width,
+            yerr=part["conf"].fillna(0.0),
+            color=INDEX_COLORS[index],
+            label=INDEX_LABELS[index],
+            capsize=2,
+            error_kw={"linewidth": 0.8},
+        )
     ax.set_xticks(range(len(parameters)), parameters, rotation=35, ha="right", fontsize=8)
     ax.axhline(0, color="black", linewidth=0.5)
     ax.set_ylabel("share of output variance")
@@ -113,14 +136,32 @@ def plot_morris(indices: pd.DataFrame, output: str, ax: Any = None) -> Any:
     table = rows.pivot_table(index="parameter", columns="index", values="value", sort=False)
     confs = rows[rows["index"] == "mu_star"].set_index("parameter")["conf"]
     if table.empty or table["mu_star"].isna().all():
-        ax.text(0.5, 0.5, "output constant: no effects", ha="center", va="center",
-                transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "output constant: no effects",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
     else:
-        ax.errorbar(table["mu_star"], table["sigma"], xerr=confs.reindex(table.index),
-                    fmt="o", color=INDEX_COLORS["mu_star"], ecolor="#999999", capsize=2)
+        ax.errorbar(
+            table["mu_star"],
+            table["sigma"],
+            xerr=confs.reindex(table.index),
+            fmt="o",
+            color=INDEX_COLORS["mu_star"],
+            ecolor="#999999",
+            capsize=2,
+        )
         for name, row in table.iterrows():
-            ax.annotate(str(name), (row["mu_star"], row["sigma"]), fontsize=7,
-                        xytext=(3, 3), textcoords="offset points")
+            ax.annotate(
+                str(name),
+                (row["mu_star"], row["sigma"]),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
         top = float(max(table["mu_star"].max() + confs.max(), table["sigma"].max())) * 1.1
         if math.isfinite(top) and top > 0:
             ax.plot([0, top], [0, top], linestyle="--", color="#999999", linewidth=0.8)
@@ -148,11 +189,22 @@ def plot_pawn(indices: pd.DataFrame, output: str, ax: Any = None) -> Any:
     table = rows.pivot_table(index="parameter", columns="index", values="value", sort=False)
     parameters = list(table.index)
     confs = rows[rows["index"] == "pawn_median"].set_index("parameter")["conf"]
-    ax.bar(range(len(parameters)), table["pawn_median"].fillna(0.0),
-           yerr=confs.reindex(parameters).fillna(0.0), capsize=2, error_kw={"linewidth": 0.8},
-           color=INDEX_COLORS["pawn_median"], label=INDEX_LABELS["pawn_median"])
-    ax.plot(range(len(parameters)), table["pawn_max"], "v", color=INDEX_COLORS["pawn_max"],
-            label=INDEX_LABELS["pawn_max"])
+    ax.bar(
+        range(len(parameters)),
+        table["pawn_median"].fillna(0.0),
+        yerr=confs.reindex(parameters).fillna(0.0),
+        capsize=2,
+        error_kw={"linewidth": 0.8},
+        color=INDEX_COLORS["pawn_median"],
+        label=INDEX_LABELS["pawn_median"],
+    )
+    ax.plot(
+        range(len(parameters)),
+        table["pawn_max"],
+        "v",
+        color=INDEX_COLORS["pawn_max"],
+        label=INDEX_LABELS["pawn_max"],
+    )
     ax.set_xticks(range(len(parameters)), parameters, rotation=35, ha="right", fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_ylabel("KS distance")
@@ -190,16 +242,32 @@ def plot_second_order(indices: pd.DataFrame, output: str, ax: Any = None) -> Any
         i, j = parameters.index(first), parameters.index(second)
         values[j, i] = pair.value
         if math.isfinite(pair.conf) and abs(pair.value) <= pair.conf:
-            ax.add_patch(_pyplot().Rectangle((i - 0.5, j - 0.5), 1, 1, fill=False,
-                                             hatch="///", edgecolor="#999999", linewidth=0))
+            ax.add_patch(
+                _pyplot().Rectangle(
+                    (i - 0.5, j - 0.5),
+                    1,
+                    1,
+                    fill=False,
+                    hatch="///",
+                    edgecolor="#999999",
+                    linewidth=0,
+                )
+            )
     bound = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
     image = ax.imshow(values, cmap="PuOr_r", vmin=-bound, vmax=bound)
     for j in range(size):
         for i in range(size):
             if math.isfinite(values[j, i]):
                 dark = abs(values[j, i]) > 0.6 * bound  # white text on the dark cells
-                ax.text(i, j, f"{values[j, i]:.2f}", ha="center", va="center", fontsize=7,
-                        color="white" if dark else "black")
+                ax.text(
+                    i,
+                    j,
+                    f"{values[j, i]:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if dark else "black",
+                )
     ax.set_xticks(range(size), parameters, rotation=35, ha="right", fontsize=8)
     ax.set_yticks(range(size), parameters, fontsize=8)
     ax.figure.colorbar(image, ax=ax, shrink=0.8, label="S2")
@@ -207,13 +275,17 @@ def plot_second_order(indices: pd.DataFrame, output: str, ax: Any = None) -> Any
     return ax
 
 
-PLOTTERS = {"sobol": plot_sobol_indices, "morris": plot_morris,
-            "fast": lambda frame, output, ax=None: plot_variance_indices(frame, output, ax, "fast"),
-            "pawn": plot_pawn}
+PLOTTERS = {
+    "sobol": plot_sobol_indices,
+    "morris": plot_morris,
+    "fast": lambda frame, output, ax=None: plot_variance_indices(frame, output, ax, "fast"),
+    "pawn": plot_pawn,
+}
 
 
-def plot_convergence(convergence: pd.DataFrame, output: str, ax: Any = None,
-                     index: str | None = None) -> Any:
+def plot_convergence(
+    convergence: pd.DataFrame, output: str, ax: Any = None, index: str | None = None
+) -> Any:
     """Indices of one output against sample size, with 95% confidence bands.
 
     Args:
@@ -238,17 +310,30 @@ def plot_convergence(convergence: pd.DataFrame, output: str, ax: Any = None,
     for k, (parameter, part) in enumerate(rows.groupby("parameter", sort=False)):
         part = part.sort_values("samples")
         color = OKABE_ITO[k % len(OKABE_ITO)]
-        ax.plot(part["samples"], part["value"], "o-", color=color, label=str(parameter),
-                markersize=3)
+        ax.plot(
+            part["samples"], part["value"], "o-", color=color, label=str(parameter), markersize=3
+        )
         if part["conf"].notna().any():
-            ax.fill_between(part["samples"], part["value"] - part["conf"],
-                            part["value"] + part["conf"], color=color, alpha=0.15, linewidth=0)
+            ax.fill_between(
+                part["samples"],
+                part["value"] - part["conf"],
+                part["value"] + part["conf"],
+                color=color,
+                alpha=0.15,
+                linewidth=0,
+            )
     ax.set_xscale("log", base=2)
     sizes = sorted(int(n) for n in rows["samples"].unique())
     ax.set_xticks(sizes, [str(n) for n in sizes])
     ax.minorticks_off()
-    ax.set_xlabel({"sobol": "base samples N", "morris": "trajectories",
-                   "fast": "points per search curve", "pawn": "points"}.get(method, "samples"))
+    ax.set_xlabel(
+        {
+            "sobol": "base samples N",
+            "morris": "trajectories",
+            "fast": "points per search curve",
+            "pawn": "points",
+        }.get(method, "samples")
+    )
     ax.set_ylabel(INDEX_LABELS.get(index, index))
     ax.set_title(output, fontsize=9)
     ax.legend(fontsize=6, frameon=False)
@@ -259,8 +344,9 @@ def _grid(n: int) -> tuple[Any, list[Any]]:
     plt = _pyplot()
     columns = min(n, 2)
     rows = math.ceil(n / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(5.5 * columns, 3.8 * rows),
-                             layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(5.5 * columns, 3.8 * rows), layout="constrained", squeeze=False
+    )
     flat = list(axes.flat)
     for ax in flat[n:]:
         ax.set_visible(False)
@@ -311,8 +397,12 @@ def convergence_figure(convergence: pd.DataFrame) -> Any:
     return fig
 
 
-def save_sensitivity_figures(indices: pd.DataFrame, convergence: pd.DataFrame,
-                             out_dir: str | Path, noise: pd.DataFrame | None = None) -> list[Path]:
+def save_sensitivity_figures(
+    indices: pd.DataFrame,
+    convergence: pd.DataFrame,
+    out_dir: str | Path,
+    noise: pd.DataFrame | None = None,
+) -> list[Path]:
     """Write the indices figure of each method present and, if any, the convergence figure.
 
     Returns:

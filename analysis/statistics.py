@@ -41,9 +41,13 @@ def half_width(values: np.ndarray, confidence: float = CONFIDENCE) -> float:
     return float(stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * sd / math.sqrt(len(x)))
 
 
-def comparison_table(runs: pd.DataFrame, outputs: list[str], baseline: str,
-                     scenarios: list[str] | None = None,
-                     confidence: float = CONFIDENCE) -> pd.DataFrame:
+def comparison_table(
+    runs: pd.DataFrame,
+    outputs: list[str],
+    baseline: str,
+    scenarios: list[str] | None = None,
+    confidence: float = CONFIDENCE,
+) -> pd.DataFrame:
     """Per scenario and output: mean with CI, and the paired difference from ``baseline``.
 
     Replications are paired by ``replication`` (common random numbers: replication k of every
@@ -71,9 +75,19 @@ def comparison_table(runs: pd.DataFrame, outputs: list[str], baseline: str,
             mean, low, high = mean_ci(own[output].to_numpy(), confidence)
             diff = (own.loc[common, output] - base.loc[common, output]).to_numpy(dtype=float)
             d_mean, d_low, d_high = mean_ci(diff, confidence)
-            rows.append({"scenario": scenario, "output": output, "n": int(len(own)),
-                         "mean": mean, "ci_low": low, "ci_high": high, "diff_mean": d_mean,
-                         "diff_ci_low": d_low, "diff_ci_high": d_high})
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "output": output,
+                    "n": int(len(own)),
+                    "mean": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "diff_mean": d_mean,
+                    "diff_ci_low": d_low,
+                    "diff_ci_high": d_high,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -90,8 +104,13 @@ def widest_half_width(table: pd.DataFrame, output: str) -> float:
     return float(widths.max()) if len(widths) else math.nan
 
 
-def replications_needed(sd: float, target_half_width: float, confidence: float = CONFIDENCE,
-                        minimum: int = 2, maximum: int = 1_000_000) -> int:
+def replications_needed(
+    sd: float,
+    target_half_width: float,
+    confidence: float = CONFIDENCE,
+    minimum: int = 2,
+    maximum: int = 1_000_000,
+) -> int:
     """Smallest n with a t-interval half-width ``t(n-1) * sd / sqrt(n)`` at most the target.
 
     Uses ``sd`` as if it were known (the usual sequential-procedure plug-in, Law 2015,
@@ -112,9 +131,14 @@ def replications_needed(sd: float, target_half_width: float, confidence: float =
     return maximum
 
 
-def replications_for_target(runs: pd.DataFrame, output: str, baseline: str,
-                            target_half_width: float, scenarios: list[str] | None = None,
-                            confidence: float = CONFIDENCE) -> int:
+def replications_for_target(
+    runs: pd.DataFrame,
+    output: str,
+    baseline: str,
+    target_half_width: float,
+    scenarios: list[str] | None = None,
+    confidence: float = CONFIDENCE,
+) -> int:
     """Replications so that every scenario's mean and paired difference reaches the target.
 
     The standard deviations are estimated from ``runs`` (one row per run with ``scenario``,
@@ -132,8 +156,10 @@ def replications_for_target(runs: pd.DataFrame, output: str, baseline: str,
             samples.append((own.loc[common] - base.loc[common]).dropna().to_numpy(dtype=float))
         for values in samples:
             if len(values) >= 2:
-                needed = max(needed, replications_needed(float(values.std(ddof=1)),
-                                                         target_half_width, confidence))
+                needed = max(
+                    needed,
+                    replications_needed(float(values.std(ddof=1)), target_half_width, confidence),
+                )
     return needed
 
 
@@ -148,5 +174,4 @@ def describe_difference(row: pd.Series, unit: str = "") -> str:
         verb = "lowers"
     else:
         verb = "does not clearly change"
-    return (f"{verb} {row['output']} by {mean:.3g}{unit} "
-            f"(95% CI {low:.3g} to {high:.3g}{unit})")
+    return f"{verb} {row['output']} by {mean:.3g}{unit} (95% CI {low:.3g} to {high:.3g}{unit})"

@@ -47,8 +47,17 @@ RC_PARAMS: dict[str, Any] = {
 
 # Scenario colours: the reference scenario in black, then the Okabe-Ito colours that read well
 # as lines on white (yellow last: it is faint on white).
-SCENARIO_COLOURS = ("#000000", OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2], OKABE_ITO[4],
-                    OKABE_ITO[5], OKABE_ITO[6], OKABE_ITO[8], OKABE_ITO[3])
+SCENARIO_COLOURS = (
+    "#000000",
+    OKABE_ITO[0],
+    OKABE_ITO[1],
+    OKABE_ITO[2],
+    OKABE_ITO[4],
+    OKABE_ITO[5],
+    OKABE_ITO[6],
+    OKABE_ITO[8],
+    OKABE_ITO[3],
+)
 LINE_STYLES = ("-", "--", ":", "-.")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">")
 
@@ -156,9 +165,11 @@ def scenario_styles(scenarios: list[str]) -> dict[str, dict[str, Any]]:
     styles = {}
     for k, scenario in enumerate(scenarios):
         cycle = k // len(SCENARIO_COLOURS)
-        styles[scenario] = {"color": SCENARIO_COLOURS[k % len(SCENARIO_COLOURS)],
-                            "linestyle": LINE_STYLES[cycle % len(LINE_STYLES)],
-                            "marker": MARKERS[k % len(MARKERS)]}
+        styles[scenario] = {
+            "color": SCENARIO_COLOURS[k % len(SCENARIO_COLOURS)],
+            "linestyle": LINE_STYLES[cycle % len(LINE_STYLES)],
+            "marker": MARKERS[k % len(MARKERS)],
+        }
     return styles
 
 

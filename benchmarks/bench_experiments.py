@@ -36,8 +36,10 @@ def _specs(n_runs: int, steps: int, n_firms: int | None) -> list:
 
     overrides = {"n_firms": n_firms} if n_firms else {}
     params = load_scenario("baseline").with_overrides(overrides).parameters()
-    return [RunSpec("baseline", params, steps, seed, k)
-            for k, seed in enumerate(replication_seeds(2024, n_runs))]
+    return [
+        RunSpec("baseline", params, steps, seed, k)
+        for k, seed in enumerate(replication_seeds(2024, n_runs))
+    ]
 
 
 class WorkerMemory:
@@ -95,24 +97,34 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def measure(n_runs: int, steps: int, workers: int, store_details: bool,
-            n_firms: int | None) -> dict:
+def measure(
+    n_runs: int, steps: int, workers: int, store_details: bool, n_firms: int | None
+) -> dict:
     """Run one experiment into a temporary folder; wall time and peak memory (MB)."""
     from simulation.experiments import run_specs
 
     specs = _specs(n_runs, steps, n_firms)
-    with tempfile.TemporaryDirectory(prefix="bench-experiments-") as folder, \
-            WorkerMemory() as workers_memory:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-experiments-") as folder,
+        WorkerMemory() as workers_memory,
+    ):
         started = time.perf_counter()
-        experiment = run_specs(specs, folder, workers=workers, progress=False,
-                               store_details=store_details)
+        experiment = run_specs(
+            specs, folder, workers=workers, progress=False, store_details=store_details
+        )
         seconds = time.perf_counter() - started
         done = experiment.manifest["runs_done"]
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"runs": n_runs, "done": done, "steps": steps, "workers": workers,
-            "seconds": round(seconds, 2), "runs_per_s": round(done / seconds, 3),
-            "peak_rss_main_mb": round(own, 1),
-            "peak_rss_worker_mb": round(workers_memory.peak_mb, 1)}
+    return {
+        "runs": n_runs,
+        "done": done,
+        "steps": steps,
+        "workers": workers,
+        "seconds": round(seconds, 2),
+        "runs_per_s": round(done / seconds, 3),
+        "peak_rss_main_mb": round(own, 1),
+        "peak_rss_worker_mb": round(workers_memory.peak_mb, 1),
+    }
 
 
 def _in_subprocess(repeat: int = 1, **settings) -> dict:
@@ -133,43 +145,58 @@ def throughput(runs: int, steps: int, repeat: int) -> bool:
     Wall-clock speed-up needs the cores to be free: other busy processes on the machine
     lower it (the load average is printed so a reader can judge).
     """
-    print(f"throughput: {runs} runs of {steps} months, default park, details stored "
-          f"({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, best of {repeat})")
+    print(
+        f"throughput: {runs} runs of {steps} months, default park, details stored "
+        f"({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, best of {repeat})"
+    )
     results = {}
     for workers in (1, 2):
-        results[workers] = _in_subprocess(repeat, n_runs=runs, steps=steps, workers=workers,
-                                          store_details=True, n_firms=None)
+        results[workers] = _in_subprocess(
+            repeat, n_runs=runs, steps=steps, workers=workers, store_details=True, n_firms=None
+        )
         r = results[workers]
-        print(f"  {workers} worker(s): {r['seconds']:7.1f} s  {r['runs_per_s']:6.2f} runs/s  "
-              f"(imports and worker start-up included)")
+        print(
+            f"  {workers} worker(s): {r['seconds']:7.1f} s  {r['runs_per_s']:6.2f} runs/s  "
+            f"(imports and worker start-up included)"
+        )
     speedup = results[2]["runs_per_s"] / results[1]["runs_per_s"]
     ok = speedup >= 1.7
-    print(f"  speed-up with 2 workers: {speedup:.2f}x (target >= 1.7x): "
-          f"{'ok' if ok else 'BELOW TARGET'}")
+    print(
+        f"  speed-up with 2 workers: {speedup:.2f}x (target >= 1.7x): "
+        f"{'ok' if ok else 'BELOW TARGET'}"
+    )
     return ok
 
 
 def memory(small: int, large: int) -> bool:
     """Peak RSS of a small and a large scalar-only sweep (short runs, small park, 2 workers)."""
-    print(f"memory: sweeps of {small} and {large} one-month runs of a 20-firm park, "
-          "scalar outputs only, 2 workers")
+    print(
+        f"memory: sweeps of {small} and {large} one-month runs of a 20-firm park, "
+        "scalar outputs only, 2 workers"
+    )
     results = []
     for n_runs in (small, large):
         r = _in_subprocess(n_runs=n_runs, steps=1, workers=2, store_details=False, n_firms=20)
         results.append(r)
-        print(f"  {n_runs:>7} runs: {r['seconds']:7.1f} s, peak RSS main process "
-              f"{r['peak_rss_main_mb']:.0f} MB, largest worker {r['peak_rss_worker_mb']:.0f} MB")
+        print(
+            f"  {n_runs:>7} runs: {r['seconds']:7.1f} s, peak RSS main process "
+            f"{r['peak_rss_main_mb']:.0f} MB, largest worker {r['peak_rss_worker_mb']:.0f} MB"
+        )
     per_run_kb = spec_kb_per_run()
-    print(f"  the run list itself: {per_run_kb:.1f} KB per run with distinct parameters "
-          f"({per_run_kb * large / 1000:.0f} MB for {large} such runs; the sweep above "
-          "shares one parameter set)")
+    print(
+        f"  the run list itself: {per_run_kb:.1f} KB per run with distinct parameters "
+        f"({per_run_kb * large / 1000:.0f} MB for {large} such runs; the sweep above "
+        "shares one parameter set)"
+    )
     ok = True
     for who, column in (("main-process", "peak_rss_main_mb"), ("worker", "peak_rss_worker_mb")):
         growth = results[1][column] - results[0][column]
         flat = growth < max(25.0, 0.15 * results[0][column])
         ok &= flat
-        print(f"  {who} peak grows by {growth:.1f} MB for {large / small:.0f}x the runs: "
-              f"{'flat' if flat else 'NOT FLAT'}")
+        print(
+            f"  {who} peak grows by {growth:.1f} MB for {large / small:.0f}x the runs: "
+            f"{'flat' if flat else 'NOT FLAT'}"
+        )
     return ok
 
 
@@ -184,8 +211,10 @@ def spec_kb_per_run(n_runs: int = 5000) -> float:
     seeds = replication_seeds(1, n_runs)
     tracemalloc.start()
     try:
-        specs = [RunSpec("baseline", {**base, "landfill_tax_eur_per_t": float(k)}, 1, seed, 0,
-                         point=k) for k, seed in enumerate(seeds)]
+        specs = [
+            RunSpec("baseline", {**base, "landfill_tax_eur_per_t": float(k)}, 1, seed, 0, point=k)
+            for k, seed in enumerate(seeds)
+        ]
         keys = [spec.key for spec in specs]
         used = tracemalloc.get_traced_memory()[0]
     finally:
@@ -197,15 +226,21 @@ def spec_kb_per_run(n_runs: int = 5000) -> float:
 def main() -> int:
     """Parse arguments and run the chosen benchmarks; exit 1 if a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="?", default="all",
-                        choices=("all", "throughput", "memory", "_measure"))
+    parser.add_argument(
+        "which", nargs="?", default="all", choices=("all", "throughput", "memory", "_measure")
+    )
     parser.add_argument("settings", nargs="?", help=argparse.SUPPRESS)
-    parser.add_argument("--runs", type=int, default=200,
-                        help="runs per throughput measurement (enough that the ~2 s of imports, "
-                             "paid in both modes, do not dominate)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=200,
+        help="runs per throughput measurement (enough that the ~2 s of imports, "
+        "paid in both modes, do not dominate)",
+    )
     parser.add_argument("--steps", type=int, default=120, help="months per throughput run")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="throughput: best of this many measurements")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="throughput: best of this many measurements"
+    )
     parser.add_argument("--small", type=int, default=2000, help="runs in the small sweep")
     parser.add_argument("--large", type=int, default=20000, help="runs in the large sweep")
     args = parser.parse_args()

@@ -67,5 +67,10 @@ HELP_TARGET_S = 1.0  # `symbiosis --help`
 HELP_REPLICATIONS = 7
 
 # Fewer replications with --quick (a smoke test of the benchmark itself).
-QUICK_REPLICATIONS = {"default": 7, "default_all_mechanisms": 3, "regional_1k": 2,
-                      "regional_10k": 1, "regional_10k_all_mechanisms": 1}
+QUICK_REPLICATIONS = {
+    "default": 7,
+    "default_all_mechanisms": 3,
+    "regional_1k": 2,
+    "regional_10k": 1,
+    "regional_10k_all_mechanisms": 1,
+}

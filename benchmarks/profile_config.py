@@ -31,8 +31,10 @@ def main() -> int:
     try:
         from pyinstrument import Profiler
     except ImportError:
-        print("profile_config.py: error: pyinstrument is not installed (pip install -e '.[dev]')",
-              file=sys.stderr)
+        print(
+            "profile_config.py: error: pyinstrument is not installed (pip install -e '.[dev]')",
+            file=sys.stderr,
+        )
         return 2
     from simulation.runner import run_model
 

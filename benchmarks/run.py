@@ -43,6 +43,7 @@ EXPERIMENTS_BENCH = Path(__file__).resolve().parent / "bench_experiments.py"
 
 # --- measuring one configuration (in a subprocess) ----------------------------------------------
 
+
 def measure(name: str, replications: int) -> dict:
     """Time ``replications`` runs of configuration ``name`` after a warm-up run."""
     from simulation.runner import run_model
@@ -61,10 +62,16 @@ def measure(name: str, replications: int) -> dict:
         result = run_model(params, config["steps"], seed)
         wall.append(time.perf_counter() - started_wall)
         cpu.append(time.process_time() - started_cpu)
-    return {"name": name, "firms": result.summary["n_firms"], "steps": config["steps"],
-            "replications": replications, "wall_s": wall, "cpu_s": cpu,
-            "exchanges_last_run": len(result.exchanges),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "name": name,
+        "firms": result.summary["n_firms"],
+        "steps": config["steps"],
+        "replications": replications,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "exchanges_last_run": len(result.exchanges),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def measure_in_subprocess(name: str, replications: int) -> dict:
@@ -77,9 +84,16 @@ def measure_in_subprocess(name: str, replications: int) -> dict:
 def help_seconds(replications: int) -> list[float]:
     """Wall time of ``symbiosis --help`` in a new process, ``replications`` times."""
     script = Path(sys.executable).parent / "symbiosis"
-    command = [str(script), "--help"] if script.exists() else [
-        sys.executable, "-c", "import sys; from interfaces.cli import main; sys.exit(main())",
-        "--help"]
+    command = (
+        [str(script), "--help"]
+        if script.exists()
+        else [
+            sys.executable,
+            "-c",
+            "import sys; from interfaces.cli import main; sys.exit(main())",
+            "--help",
+        ]
+    )
     times = []
     for _ in range(replications):
         started = time.perf_counter()
@@ -98,16 +112,19 @@ def experiments_benchmark(quick: bool) -> dict | None:
     out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     text = out.stdout + out.stderr
     speedup = re.search(r"speed-up with 2 workers:\s*([0-9.]+)x", text)
-    growth = re.search(r"main-process peak grows by\s*(-?[0-9.]+)\s*MB.*?:\s*(flat|NOT FLAT)",
-                       text)
-    return {"command": " ".join(["benchmarks/bench_experiments.py", *command[2:]]),
-            "returncode": out.returncode, "output": text.strip(),
-            "speedup": float(speedup.group(1)) if speedup else None,
-            "memory_growth_mb": float(growth.group(1)) if growth else None,
-            "memory_flat": growth.group(2) == "flat" if growth else None}
+    growth = re.search(r"main-process peak grows by\s*(-?[0-9.]+)\s*MB.*?:\s*(flat|NOT FLAT)", text)
+    return {
+        "command": " ".join(["benchmarks/bench_experiments.py", *command[2:]]),
+        "returncode": out.returncode,
+        "output": text.strip(),
+        "speedup": float(speedup.group(1)) if speedup else None,
+        "memory_growth_mb": float(growth.group(1)) if growth else None,
+        "memory_flat": growth.group(2) == "flat" if growth else None,
+    }
 
 
 # --- reporting ----------------------------------------------------------------------------------
+
 
 def machine() -> dict:
     """CPU model, cores, Python and library versions, date and commit of this measurement."""
@@ -122,12 +139,18 @@ def machine() -> dict:
     import mesa
     import numpy
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True).stdout.strip()
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "numpy": numpy.__version__, "mesa": mesa.__version__,
-            "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "commit": commit or "unknown"}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "mesa": mesa.__version__,
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit or "unknown",
+    }
 
 
 def row(measured: dict) -> dict:
@@ -162,16 +185,27 @@ def scaling(rows: dict[str, dict]) -> dict | None:
         return None
     firms_ratio = math.log(large["firms"] / small["firms"])
     exponent = math.log(large["per_step_ms"] / small["per_step_ms"]) / firms_ratio
-    cpu_exponent = math.log((large["cpu_s"] / large["steps"])
-                            / (small["cpu_s"] / small["steps"])) / firms_ratio
-    return {"between": f"{small['firms']:,} and {large['firms']:,} firms",
-            "exponent": exponent, "cpu_exponent": cpu_exponent,
-            "target": f"<= {configs.SCALING['max_exponent']}",
-            "ok": exponent <= configs.SCALING["max_exponent"]}
+    cpu_exponent = (
+        math.log((large["cpu_s"] / large["steps"]) / (small["cpu_s"] / small["steps"]))
+        / firms_ratio
+    )
+    return {
+        "between": f"{small['firms']:,} and {large['firms']:,} firms",
+        "exponent": exponent,
+        "cpu_exponent": cpu_exponent,
+        "target": f"<= {configs.SCALING['max_exponent']}",
+        "ok": exponent <= configs.SCALING["max_exponent"],
+    }
 
 
-def render(info: dict, rows: list[dict], scale: dict | None, help_times: list[float] | None,
-           experiments: dict | None, load: tuple[tuple[float, ...], tuple[float, ...]]) -> str:
+def render(
+    info: dict,
+    rows: list[dict],
+    scale: dict | None,
+    help_times: list[float] | None,
+    experiments: dict | None,
+    load: tuple[tuple[float, ...], tuple[float, ...]],
+) -> str:
     """The results as Markdown (printed, and written to RESULTS.md)."""
     lines = [
         "# Benchmark results",
@@ -192,45 +226,67 @@ def render(info: dict, rows: list[dict], scale: dict | None, help_times: list[fl
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['config']} | {r['what']} | {r['firms']:,} | {r['steps']} | "
-                     f"{r['runs']} | {r['median_s']:.3f} | {r['cpu_s']:.3f} | "
-                     f"{r['per_step_ms']:.2f} | {r['peak_mb']:.0f} | {r['target']} | "
-                     f"{verdict(r['ok'])} |")
+        lines.append(
+            f"| {r['config']} | {r['what']} | {r['firms']:,} | {r['steps']} | "
+            f"{r['runs']} | {r['median_s']:.3f} | {r['cpu_s']:.3f} | "
+            f"{r['per_step_ms']:.2f} | {r['peak_mb']:.0f} | {r['target']} | "
+            f"{verdict(r['ok'])} |"
+        )
     if help_times:
         median_help = statistics.median(help_times)
-        lines.append(f"| help | `symbiosis --help`, new process | - | - | {len(help_times)} | "
-                     f"{median_help:.3f} | - | - | - | < {configs.HELP_TARGET_S:g} s | "
-                     f"{verdict(median_help < configs.HELP_TARGET_S)} |")
+        lines.append(
+            f"| help | `symbiosis --help`, new process | - | - | {len(help_times)} | "
+            f"{median_help:.3f} | - | - | - | < {configs.HELP_TARGET_S:g} s | "
+            f"{verdict(median_help < configs.HELP_TARGET_S)} |"
+        )
     if experiments is not None and experiments["speedup"] is not None:
-        lines.append(f"| experiments | runs/s with 2 local workers vs 1 | - | - | - | "
-                     f"{experiments['speedup']:.2f}x | - | - | - | >= 1.7x | "
-                     f"{verdict(experiments['speedup'] >= 1.7)} |")
+        lines.append(
+            f"| experiments | runs/s with 2 local workers vs 1 | - | - | - | "
+            f"{experiments['speedup']:.2f}x | - | - | - | >= 1.7x | "
+            f"{verdict(experiments['speedup'] >= 1.7)} |"
+        )
     if experiments is not None and experiments["memory_growth_mb"] is not None:
-        lines.append(f"| sweep memory | main-process peak, 10x more runs | - | - | - | "
-                     f"{experiments['memory_growth_mb']:+.1f} MB | - | - | - | flat | "
-                     f"{verdict(experiments['memory_flat'])} |")
+        lines.append(
+            f"| sweep memory | main-process peak, 10x more runs | - | - | - | "
+            f"{experiments['memory_growth_mb']:+.1f} MB | - | - | - | flat | "
+            f"{verdict(experiments['memory_flat'])} |"
+        )
     lines.append("")
     if scale:
-        lines.append(f"Scaling of the time per step between {scale['between']}: "
-                     f"n^{scale['exponent']:.2f} (CPU time: n^{scale['cpu_exponent']:.2f}), "
-                     f"target {scale['target']}: {verdict(scale['ok'])}.")
+        lines.append(
+            f"Scaling of the time per step between {scale['between']}: "
+            f"n^{scale['exponent']:.2f} (CPU time: n^{scale['cpu_exponent']:.2f}), "
+            f"target {scale['target']}: {verdict(scale['ok'])}."
+        )
         lines.append("")
     if experiments is not None:
-        lines += ["## Experiments (benchmarks/bench_experiments.py)", "",
-                  f"Output of `{experiments['command']}` "
-                  f"(exit status {experiments['returncode']}):", "", "```",
-                  experiments["output"], "```", ""]
+        lines += [
+            "## Experiments (benchmarks/bench_experiments.py)",
+            "",
+            f"Output of `{experiments['command']}` (exit status {experiments['returncode']}):",
+            "",
+            "```",
+            experiments["output"],
+            "```",
+            "",
+        ]
     return "\n".join(lines)
 
 
 def main() -> int:
     """Run the chosen benchmarks, print the table, write RESULTS.md; 1 if a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", choices=sorted(configs.CONFIGS), metavar="CONFIG",
-                        help="configurations to run (default: all)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=sorted(configs.CONFIGS),
+        metavar="CONFIG",
+        help="configurations to run (default: all)",
+    )
     parser.add_argument("--quick", action="store_true", help="fewer replications")
-    parser.add_argument("--no-experiments", action="store_true",
-                        help="skip benchmarks/bench_experiments.py")
+    parser.add_argument(
+        "--no-experiments", action="store_true", help="skip benchmarks/bench_experiments.py"
+    )
     parser.add_argument("--no-help", action="store_true", help="skip timing `symbiosis --help`")
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
     if len(sys.argv) == 4 and sys.argv[1] == "_measure":
@@ -241,8 +297,11 @@ def main() -> int:
     load_before = os.getloadavg()
     rows = []
     for name in args.only or list(configs.CONFIGS):
-        replications = (configs.QUICK_REPLICATIONS[name] if args.quick
-                        else configs.CONFIGS[name]["replications"])
+        replications = (
+            configs.QUICK_REPLICATIONS[name]
+            if args.quick
+            else configs.CONFIGS[name]["replications"]
+        )
         print(f"{name}: {replications} run(s) ...", file=sys.stderr, flush=True)
         rows.append(row(measure_in_subprocess(name, replications)))
     help_times = None if args.no_help else help_seconds(configs.HELP_REPLICATIONS)

@@ -19,6 +19,7 @@ from matplotlib.ticker import FuncFormatter
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
+from analysis.network_plot import draw_exchange_network
 from interfaces.app_model import (
     CONTROLS,
     DEFAULT_SCENARIO,
@@ -28,7 +29,6 @@ from interfaces.app_model import (
     control_meaning,
     control_specs,
 )
-from analysis.network_plot import draw_exchange_network
 from scenarios.loader import load_scenario, scenario_names
 from scenarios.parks import park_names
 from simulation.runner import collect_results
@@ -40,36 +40,52 @@ matplotlib.use("Agg")
 RUN_STYLES = ({"color": "#0072B2", "linestyle": "-"}, {"color": "#D55E00", "linestyle": "--"})
 # SolaraViz's own "Model Parameters" card stays empty (the inputs live in a card of ours, see
 # ``Workbench``); hide sidebar cards with nothing in them.
-HIDE_EMPTY_CARDS_CSS = ".v-navigation-drawer .v-card:has(> .v-card__text > .v-sheet:empty) " \
-                       "{ display: none; }"
+HIDE_EMPTY_CARDS_CSS = (
+    ".v-navigation-drawer .v-card:has(> .v-card__text > .v-sheet:empty) { display: none; }"
+)
 # The live plots: (timeseries column, title, y label, cumulative?).
 LIVE_PLOTS = (
     ("active_exchanges", "Active exchanges", "exchanges (count)", False),
     ("recovery_rate", "Recovery rate", "by-products exchanged (%)", False),
     ("co2_avoided_t", "CO2 avoided, cumulative", "CO2 (t)", True),
-    ("public_net_cum_eur", "Public budget balance, cumulative", "EUR (negative: net cost)",
-     False),
+    ("public_net_cum_eur", "Public budget balance, cumulative", "EUR (negative: net cost)", False),
 )
 # The indicator panel: (label, function of a model giving the text).
 INDICATORS: tuple[tuple[str, Any], ...] = (
     ("Month", lambda m: f"{m.month}"),
     ("Seed", lambda m: f"{m.seed}"),
     ("Active exchanges", lambda m: f"{int(m.indicators.row['active_exchanges'])}"),
-    ("New / ended this month", lambda m: f"{int(m.indicators.row['new_exchanges'])} / "
-                                         f"{int(m.indicators.row['ended_exchanges'])}"),
-    ("Firms involved", lambda m: f"{int(m.indicators.row['firms_involved'])} of "
-                                 f"{len(m.companies)}"),
+    (
+        "New / ended this month",
+        lambda m: (
+            f"{int(m.indicators.row['new_exchanges'])} / {int(m.indicators.row['ended_exchanges'])}"
+        ),
+    ),
+    (
+        "Firms involved",
+        lambda m: f"{int(m.indicators.row['firms_involved'])} of {len(m.companies)}",
+    ),
     ("Recovery rate", lambda m: f"{100 * float(m.indicators.row['recovery_rate']):.1f} %"),
     ("CO2 avoided so far", lambda m: f"{_column_sum(m, 'co2_avoided_t'):,.0f} t"),
     ("Value created so far", lambda m: f"{_column_sum(m, 'value_created_eur'):,.0f} EUR"),
-    ("Public budget balance", lambda m: f"{float(m.indicators.row['public_net_cum_eur']):,.0f} "
-                                        "EUR"),
-    ("Landfill tax in force", lambda m: f"{float(m.indicators.row['landfill_tax_eur_per_t']):g}"
-                                        " EUR/t"),
+    (
+        "Public budget balance",
+        lambda m: f"{float(m.indicators.row['public_net_cum_eur']):,.0f} EUR",
+    ),
+    (
+        "Landfill tax in force",
+        lambda m: f"{float(m.indicators.row['landfill_tax_eur_per_t']):g} EUR/t",
+    ),
     ("Platform members", lambda m: f"{int(m.indicators.row['platform_members'])}"),
     ("Mean trust", lambda m: f"{float(m.indicators.row['mean_trust']):.2f}"),
-    ("Chertow 3-2 first held", lambda m: "not yet" if m.indicators.chertow_first_step is None
-     else f"month {m.indicators.chertow_first_step}"),
+    (
+        "Chertow 3-2 first held",
+        lambda m: (
+            "not yet"
+            if m.indicators.chertow_first_step is None
+            else f"month {m.indicators.chertow_first_step}"
+        ),
+    ),
 )
 
 
@@ -90,13 +106,17 @@ def network_figure(model: AppModel) -> Figure:
     """The exchange network of each run (A, and B beside it), drawn on the firms' locations."""
     runs = model.runs()
     fig = Figure(figsize=(1.6 + 5.0 * len(runs), 5.0))
-    fig.subplots_adjust(left=0.6 / fig.get_figwidth(), right=1 - 1.7 / fig.get_figwidth(),
-                        bottom=0.1, top=0.93, wspace=0.15)
+    fig.subplots_adjust(
+        left=0.6 / fig.get_figwidth(),
+        right=1 - 1.7 / fig.get_figwidth(),
+        bottom=0.1,
+        top=0.93,
+        wspace=0.15,
+    )
     axes = fig.subplots(1, len(runs), squeeze=False)[0]
     for index, (ax, (label, run)) in enumerate(zip(axes, runs, strict=True)):
         result = collect_results(run)
-        draw_exchange_network(ax, result.firms, result.exchanges,
-                              legend=index == len(runs) - 1)
+        draw_exchange_network(ax, result.firms, result.exchanges, legend=index == len(runs) - 1)
         active = int((result.exchanges["end_step"] < 0).sum()) if len(result.exchanges) else 0
         ax.set_title(f"{label}: {active} exchanges, month {run.month}", fontsize=10)
     return fig
@@ -118,8 +138,15 @@ def plots_figure(model: AppModel) -> Figure:
                 values = 100 * values
             if cumulative:
                 values = values.cumsum()
-            ax.plot(frame["step"], values, label=label, linewidth=1.6,
-                    marker="o" if len(frame) < 3 else None, markersize=3, **style)
+            ax.plot(
+                frame["step"],
+                values,
+                label=label,
+                linewidth=1.6,
+                marker="o" if len(frame) < 3 else None,
+                markersize=3,
+                **style,
+            )
     for ax, (_column, title, unit, _cumulative) in zip(axes, LIVE_PLOTS, strict=True):
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(unit, fontsize=8)
@@ -146,14 +173,19 @@ def indicator_html(model: AppModel) -> str:
     classroom does not reach.
     """
     header = ["Indicator", *(label for label, _run in model.runs())]
-    head = "".join(f"<th style='text-align:left;padding:2px 10px 2px 0'>{escape(cell)}</th>"
-                   for cell in header)
+    head = "".join(
+        f"<th style='text-align:left;padding:2px 10px 2px 0'>{escape(cell)}</th>" for cell in header
+    )
     body = "".join(
-        "<tr>" + "".join(f"<td style='padding:2px 10px 2px 0'>{escape(cell)}</td>"
-                         for cell in row) + "</tr>"
-        for row in indicator_rows(model))
-    return (f"<h4>Key indicators</h4><table class='symbiosis-indicator-table'>"
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        "<tr>"
+        + "".join(f"<td style='padding:2px 10px 2px 0'>{escape(cell)}</td>" for cell in row)
+        + "</tr>"
+        for row in indicator_rows(model)
+    )
+    return (
+        f"<h4>Key indicators</h4><table class='symbiosis-indicator-table'>"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 def _paragraph(text: str) -> None:
@@ -161,8 +193,10 @@ def _paragraph(text: str) -> None:
 
 
 @solara.component
-def Dashboard(model: solara.Reactive[AppModel],  # noqa: N802 (a component)
-              on_seed: Any = None) -> None:
+def Dashboard(
+    model: solara.Reactive[AppModel],
+    on_seed: Any = None,
+) -> None:
     """Network, live plots and key indicators of the current model; redrawn on every step.
 
     ``on_seed`` is told the seed of each new run, so that a new scenario starts on it.
@@ -178,24 +212,29 @@ def Dashboard(model: solara.Reactive[AppModel],  # noqa: N802 (a component)
     dependencies = [update_counter.value, id(current), current.month]
     if current.seed_problem:
         solara.Warning(current.seed_problem, classes=["symbiosis-seed-problem"])
-    network = solara.FigureMatplotlib(network_figure(current), format="png",
-                                      dependencies=dependencies, dpi=90)
-    plots = solara.FigureMatplotlib(plots_figure(current), format="png",
-                                    dependencies=dependencies, dpi=90)
+    network = solara.FigureMatplotlib(
+        network_figure(current), format="png", dependencies=dependencies, dpi=90
+    )
+    plots = solara.FigureMatplotlib(
+        plots_figure(current), format="png", dependencies=dependencies, dpi=90
+    )
     indicators = solara.HTML(tag="div", unsafe_innerHTML=indicator_html(current))
     side_by_side = current.twin is not None
     wrap = {"flex-wrap": "wrap", "align-items": "flex-start"}
     with solara.Row(style=wrap):
-        solara.Column(children=[network], classes=["symbiosis-network"],
-                      style={"flex": "3 1 640px"})
+        solara.Column(
+            children=[network], classes=["symbiosis-network"], style={"flex": "3 1 640px"}
+        )
         if not side_by_side:
-            solara.Column(children=[indicators], classes=["symbiosis-indicators"],
-                          style={"flex": "1 1 300px"})
+            solara.Column(
+                children=[indicators], classes=["symbiosis-indicators"], style={"flex": "1 1 300px"}
+            )
     with solara.Row(style=wrap):
         solara.Column(children=[plots], classes=["symbiosis-plots"], style={"flex": "3 1 640px"})
         if side_by_side:
-            solara.Column(children=[indicators], classes=["symbiosis-indicators"],
-                          style={"flex": "1 1 300px"})
+            solara.Column(
+                children=[indicators], classes=["symbiosis-indicators"], style={"flex": "1 1 300px"}
+            )
 
 
 def _shown(value: Any) -> str:
@@ -204,7 +243,7 @@ def _shown(value: Any) -> str:
 
 
 @solara.component
-def InputsCard(specs: dict[str, Any], on_change: Any) -> None:  # noqa: N802 (a component)
+def InputsCard(specs: dict[str, Any], on_change: Any) -> None:
     """The card of seed, policy and behaviour inputs, built from ``specs``.
 
     The specifications are those of Mesa's ``UserInputs`` (``interfaces.app_model.control_spec``);
@@ -230,13 +269,24 @@ def InputsCard(specs: dict[str, Any], on_change: Any) -> None:  # noqa: N802 (a 
                 solara.Select(label, values=spec["values"], value=value, on_value=changer(name))
             else:
                 slider = solara.SliderInt if kind == "SliderInt" else solara.SliderFloat
-                slider(f"{label}: {_shown(value)}", value=value, min=spec["min"],
-                       max=spec["max"], step=spec["step"], on_value=changer(name))
+                slider(
+                    f"{label}: {_shown(value)}",
+                    value=value,
+                    min=spec["min"],
+                    max=spec["max"],
+                    step=spec["step"],
+                    on_value=changer(name),
+                )
 
 
 @solara.component
-def Workbench(scenario: str, park: str, compare: str, seed: str,  # noqa: N802 (a component)
-              on_seed: Any = None) -> None:
+def Workbench(
+    scenario: str,
+    park: str,
+    compare: str,
+    seed: str,
+    on_seed: Any = None,
+) -> None:
     """SolaraViz for one choice of scenario, park and comparison, with its inputs and dashboard.
 
     The page remounts this component whenever the scenario, park or comparison changes, so the
@@ -246,7 +296,8 @@ def Workbench(scenario: str, park: str, compare: str, seed: str,  # noqa: N802 (
     """
     user_set = solara.use_memo(dict, [])  # what the user set in the inputs since the choice
     model_class = solara.use_memo(
-        lambda: AppModel.choose(scenario, park, compare, seed, controls=user_set), [])
+        lambda: AppModel.choose(scenario, park, compare, seed, controls=user_set), []
+    )
     model = solara.use_reactive(solara.use_memo(model_class, []))
     specs = solara.use_memo(lambda: control_specs(scenario, park, seed), [])
 
@@ -256,27 +307,34 @@ def Workbench(scenario: str, park: str, compare: str, seed: str,  # noqa: N802 (
     with solara.Sidebar():
         # keyed by the choice, so a new choice builds fresh inputs at the scenario's values
         InputsCard(specs, on_change).key(f"inputs|{scenario}|{park}|{compare}")
-    SolaraViz(model, components=[], model_params={}, name="symbiosis: classroom",
-              play_interval=150)
+    SolaraViz(model, components=[], model_params={}, name="symbiosis: classroom", play_interval=150)
     Dashboard(model, on_seed=on_seed)
 
 
 @solara.component
-def ScenarioPicker(scenario: solara.Reactive[str],  # noqa: N802 (a component)
-                   park: solara.Reactive[str], compare: solara.Reactive[str]) -> None:
+def ScenarioPicker(
+    scenario: solara.Reactive[str],
+    park: solara.Reactive[str],
+    compare: solara.Reactive[str],
+) -> None:
     """Sidebar card choosing scenario A, the park and scenario B of side-by-side mode."""
     chosen = load_scenario(scenario.value)
     with solara.Sidebar(), solara.Card("Scenario", classes=["symbiosis-scenario"]):
         solara.Select("Scenario A", values=scenario_names(), value=scenario)
         solara.Select("Park", values=[SCENARIO_PARK, *park_names()], value=park)
-        solara.Select("Side by side with scenario B", values=[NO_COMPARISON, *scenario_names()],
-                      value=compare)
+        solara.Select(
+            "Side by side with scenario B", values=[NO_COMPARISON, *scenario_names()], value=compare
+        )
         _paragraph(f"{chosen.name}: {chosen.description}. Source: {chosen.source}")
         if compare.value != NO_COMPARISON:
-            _paragraph("Scenario B runs on the same seed and park with the same behaviour "
-                       "settings; the policy sliders steer scenario A only.")
-        _paragraph("Move the sliders below, then press Reset to start a new run with them; "
-                   "Step advances one month, ▶ plays.")
+            _paragraph(
+                "Scenario B runs on the same seed and park with the same behaviour "
+                "settings; the policy sliders steer scenario A only."
+            )
+        _paragraph(
+            "Move the sliders below, then press Reset to start a new run with them; "
+            "Step advances one month, ▶ plays."
+        )
         with solara.Details("What the controls mean"):
             for name in CONTROLS:
                 _paragraph(f"{name}: {control_meaning(name)}")
@@ -296,5 +354,6 @@ def Page() -> None:  # noqa: N802 (Solara components are named like classes)
     solara.Style(HIDE_EMPTY_CARDS_CSS)
     ScenarioPicker(scenario, park, compare)
     key = f"{scenario.value}|{park.value}|{compare.value}"
-    Workbench(scenario.value, park.value, compare.value, last_seed.current,
-              on_seed=remember_seed).key(key)
+    Workbench(
+        scenario.value, park.value, compare.value, last_seed.current, on_seed=remember_seed
+    ).key(key)

@@ -25,9 +25,13 @@ DEFAULT_SCENARIO = "baseline"
 # on/off settings of the instruments (e.g. brokering), and the key behavioural uncertainties.
 # Ranges, defaults, types and meanings all come from ``scenarios.parameters.PARAMETERS``.
 LEVER_CONTROLS: tuple[str, ...] = tuple(
-    name for instrument in INSTRUMENTS
-    for name in (instrument.level.name,
-                 *(extra.name for extra in instrument.extra if extra.type is bool)))
+    name
+    for instrument in INSTRUMENTS
+    for name in (
+        instrument.level.name,
+        *(extra.name for extra in instrument.extra if extra.type is bool),
+    )
+)
 BEHAVIOUR_CONTROLS: tuple[str, ...] = ("trust_threshold", "openness_mean", "supply_uncertainty")
 CONTROLS: tuple[str, ...] = (*LEVER_CONTROLS, *BEHAVIOUR_CONTROLS)
 SLIDER_STEPS = 100  # a float slider moves in about this many steps over its declared range
@@ -108,7 +112,7 @@ def control_label(name: str, params: dict[str, Value]) -> str:
     stem = name
     for suffix in ("_eur", "_share"):
         if suffix in stem:
-            stem = stem[:stem.index(suffix)]
+            stem = stem[: stem.index(suffix)]
     words = stem.split("_")
     unit_words = [w.lower() for w in re.findall(r"[A-Za-z]+", parameter.unit)]
     label = " ".join(words).capitalize()
@@ -146,17 +150,34 @@ def control_spec(name: str, params: dict[str, Value]) -> dict[str, Any]:
     if parameter.type is bool:
         return {"type": "Checkbox", "value": bool(value), "label": label}
     if parameter.type is str:
-        return {"type": "Select", "value": value, "values": list(parameter.choices or ()),
-                "label": label}
+        return {
+            "type": "Select",
+            "value": value,
+            "values": list(parameter.choices or ()),
+            "label": label,
+        }
     if parameter.type is int:
-        return {"type": "SliderInt", "value": int(value), "min": int(parameter.low),
-                "max": int(parameter.high), "step": 1, "label": label}
-    return {"type": "SliderFloat", "value": float(value), "min": float(parameter.low),
-            "max": float(parameter.high), "step": slider_step(parameter), "label": label}
+        return {
+            "type": "SliderInt",
+            "value": int(value),
+            "min": int(parameter.low),
+            "max": int(parameter.high),
+            "step": 1,
+            "label": label,
+        }
+    return {
+        "type": "SliderFloat",
+        "value": float(value),
+        "min": float(parameter.low),
+        "max": float(parameter.high),
+        "step": slider_step(parameter),
+        "label": label,
+    }
 
 
-def control_specs(scenario: str = DEFAULT_SCENARIO, park: str = SCENARIO_PARK,
-                 seed: int | str = 0) -> dict[str, Any]:
+def control_specs(
+    scenario: str = DEFAULT_SCENARIO, park: str = SCENARIO_PARK, seed: int | str = 0
+) -> dict[str, Any]:
     """The app's inputs for a scenario: its controls and the seed, as Mesa ``UserInputs`` specs.
 
     The controls start at the scenario's values and the seed is a text box. The scenario, park
@@ -187,9 +208,16 @@ class AppModel(SymbiosisModel):
     outlive the run.)
     """
 
-    def __init__(self, *, scenario_name: str = DEFAULT_SCENARIO, park_name: str = SCENARIO_PARK,
-                 compare_name: str = NO_COMPARISON, seed: Any = 0, scenario: Any = None,
-                 **controls: Any) -> None:
+    def __init__(
+        self,
+        *,
+        scenario_name: str = DEFAULT_SCENARIO,
+        park_name: str = SCENARIO_PARK,
+        compare_name: str = NO_COMPARISON,
+        seed: Any = 0,
+        scenario: Any = None,
+        **controls: Any,
+    ) -> None:
         """Resolve the scenario, lay the controls' values over it and build the run(s).
 
         Args:
@@ -219,9 +247,14 @@ class AppModel(SymbiosisModel):
             self.twin = SymbiosisModel(seed=seed_input.value, **params_b)
 
     @classmethod
-    def choose(cls, scenario_name: str = DEFAULT_SCENARIO, park_name: str = SCENARIO_PARK,
-               compare_name: str = NO_COMPARISON, seed: Any = 0,
-               controls: dict[str, Any] | None = None) -> type[AppModel]:
+    def choose(
+        cls,
+        scenario_name: str = DEFAULT_SCENARIO,
+        park_name: str = SCENARIO_PARK,
+        compare_name: str = NO_COMPARISON,
+        seed: Any = 0,
+        controls: dict[str, Any] | None = None,
+    ) -> type[AppModel]:
         """A subclass whose runs use this scenario, park, comparison and seed by default.
 
         Mesa's SolaraViz rebuilds the model on reset as ``type(model)(**kwargs)``; with the choice
@@ -229,8 +262,12 @@ class AppModel(SymbiosisModel):
         the app's inputs can write the values the user set into it; keyword arguments given to
         the subclass win over both.
         """
-        chosen = {"scenario_name": scenario_name, "park_name": park_name,
-                  "compare_name": compare_name, "seed": seed}
+        chosen = {
+            "scenario_name": scenario_name,
+            "park_name": park_name,
+            "compare_name": compare_name,
+            "seed": seed,
+        }
         user_set = controls if controls is not None else {}
 
         def __init__(self: AppModel, **kwargs: Any) -> None:  # noqa: N807

@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
     parser = OneLineErrors(
         prog="symbiosis",
-        description="Simulate how industrial symbiosis emerges in eco-industrial parks.")
+        description="Simulate how industrial symbiosis emerges in eco-industrial parks.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True

@@ -43,8 +43,16 @@ from scenarios.parameters import (
 )
 
 SCENARIOS_DIR = Path(__file__).parent
-TOP_LEVEL_KEYS = ("name", "description", "source", "extends", "park", "parameters", "policy",
-                  "sensitivity")
+TOP_LEVEL_KEYS = (
+    "name",
+    "description",
+    "source",
+    "extends",
+    "park",
+    "parameters",
+    "policy",
+    "sensitivity",
+)
 _INSTRUMENTS = {instrument.name: instrument for instrument in INSTRUMENTS}
 
 
@@ -83,8 +91,9 @@ class Scenario:
             validate(merged)
         except ParameterError as error:
             raise ScenarioError(f"{self.name}: {error}") from None
-        return Scenario(self.name, self.description, self.source, self.path, merged,
-                        dict(self.sensitivity))
+        return Scenario(
+            self.name, self.description, self.source, self.path, merged, dict(self.sensitivity)
+        )
 
     def content_hash(self) -> str:
         """Hash of the fully resolved parameters (for provenance and the result store)."""
@@ -126,8 +135,10 @@ def scenario_path(name_or_path: str | Path, relative_to: Path | None = None) -> 
     if not bare:
         what = "is a folder, not a scenario file" if path.is_dir() else "no such scenario file"
         raise ScenarioError(f"{path}: {what}")
-    raise ScenarioError(f"unknown scenario {text!r}{_suggest(text, scenario_names())} "
-                        f"(built-in scenarios: {', '.join(scenario_names())})")
+    raise ScenarioError(
+        f"unknown scenario {text!r}{_suggest(text, scenario_names())} "
+        f"(built-in scenarios: {', '.join(scenario_names())})"
+    )
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
@@ -147,8 +158,9 @@ def _read(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{path}: malformed TOML: {error}") from None
     except UnicodeDecodeError as error:
-        raise ScenarioError(f"{path}: malformed TOML: not UTF-8 text (byte {error.start})") \
-            from None
+        raise ScenarioError(
+            f"{path}: malformed TOML: not UTF-8 text (byte {error.start})"
+        ) from None
     except OSError as error:
         raise ScenarioError(f"{path}: cannot read: {error.strerror}") from None
 
@@ -161,14 +173,17 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
     table = _read(path)
     for key in table:
         if key not in TOP_LEVEL_KEYS:
-            raise ScenarioError(f"{path}: unknown key {key!r}{_suggest(key, TOP_LEVEL_KEYS)} "
-                                f"(allowed: {', '.join(TOP_LEVEL_KEYS)})")
+            raise ScenarioError(
+                f"{path}: unknown key {key!r}{_suggest(key, TOP_LEVEL_KEYS)} "
+                f"(allowed: {', '.join(TOP_LEVEL_KEYS)})"
+            )
     for key in ("description", "source", "name", "extends"):
         if key in table and not isinstance(table[key], str):
             raise ScenarioError(f"{path}: {key} must be a string, got {table[key]!r}")
     if "name" in table and not _NAME.fullmatch(table["name"]):
-        raise ScenarioError(f"{path}: name must be letters, digits, '_', '-' or '.', "
-                            f"got {table['name']!r}")
+        raise ScenarioError(
+            f"{path}: name must be letters, digits, '_', '-' or '.', got {table['name']!r}"
+        )
     base = Scenario(name="defaults")
     if "extends" in table:
         try:
@@ -210,7 +225,7 @@ def _checked(path: Path, where: str, name: str, value: Any) -> Value:
     except ParameterError as error:
         message = str(error)
         if message.startswith(name):
-            message = message[len(name):].lstrip(" :")
+            message = message[len(name) :].lstrip(" :")
         raise ScenarioError(f"{path}: {where} {message}") from None
 
 
@@ -225,7 +240,8 @@ def _check_timing(path: Path, overrides: dict[str, Value], where: dict[str, str]
                 f"{path}: {table} end_month = {end} must come after start_month = {start} "
                 f"(an instrument is in force from start_month up to, not including, end_month"
                 f"{'; start_month is inherited' if instrument.start_param not in where else ''}"
-                f"{'; end_month is inherited' if instrument.end_param not in where else ''})")
+                f"{'; end_month is inherited' if instrument.end_param not in where else ''})"
+            )
 
 
 def _own_parameters(path: Path, table: dict[str, Any]) -> tuple[dict[str, Value], dict[str, str]]:
@@ -250,8 +266,10 @@ def _own_parameters(path: Path, table: dict[str, Any]) -> tuple[dict[str, Value]
         raise ScenarioError(f"{path}: [parameters] must be a table of name = value")
     for name, value in parameters.items():
         if name not in PARAMETERS:
-            raise ScenarioError(f"{path}: [parameters] unknown parameter {name!r}"
-                                f"{_suggest(name, PARAMETERS)} (see 'symbiosis parameters')")
+            raise ScenarioError(
+                f"{path}: [parameters] unknown parameter {name!r}"
+                f"{_suggest(name, PARAMETERS)} (see 'symbiosis parameters')"
+            )
         put(f"[parameters] {name}", name, value)
     policy = table.get("policy", {})
     if not isinstance(policy, dict):
@@ -262,16 +280,20 @@ def _own_parameters(path: Path, table: dict[str, Any]) -> tuple[dict[str, Value]
             raise ScenarioError(
                 f"{path}: unknown policy instrument {instrument_name!r}"
                 f"{_suggest(instrument_name, _INSTRUMENTS)} (instruments: "
-                f"{', '.join(_INSTRUMENTS)})")
+                f"{', '.join(_INSTRUMENTS)})"
+            )
         if not isinstance(settings, dict):
-            raise ScenarioError(f"{path}: [policy.{instrument_name}] must be a table of "
-                                "level, start_month, end_month")
+            raise ScenarioError(
+                f"{path}: [policy.{instrument_name}] must be a table of "
+                "level, start_month, end_month"
+            )
         names = instrument_keys(instrument_name)
         for key, value in settings.items():
             if key not in names:
                 raise ScenarioError(
                     f"{path}: [policy.{instrument_name}] unknown key {key!r}"
-                    f"{_suggest(key, names)} (allowed: {', '.join(names)})")
+                    f"{_suggest(key, names)} (allowed: {', '.join(names)})"
+                )
             put(f"[policy.{instrument_name}] {key}", names[key], value)
     return own, where
 
@@ -279,8 +301,11 @@ def _own_parameters(path: Path, table: dict[str, Any]) -> tuple[dict[str, Value]
 def instrument_keys(instrument_name: str) -> dict[str, str]:
     """Keys allowed in ``[policy.<instrument>]`` and the parameter each one sets."""
     instrument = _INSTRUMENTS[instrument_name]
-    names = {"level": instrument.level.name, "start_month": instrument.start_param,
-             "end_month": instrument.end_param}
+    names = {
+        "level": instrument.level.name,
+        "start_month": instrument.start_param,
+        "end_month": instrument.end_param,
+    }
     names.update({extra.name: extra.name for extra in instrument.extra})
     return names
 
@@ -291,27 +316,36 @@ def _sensitivity(path: Path, table: Any) -> dict[str, tuple[float, float]]:
     ranges: dict[str, tuple[float, float]] = {}
     for name, bounds in table.items():
         if name not in PARAMETERS:
-            raise ScenarioError(f"{path}: [sensitivity] unknown parameter {name!r}"
-                                f"{_suggest(name, PARAMETERS)} (see 'symbiosis parameters')")
+            raise ScenarioError(
+                f"{path}: [sensitivity] unknown parameter {name!r}"
+                f"{_suggest(name, PARAMETERS)} (see 'symbiosis parameters')"
+            )
         parameter = PARAMETERS[name]
         if parameter.type not in (int, float):
-            raise ScenarioError(f"{path}: [sensitivity] {name} is not numeric "
-                                f"({parameter.allowed()}); only numbers can be given a range")
-        if (not isinstance(bounds, list) or len(bounds) != 2
-                or not all(isinstance(b, int | float) and not isinstance(b, bool)
-                           for b in bounds)):
-            raise ScenarioError(f"{path}: [sensitivity] {name} must be [low, high], "
-                                f"got {bounds!r}")
+            raise ScenarioError(
+                f"{path}: [sensitivity] {name} is not numeric "
+                f"({parameter.allowed()}); only numbers can be given a range"
+            )
+        if (
+            not isinstance(bounds, list)
+            or len(bounds) != 2
+            or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+        ):
+            raise ScenarioError(f"{path}: [sensitivity] {name} must be [low, high], got {bounds!r}")
         low, high = float(bounds[0]), float(bounds[1])
         for bound in (low, high):
             if parameter.type is int and not bound.is_integer():
-                raise ScenarioError(f"{path}: [sensitivity] {name} must have whole-number "
-                                    f"bounds ({parameter.allowed()}), got {bounds!r}")
-            _checked(path, f"[sensitivity] {name}", name,
-                     int(bound) if parameter.type is int else bound)
+                raise ScenarioError(
+                    f"{path}: [sensitivity] {name} must have whole-number "
+                    f"bounds ({parameter.allowed()}), got {bounds!r}"
+                )
+            _checked(
+                path, f"[sensitivity] {name}", name, int(bound) if parameter.type is int else bound
+            )
         if not low < high:
-            raise ScenarioError(f"{path}: [sensitivity] {name}: low {low:g} must be below "
-                                f"high {high:g}")
+            raise ScenarioError(
+                f"{path}: [sensitivity] {name}: low {low:g} must be below high {high:g}"
+            )
         ranges[name] = (low, high)
     return ranges
 

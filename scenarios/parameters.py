@@ -107,248 +107,718 @@ class Instrument:
     def parameters(self) -> list[Parameter]:
         """The level, the extra settings and the derived start and end months."""
         timing = [
-            Parameter(self.start_param, self.default_start_month, "month",
-                      f"First month (0-based) in which the {self.name.replace('_', ' ')} "
-                      "is in force",
-                      "lever", 0, 10_000, group=self.level.group, source="-"),
-            Parameter(self.end_param, None, "month",
-                      f"Month from which the {self.name.replace('_', ' ')} is no longer in force "
-                      "(none: never ends)",
-                      "lever", 0, 10_000, optional=True, group=self.level.group, source="-"),
+            Parameter(
+                self.start_param,
+                self.default_start_month,
+                "month",
+                f"First month (0-based) in which the {self.name.replace('_', ' ')} is in force",
+                "lever",
+                0,
+                10_000,
+                group=self.level.group,
+                source="-",
+            ),
+            Parameter(
+                self.end_param,
+                None,
+                "month",
+                f"Month from which the {self.name.replace('_', ' ')} is no longer in force "
+                "(none: never ends)",
+                "lever",
+                0,
+                10_000,
+                optional=True,
+                group=self.level.group,
+                source="-",
+            ),
         ]
         return [self.level, *self.extra, *timing]
 
 
-def _lever(name: str, default: Value, unit: str, meaning: str, low: float | None = None,
-           high: float | None = None, group: str = "policy", source: str = "placeholder",
-           choices: tuple[str, ...] | None = None) -> Parameter:
-    return Parameter(name, default, unit, meaning, "lever", low, high, choices,
-                     group=group, source=source)
+def _lever(
+    name: str,
+    default: Value,
+    unit: str,
+    meaning: str,
+    low: float | None = None,
+    high: float | None = None,
+    group: str = "policy",
+    source: str = "placeholder",
+    choices: tuple[str, ...] | None = None,
+) -> Parameter:
+    return Parameter(
+        name, default, unit, meaning, "lever", low, high, choices, group=group, source=source
+    )
 
 
-def _uncertain(name: str, default: Value, unit: str, meaning: str, low: float | None = None,
-               high: float | None = None, group: str = "behaviour", source: str = "placeholder",
-               choices: tuple[str, ...] | None = None) -> Parameter:
-    return Parameter(name, default, unit, meaning, "uncertainty", low, high, choices,
-                     group=group, source=source)
+def _uncertain(
+    name: str,
+    default: Value,
+    unit: str,
+    meaning: str,
+    low: float | None = None,
+    high: float | None = None,
+    group: str = "behaviour",
+    source: str = "placeholder",
+    choices: tuple[str, ...] | None = None,
+) -> Parameter:
+    return Parameter(
+        name, default, unit, meaning, "uncertainty", low, high, choices, group=group, source=source
+    )
 
 
 # --- Policy instruments (levers with timing) ----------------------------------------------------
 
 INSTRUMENTS: tuple[Instrument, ...] = (
-    Instrument("landfill_tax", _lever(
-        "landfill_tax_eur_per_t", 0.0, "EUR/t", "Tax paid on each tonne of material landfilled",
-        0, 500, "taxes and subsidies",
-        source="0 in the baseline; European rates are tens to ~120 EUR/t "
-               "(UK standard rate GBP 102.10/t in 2023-24, HMRC)"),
-        "Landfill tax"),
-    Instrument("virgin_tax", _lever(
-        "virgin_tax_eur_per_t", 0.0, "EUR/t", "Tax on each tonne of virgin material bought",
-        0, 200, "taxes and subsidies"), "Virgin-material tax"),
-    Instrument("subsidy", _lever(
-        "subsidy_eur_per_unit", 0.0, "EUR/unit",
-        "Subsidy paid per unit (t, MWh or m3) exchanged between firms", 0, 100,
-        "taxes and subsidies"), "Subsidy per unit exchanged"),
-    Instrument("investment_grant", _lever(
-        "investment_grant_share", 0.0, "share",
-        "Share of an exchange's connection investment paid by a grant or tax incentive",
-        0, 1, "taxes and subsidies"), "Capital grant / tax incentive on IS investment"),
-    Instrument("platform", _lever(
-        "platform_tier", 0, "tier",
-        "Digital platform offered: 0 none, 1 type/quantity/location, 2 also cost data "
-        "(Fraccascia & Yazan 2018)", 0, 2, "platform"),
+    Instrument(
+        "landfill_tax",
+        _lever(
+            "landfill_tax_eur_per_t",
+            0.0,
+            "EUR/t",
+            "Tax paid on each tonne of material landfilled",
+            0,
+            500,
+            "taxes and subsidies",
+            source="0 in the baseline; European rates are tens to ~120 EUR/t "
+            "(UK standard rate GBP 102.10/t in 2023-24, HMRC)",
+        ),
+        "Landfill tax",
+    ),
+    Instrument(
+        "virgin_tax",
+        _lever(
+            "virgin_tax_eur_per_t",
+            0.0,
+            "EUR/t",
+            "Tax on each tonne of virgin material bought",
+            0,
+            200,
+            "taxes and subsidies",
+        ),
+        "Virgin-material tax",
+    ),
+    Instrument(
+        "subsidy",
+        _lever(
+            "subsidy_eur_per_unit",
+            0.0,
+            "EUR/unit",
+            "Subsidy paid per unit (t, MWh or m3) exchanged between firms",
+            0,
+            100,
+            "taxes and subsidies",
+        ),
+        "Subsidy per unit exchanged",
+    ),
+    Instrument(
+        "investment_grant",
+        _lever(
+            "investment_grant_share",
+            0.0,
+            "share",
+            "Share of an exchange's connection investment paid by a grant or tax incentive",
+            0,
+            1,
+            "taxes and subsidies",
+        ),
+        "Capital grant / tax incentive on IS investment",
+    ),
+    Instrument(
+        "platform",
+        _lever(
+            "platform_tier",
+            0,
+            "tier",
+            "Digital platform offered: 0 none, 1 type/quantity/location, 2 also cost data "
+            "(Fraccascia & Yazan 2018)",
+            0,
+            2,
+            "platform",
+        ),
         "Digital resource-mapping platform",
         extra=(
-            _lever("platform_fee_eur_per_month", 50.0, "EUR/month",
-                   "Membership fee a firm pays the operator for the platform", 0, 2000,
-                   "platform"),
-            _lever("platform_recall", 0.7, "share",
-                   "Share of compatible member pairs the platform's matching actually suggests",
-                   0, 1, "platform"),
-        )),
-    Instrument("disclosure_incentive", _lever(
-        "disclosure_incentive_eur_per_month", 0.0, "EUR/month",
-        "Payment to each firm disclosing its streams on the platform", 0, 2000, "platform"),
+            _lever(
+                "platform_fee_eur_per_month",
+                50.0,
+                "EUR/month",
+                "Membership fee a firm pays the operator for the platform",
+                0,
+                2000,
+                "platform",
+            ),
+            _lever(
+                "platform_recall",
+                0.7,
+                "share",
+                "Share of compatible member pairs the platform's matching actually suggests",
+                0,
+                1,
+                "platform",
+            ),
+        ),
+    ),
+    Instrument(
+        "disclosure_incentive",
+        _lever(
+            "disclosure_incentive_eur_per_month",
+            0.0,
+            "EUR/month",
+            "Payment to each firm disclosing its streams on the platform",
+            0,
+            2000,
+            "platform",
+        ),
         "Incentive for data disclosure",
-        extra=(_lever("mandatory_reporting", False, "-",
-                      "Firms must report their streams (tier 1) to the platform",
-                      group="platform"),)),
-    Instrument("facilitation", _lever(
-        "workshops_per_year", 0, "1/year",
-        "Facilitation workshops the park operator runs per year", 0, 12, "park operator"),
+        extra=(
+            _lever(
+                "mandatory_reporting",
+                False,
+                "-",
+                "Firms must report their streams (tier 1) to the platform",
+                group="platform",
+            ),
+        ),
+    ),
+    Instrument(
+        "facilitation",
+        _lever(
+            "workshops_per_year",
+            0,
+            "1/year",
+            "Facilitation workshops the park operator runs per year",
+            0,
+            12,
+            "park operator",
+        ),
         "Park-operator facilitation (workshops and brokering)",
         extra=(
-            _lever("workshop_participants", 20, "firms",
-                   "Managers attending one workshop (NISP: ~20 managers, ~200 ideas in 2 h)",
-                   2, 200, "park operator", source="UK NISP workshop format (DESIGN.md 2)"),
-            _lever("brokering", False, "-",
-                   "Operator brokers deals introduced at workshops (lower transaction cost)",
-                   group="park operator"),
-        )),
-    Instrument("contracts", _lever(
-        "contracts", False, "-",
-        "Operator offers legally binding standard contracts guaranteeing both sides a gain",
-        group="park operator"), "Standard contracts",
-        extra=(_lever("contract_months", 36, "months", "Duration of a standard contract",
-                      1, 240, "park operator"),)),
-    Instrument("shared_infrastructure", _lever(
-        "shared_infrastructure", False, "-",
-        "Operator builds shared pipes and storage for energy and water exchanges",
-        group="park operator"), "Shared infrastructure"),
-    Instrument("operator_funding", _lever(
-        "operator_funding_eur_per_year", 0.0, "EUR/year",
-        "Public funding of the park operator (workshops, brokering, infrastructure)",
-        0, 5_000_000, "park operator"), "Public funding of the operator"),
+            _lever(
+                "workshop_participants",
+                20,
+                "firms",
+                "Managers attending one workshop (NISP: ~20 managers, ~200 ideas in 2 h)",
+                2,
+                200,
+                "park operator",
+                source="UK NISP workshop format (DESIGN.md 2)",
+            ),
+            _lever(
+                "brokering",
+                False,
+                "-",
+                "Operator brokers deals introduced at workshops (lower transaction cost)",
+                group="park operator",
+            ),
+        ),
+    ),
+    Instrument(
+        "contracts",
+        _lever(
+            "contracts",
+            False,
+            "-",
+            "Operator offers legally binding standard contracts guaranteeing both sides a gain",
+            group="park operator",
+        ),
+        "Standard contracts",
+        extra=(
+            _lever(
+                "contract_months",
+                36,
+                "months",
+                "Duration of a standard contract",
+                1,
+                240,
+                "park operator",
+            ),
+        ),
+    ),
+    Instrument(
+        "shared_infrastructure",
+        _lever(
+            "shared_infrastructure",
+            False,
+            "-",
+            "Operator builds shared pipes and storage for energy and water exchanges",
+            group="park operator",
+        ),
+        "Shared infrastructure",
+    ),
+    Instrument(
+        "operator_funding",
+        _lever(
+            "operator_funding_eur_per_year",
+            0.0,
+            "EUR/year",
+            "Public funding of the park operator (workshops, brokering, infrastructure)",
+            0,
+            5_000_000,
+            "park operator",
+        ),
+        "Public funding of the operator",
+    ),
 )
 
 # --- Other levers (no timing of their own) ------------------------------------------------------
 
 OTHER_LEVERS: tuple[Parameter, ...] = (
-    _lever("adaptive_target_recovery_rate", 0.0, "share",
-           "If > 0, the authority raises the landfill tax each year this recovery rate is missed",
-           0, 1, "taxes and subsidies"),
-    _lever("adaptive_tax_step_eur_per_t", 10.0, "EUR/t",
-           "Yearly landfill-tax increase of the adaptive authority", 0, 100,
-           "taxes and subsidies"),
+    _lever(
+        "adaptive_target_recovery_rate",
+        0.0,
+        "share",
+        "If > 0, the authority raises the landfill tax each year this recovery rate is missed",
+        0,
+        1,
+        "taxes and subsidies",
+    ),
+    _lever(
+        "adaptive_tax_step_eur_per_t",
+        10.0,
+        "EUR/t",
+        "Yearly landfill-tax increase of the adaptive authority",
+        0,
+        100,
+        "taxes and subsidies",
+    ),
 )
 
 # --- Behaviour and the world (uncertainties) ----------------------------------------------------
 
 UNCERTAINTIES: tuple[Parameter, ...] = (
-    _uncertain("generalized_trust_mean", 0.4, "share",
-               "Mean initial trust of a firm in firms it knows nothing about", 0, 1, "trust"),
-    _uncertain("trust_threshold", 0.5, "share",
-               "Trust each side needs in the other to sign a deal", 0, 1, "trust",
-               source="Ghali, Frayret & Ahabchane 2017 (threshold 0.5)"),
-    _uncertain("tie_trust_bonus", 0.2, "share",
-               "Extra trust between firms linked in the social network", 0, 1, "trust"),
-    _uncertain("trust_gain_per_month", 0.02, "share/month",
-               "Trust gained per month of reliable delivery", 0, 0.5, "trust"),
-    _uncertain("trust_loss_on_failure", 0.3, "share",
-               "Trust lost when a partner fails to deliver or leaves", 0, 1, "trust"),
-    _uncertain("trust_decay_per_month", 0.01, "share/month",
-               "Monthly decay of pairwise trust towards the generalized level without contact",
-               0, 0.5, "trust"),
-    _uncertain("contract_trust_relief", 0.2, "share",
-               "Reduction of the trust a deal needs when signed under a standard contract",
-               0, 1, "trust"),
-    _uncertain("cost_data_trust_relief", 0.1, "share",
-               "Reduction of the trust a deal needs when both sides share cost data (tier 2): "
-               "each can verify the split (after Fraccascia & Yazan 2018)", 0, 1, "trust"),
-    _uncertain("awareness_mean", 0.5, "share",
-               "Mean initial knowledge of industrial symbiosis among firms", 0, 1, "knowledge"),
-    _uncertain("knowledge_threshold", 0.5, "share",
-               "Knowledge of IS a firm needs before it looks for partners", 0, 1, "knowledge",
-               source="Ghali, Frayret & Ahabchane 2017 (threshold 0.5)"),
-    _uncertain("knowledge_diffusion_rate", 0.05, "share/month",
-               "Monthly knowledge gain per share of social neighbours already exchanging",
-               0, 1, "knowledge"),
-    _uncertain("workshop_awareness_gain", 0.3, "share",
-               "Knowledge of IS gained by attending one workshop", 0, 1, "knowledge"),
-    _uncertain("openness_mean", 0.5, "share",
-               "Mean openness of firms to share data on a platform", 0, 1, "platform"),
-    _uncertain("confidentiality_risk_eur_per_month", 150.0, "EUR/month",
-               "Perceived monthly cost of disclosing cost data (tier 2) for a fully closed firm",
-               0, 5000, "platform"),
-    _uncertain("platform_critical_mass_share", 0.2, "share",
-               "Share of firms on the platform below which it adds little (network effect)",
-               0.01, 1, "platform", source="Fraccascia 2020 (critical mass of users)"),
-    _uncertain("social_network", "small_world", "-",
-               "Generator of the firms' social network", group="social network",
-               choices=("small_world", "preferential_attachment", "none")),
-    _uncertain("social_mean_degree", 6, "ties", "Mean number of social ties per firm",
-               0, 20, "social network"),
-    _uncertain("social_rewiring", 0.1, "share",
-               "Rewiring probability of the small-world network", 0, 1, "social network"),
-    _uncertain("search_probability", 0.3, "share/month",
-               "Probability that an aware firm looks at its known candidates in a month",
-               0, 1, "behaviour"),
-    _uncertain("distance_decay_km", 15.0, "km",
-               "Distance over which the chance of considering a partner falls by 1/e",
-               0.1, 1000, "behaviour"),
-    _uncertain("supply_uncertainty", 0.2, "share",
-               "Amplitude of supply and demand fluctuations "
-               "(Albino, Fraccascia & Giannoccaro 2016)",
-               0, 1, "production", source="Albino, Fraccascia & Giannoccaro 2016 (setting)"),
-    _uncertain("supply_turbulence", 0.2, "share/month",
-               "Probability that a firm's supply or demand fluctuates in a month "
-               "(Albino, Fraccascia & Giannoccaro 2016)", 0, 1, "production",
-               source="Albino, Fraccascia & Giannoccaro 2016 (setting)"),
-    _uncertain("disruption_rate_per_year", 0.05, "1/year",
-               "Chance per year that a firm stops producing for a while", 0, 2, "production"),
-    _uncertain("disruption_months", 3, "months", "Length of a production stop", 1, 24,
-               "production"),
-    _uncertain("exit_rate_per_year", 0.01, "1/year",
-               "Chance per year that a firm leaves the park (a new firm of its sector enters)",
-               0, 1, "production"),
-    _uncertain("discount_rate", 0.08, "1/year", "Discount rate firms use to value a deal",
-               0, 0.5, "economics"),
-    _uncertain("planning_horizon_years", 5, "years", "Horizon over which a deal is valued",
-               1, 30, "economics"),
-    _uncertain("transaction_cost_eur", 8000.0, "EUR",
-               "One-off cost of negotiating a deal (search, legal, testing)", 0, 200_000,
-               "economics"),
-    _uncertain("exchange_overhead_eur_per_month", 300.0, "EUR/month",
-               "Fixed monthly cost of running an exchange (handling, administration)",
-               0, 20_000, "economics"),
-    _uncertain("cost_uncertainty_share", 0.3, "share",
-               "Without shared cost data, how much each side may underestimate its gain "
-               "(share of the deal's gross value); tier-2 data removes it", 0, 2, "economics"),
-    _uncertain("exit_patience_months", 3, "months",
-               "Consecutive unprofitable months after which an exchange ends", 1, 24,
-               "economics"),
-    _uncertain("workshop_trust_bonus", 0.15, "share",
-               "Trust gained between two firms that meet at a workshop", 0, 1, "trust"),
-    _uncertain("broker_cost_reduction", 0.5, "share",
-               "Share of the transaction cost saved when the operator brokers a deal",
-               0, 1, "park operator"),
-    _uncertain("platform_cost_reduction", 0.25, "share",
-               "Share of the transaction cost saved when partners meet through the platform",
-               0, 1, "platform"),
-    _uncertain("contract_cost_reduction", 0.25, "share",
-               "Share of the transaction cost saved by the operator's contract templates",
-               0, 1, "park operator"),
-    _uncertain("platform_suggestions", 8, "firms",
-               "Nearest members the platform suggests to each member every month",
-               1, 100, "platform"),
-    _uncertain("membership_review_months", 6, "months",
-               "Average months between a firm's reviews of its platform membership",
-               1, 60, "platform"),
-    _uncertain("platform_standalone_value_share", 0.1, "share",
-               "Share of the platform's full network benefit it offers with almost no members "
-               "(below the critical mass the platform adds little, Fraccascia 2020)", 0, 1,
-               "platform"),
-    _uncertain("platform_expected_gain_share", 0.05, "share",
-               "Share of the value of its unmatched streams a firm expects from membership",
-               0, 1, "platform"),
-    _uncertain("workshop_cost_eur", 5000.0, "EUR", "Cost to the operator of one workshop",
-               0, 100_000, "park operator"),
-    _uncertain("platform_cost_eur_per_month", 2000.0, "EUR/month",
-               "Running cost of the platform to the operator", 0, 100_000, "platform"),
-    _uncertain("infrastructure_cost_eur", 500_000.0, "EUR",
-               "Public capital cost of the shared pipes and storage", 0, 50_000_000,
-               "park operator"),
-    _uncertain("infrastructure_cost_reduction", 0.5, "share",
-               "Share of pipe transport and connection investment saved by shared infrastructure",
-               0, 1, "park operator"),
+    _uncertain(
+        "generalized_trust_mean",
+        0.4,
+        "share",
+        "Mean initial trust of a firm in firms it knows nothing about",
+        0,
+        1,
+        "trust",
+    ),
+    _uncertain(
+        "trust_threshold",
+        0.5,
+        "share",
+        "Trust each side needs in the other to sign a deal",
+        0,
+        1,
+        "trust",
+        source="Ghali, Frayret & Ahabchane 2017 (threshold 0.5)",
+    ),
+    _uncertain(
+        "tie_trust_bonus",
+        0.2,
+        "share",
+        "Extra trust between firms linked in the social network",
+        0,
+        1,
+        "trust",
+    ),
+    _uncertain(
+        "trust_gain_per_month",
+        0.02,
+        "share/month",
+        "Trust gained per month of reliable delivery",
+        0,
+        0.5,
+        "trust",
+    ),
+    _uncertain(
+        "trust_loss_on_failure",
+        0.3,
+        "share",
+        "Trust lost when a partner fails to deliver or leaves",
+        0,
+        1,
+        "trust",
+    ),
+    _uncertain(
+        "trust_decay_per_month",
+        0.01,
+        "share/month",
+        "Monthly decay of pairwise trust towards the generalized level without contact",
+        0,
+        0.5,
+        "trust",
+    ),
+    _uncertain(
+        "contract_trust_relief",
+        0.2,
+        "share",
+        "Reduction of the trust a deal needs when signed under a standard contract",
+        0,
+        1,
+        "trust",
+    ),
+    _uncertain(
+        "cost_data_trust_relief",
+        0.1,
+        "share",
+        "Reduction of the trust a deal needs when both sides share cost data (tier 2): "
+        "each can verify the split (after Fraccascia & Yazan 2018)",
+        0,
+        1,
+        "trust",
+    ),
+    _uncertain(
+        "awareness_mean",
+        0.5,
+        "share",
+        "Mean initial knowledge of industrial symbiosis among firms",
+        0,
+        1,
+        "knowledge",
+    ),
+    _uncertain(
+        "knowledge_threshold",
+        0.5,
+        "share",
+        "Knowledge of IS a firm needs before it looks for partners",
+        0,
+        1,
+        "knowledge",
+        source="Ghali, Frayret & Ahabchane 2017 (threshold 0.5)",
+    ),
+    _uncertain(
+        "knowledge_diffusion_rate",
+        0.05,
+        "share/month",
+        "Monthly knowledge gain per share of social neighbours already exchanging",
+        0,
+        1,
+        "knowledge",
+    ),
+    _uncertain(
+        "workshop_awareness_gain",
+        0.3,
+        "share",
+        "Knowledge of IS gained by attending one workshop",
+        0,
+        1,
+        "knowledge",
+    ),
+    _uncertain(
+        "openness_mean",
+        0.5,
+        "share",
+        "Mean openness of firms to share data on a platform",
+        0,
+        1,
+        "platform",
+    ),
+    _uncertain(
+        "confidentiality_risk_eur_per_month",
+        150.0,
+        "EUR/month",
+        "Perceived monthly cost of disclosing cost data (tier 2) for a fully closed firm",
+        0,
+        5000,
+        "platform",
+    ),
+    _uncertain(
+        "platform_critical_mass_share",
+        0.2,
+        "share",
+        "Share of firms on the platform below which it adds little (network effect)",
+        0.01,
+        1,
+        "platform",
+        source="Fraccascia 2020 (critical mass of users)",
+    ),
+    _uncertain(
+        "social_network",
+        "small_world",
+        "-",
+        "Generator of the firms' social network",
+        group="social network",
+        choices=("small_world", "preferential_attachment", "none"),
+    ),
+    _uncertain(
+        "social_mean_degree",
+        6,
+        "ties",
+        "Mean number of social ties per firm",
+        0,
+        20,
+        "social network",
+    ),
+    _uncertain(
+        "social_rewiring",
+        0.1,
+        "share",
+        "Rewiring probability of the small-world network",
+        0,
+        1,
+        "social network",
+    ),
+    _uncertain(
+        "search_probability",
+        0.3,
+        "share/month",
+        "Probability that an aware firm looks at its known candidates in a month",
+        0,
+        1,
+        "behaviour",
+    ),
+    _uncertain(
+        "distance_decay_km",
+        15.0,
+        "km",
+        "Distance over which the chance of considering a partner falls by 1/e",
+        0.1,
+        1000,
+        "behaviour",
+    ),
+    _uncertain(
+        "supply_uncertainty",
+        0.2,
+        "share",
+        "Amplitude of supply and demand fluctuations (Albino, Fraccascia & Giannoccaro 2016)",
+        0,
+        1,
+        "production",
+        source="Albino, Fraccascia & Giannoccaro 2016 (setting)",
+    ),
+    _uncertain(
+        "supply_turbulence",
+        0.2,
+        "share/month",
+        "Probability that a firm's supply or demand fluctuates in a month "
+        "(Albino, Fraccascia & Giannoccaro 2016)",
+        0,
+        1,
+        "production",
+        source="Albino, Fraccascia & Giannoccaro 2016 (setting)",
+    ),
+    _uncertain(
+        "disruption_rate_per_year",
+        0.05,
+        "1/year",
+        "Chance per year that a firm stops producing for a while",
+        0,
+        2,
+        "production",
+    ),
+    _uncertain(
+        "disruption_months", 3, "months", "Length of a production stop", 1, 24, "production"
+    ),
+    _uncertain(
+        "exit_rate_per_year",
+        0.01,
+        "1/year",
+        "Chance per year that a firm leaves the park (a new firm of its sector enters)",
+        0,
+        1,
+        "production",
+    ),
+    _uncertain(
+        "discount_rate",
+        0.08,
+        "1/year",
+        "Discount rate firms use to value a deal",
+        0,
+        0.5,
+        "economics",
+    ),
+    _uncertain(
+        "planning_horizon_years",
+        5,
+        "years",
+        "Horizon over which a deal is valued",
+        1,
+        30,
+        "economics",
+    ),
+    _uncertain(
+        "transaction_cost_eur",
+        8000.0,
+        "EUR",
+        "One-off cost of negotiating a deal (search, legal, testing)",
+        0,
+        200_000,
+        "economics",
+    ),
+    _uncertain(
+        "exchange_overhead_eur_per_month",
+        300.0,
+        "EUR/month",
+        "Fixed monthly cost of running an exchange (handling, administration)",
+        0,
+        20_000,
+        "economics",
+    ),
+    _uncertain(
+        "cost_uncertainty_share",
+        0.3,
+        "share",
+        "Without shared cost data, how much each side may underestimate its gain "
+        "(share of the deal's gross value); tier-2 data removes it",
+        0,
+        2,
+        "economics",
+    ),
+    _uncertain(
+        "exit_patience_months",
+        3,
+        "months",
+        "Consecutive unprofitable months after which an exchange ends",
+        1,
+        24,
+        "economics",
+    ),
+    _uncertain(
+        "workshop_trust_bonus",
+        0.15,
+        "share",
+        "Trust gained between two firms that meet at a workshop",
+        0,
+        1,
+        "trust",
+    ),
+    _uncertain(
+        "broker_cost_reduction",
+        0.5,
+        "share",
+        "Share of the transaction cost saved when the operator brokers a deal",
+        0,
+        1,
+        "park operator",
+    ),
+    _uncertain(
+        "platform_cost_reduction",
+        0.25,
+        "share",
+        "Share of the transaction cost saved when partners meet through the platform",
+        0,
+        1,
+        "platform",
+    ),
+    _uncertain(
+        "contract_cost_reduction",
+        0.25,
+        "share",
+        "Share of the transaction cost saved by the operator's contract templates",
+        0,
+        1,
+        "park operator",
+    ),
+    _uncertain(
+        "platform_suggestions",
+        8,
+        "firms",
+        "Nearest members the platform suggests to each member every month",
+        1,
+        100,
+        "platform",
+    ),
+    _uncertain(
+        "membership_review_months",
+        6,
+        "months",
+        "Average months between a firm's reviews of its platform membership",
+        1,
+        60,
+        "platform",
+    ),
+    _uncertain(
+        "platform_standalone_value_share",
+        0.1,
+        "share",
+        "Share of the platform's full network benefit it offers with almost no members "
+        "(below the critical mass the platform adds little, Fraccascia 2020)",
+        0,
+        1,
+        "platform",
+    ),
+    _uncertain(
+        "platform_expected_gain_share",
+        0.05,
+        "share",
+        "Share of the value of its unmatched streams a firm expects from membership",
+        0,
+        1,
+        "platform",
+    ),
+    _uncertain(
+        "workshop_cost_eur",
+        5000.0,
+        "EUR",
+        "Cost to the operator of one workshop",
+        0,
+        100_000,
+        "park operator",
+    ),
+    _uncertain(
+        "platform_cost_eur_per_month",
+        2000.0,
+        "EUR/month",
+        "Running cost of the platform to the operator",
+        0,
+        100_000,
+        "platform",
+    ),
+    _uncertain(
+        "infrastructure_cost_eur",
+        500_000.0,
+        "EUR",
+        "Public capital cost of the shared pipes and storage",
+        0,
+        50_000_000,
+        "park operator",
+    ),
+    _uncertain(
+        "infrastructure_cost_reduction",
+        0.5,
+        "share",
+        "Share of pipe transport and connection investment saved by shared infrastructure",
+        0,
+        1,
+        "park operator",
+    ),
 )
 
 # --- The park ----------------------------------------------------------------------------------
 
 PARK: tuple[Parameter, ...] = (
-    Parameter("park", "synthetic", "-",
-              "Park simulated: a preset shaped like a real park, or a generator", "park",
-              choices=tuple(sorted(p.stem for p in
-                                   (Path(__file__).parent / "parks").glob("*.toml"))),
-              group="park", source="-"),
-    Parameter("n_firms", 100, "firms",
-              "Number of firms made by the synthetic or regional generator",
-              "park", 3, 50_000, group="park"),
-    Parameter("area_radius_km", 5.0, "km", "Radius of the area the generator spreads firms over",
-              "park", 0.1, 1000, group="park"),
-    Parameter("urban_waste", False, "-",
-              "The municipality supplies sorted municipal waste to the park (Ulsan)", "park",
-              group="park", source="World Bank 2021, Ulsan case (seed 004)"),
+    Parameter(
+        "park",
+        "synthetic",
+        "-",
+        "Park simulated: a preset shaped like a real park, or a generator",
+        "park",
+        choices=tuple(sorted(p.stem for p in (Path(__file__).parent / "parks").glob("*.toml"))),
+        group="park",
+        source="-",
+    ),
+    Parameter(
+        "n_firms",
+        100,
+        "firms",
+        "Number of firms made by the synthetic or regional generator",
+        "park",
+        3,
+        50_000,
+        group="park",
+    ),
+    Parameter(
+        "area_radius_km",
+        5.0,
+        "km",
+        "Radius of the area the generator spreads firms over",
+        "park",
+        0.1,
+        1000,
+        group="park",
+    ),
+    Parameter(
+        "urban_waste",
+        False,
+        "-",
+        "The municipality supplies sorted municipal waste to the park (Ulsan)",
+        "park",
+        group="park",
+        source="World Bank 2021, Ulsan case (seed 004)",
+    ),
 )
 
 
@@ -423,17 +893,20 @@ def check_value(name: str, value: Any) -> Value:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ParameterError(f"{name} must be a number ({parameter.allowed()}), got {value!r}")
     if not math.isfinite(value):
-        raise ParameterError(f"{name} must be a finite number ({parameter.allowed()}), "
-                             f"got {value!r}")
+        raise ParameterError(
+            f"{name} must be a finite number ({parameter.allowed()}), got {value!r}"
+        )
     if expected is int:
         if isinstance(value, float) and not value.is_integer():
-            raise ParameterError(f"{name} must be a whole number ({parameter.allowed()}), "
-                                 f"got {value!r}")
+            raise ParameterError(
+                f"{name} must be a whole number ({parameter.allowed()}), got {value!r}"
+            )
         value = int(value)
     else:
         value = float(value)
     if (parameter.low is not None and value < parameter.low) or (
-            parameter.high is not None and value > parameter.high):
+        parameter.high is not None and value > parameter.high
+    ):
         raise ParameterError(f"{name} = {value:g} is out of range ({parameter.allowed()})")
     return value
 
@@ -464,7 +937,8 @@ def parse_value(name: str, text: str) -> Value:
             value = int(raw) if expected is int and raw.lstrip("+-").isdigit() else float(raw)
         except ValueError:
             raise ParameterError(
-                f"{name} must be a number ({parameter.allowed()}), got {raw!r}") from None
+                f"{name} must be a number ({parameter.allowed()}), got {raw!r}"
+            ) from None
     return check_value(name, value)
 
 
@@ -481,8 +955,8 @@ def validate(params: dict[str, Any]) -> dict[str, Value]:
         start, end = resolved[instrument.start_param], resolved[instrument.end_param]
         if end is not None and end <= start:
             raise ParameterError(
-                f"{instrument.end_param} = {end} must come after "
-                f"{instrument.start_param} = {start}")
+                f"{instrument.end_param} = {end} must come after {instrument.start_param} = {start}"
+            )
     return resolved
 
 

@@ -93,24 +93,57 @@ def load_park_spec(name: str) -> dict[str, Any]:
 # Keys a park file may hold, with the type of each value (DESIGN.md section 7; module docstring).
 _NUMBER = (int, float)
 _TOP_KEYS: dict[str, tuple[type, ...]] = {
-    "name": (str,), "description": (str,), "source": (str,), "generator": (str,),
-    "radius_km": _NUMBER, "firms": (list,), "groups": (list,), "historical_exchanges": (list,),
-    "mix": (dict,), "firms_per_town": _NUMBER, "town_radius_km": _NUMBER,
-    "radius_km_per_1000_firms": _NUMBER, "town_mix_concentration": _NUMBER,
+    "name": (str,),
+    "description": (str,),
+    "source": (str,),
+    "generator": (str,),
+    "radius_km": _NUMBER,
+    "firms": (list,),
+    "groups": (list,),
+    "historical_exchanges": (list,),
+    "mix": (dict,),
+    "firms_per_town": _NUMBER,
+    "town_radius_km": _NUMBER,
+    "radius_km_per_1000_firms": _NUMBER,
+    "town_mix_concentration": _NUMBER,
 }
 _GENERATOR_KEYS = {
     "explicit": ("radius_km", "firms", "groups", "historical_exchanges"),
     "synthetic": ("mix",),
-    "regional": ("mix", "firms_per_town", "town_radius_km", "radius_km_per_1000_firms",
-                 "town_mix_concentration"),
+    "regional": (
+        "mix",
+        "firms_per_town",
+        "town_radius_km",
+        "radius_km_per_1000_firms",
+        "town_mix_concentration",
+    ),
 }
 _FIRM_KEYS: dict[str, tuple[type, ...]] = {
-    "name": (str,), "sector": (str,), "size": _NUMBER, "x_km": _NUMBER, "y_km": _NUMBER}
+    "name": (str,),
+    "sector": (str,),
+    "size": _NUMBER,
+    "x_km": _NUMBER,
+    "y_km": _NUMBER,
+}
 _GROUP_KEYS: dict[str, tuple[type, ...]] = {
-    "sector": (str,), "count": (int,), "label": (str,), "size_median": _NUMBER,
-    "size_sigma": _NUMBER, "radius_km": _NUMBER, "centre_km": (list,)}
-_POSITIVE = ("radius_km", "firms_per_town", "town_radius_km", "radius_km_per_1000_firms", "size",
-             "size_median", "count", "town_mix_concentration")
+    "sector": (str,),
+    "count": (int,),
+    "label": (str,),
+    "size_median": _NUMBER,
+    "size_sigma": _NUMBER,
+    "radius_km": _NUMBER,
+    "centre_km": (list,),
+}
+_POSITIVE = (
+    "radius_km",
+    "firms_per_town",
+    "town_radius_km",
+    "radius_km_per_1000_firms",
+    "size",
+    "size_median",
+    "count",
+    "town_mix_concentration",
+)
 
 
 def check_park_spec(spec: dict[str, Any], path: Path | str) -> None:
@@ -121,8 +154,9 @@ def check_park_spec(spec: dict[str, Any], path: Path | str) -> None:
     """
     generator = spec.get("generator", "explicit")
     if generator not in _GENERATOR_KEYS:
-        raise ParkError(f"{path}: generator must be one of {', '.join(_GENERATOR_KEYS)}, "
-                        f"got {generator!r}")
+        raise ParkError(
+            f"{path}: generator must be one of {', '.join(_GENERATOR_KEYS)}, got {generator!r}"
+        )
     allowed = ("name", "description", "source", "generator", *_GENERATOR_KEYS[generator])
     _check_table(spec, allowed, _TOP_KEYS, path, "")
     if generator == "explicit":
@@ -171,20 +205,34 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
 
 
-def _check_table(table: dict[str, Any], allowed: tuple[str, ...],
-                 types: dict[str, tuple[type, ...]], path: Path | str, where: str) -> None:
+def _check_table(
+    table: dict[str, Any],
+    allowed: tuple[str, ...],
+    types: dict[str, tuple[type, ...]],
+    path: Path | str,
+    where: str,
+) -> None:
     for key, value in table.items():
         if key not in allowed:
             match = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
             hint = f" (did you mean {match[0]!r}?)" if match else ""
-            raise ParkError(f"{path}: {where}unknown key {key!r}{hint} "
-                            f"(allowed: {', '.join(allowed)})")
+            raise ParkError(
+                f"{path}: {where}unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
+            )
         expected = types[key]
         numeric = expected in (_NUMBER, (int,))
-        if (numeric and not _is_number(value)) or not isinstance(value, expected) or (
-                expected == (int,) and isinstance(value, bool)):
-            kind = {_NUMBER: "a number", (int,): "a whole number", (str,): "a string",
-                    (list,): "an array", (dict,): "a table"}[expected]
+        if (
+            (numeric and not _is_number(value))
+            or not isinstance(value, expected)
+            or (expected == (int,) and isinstance(value, bool))
+        ):
+            kind = {
+                _NUMBER: "a number",
+                (int,): "a whole number",
+                (str,): "a string",
+                (list,): "an array",
+                (dict,): "a table",
+            }[expected]
             raise ParkError(f"{path}: {where}{key} must be {kind}, got {value!r}")
         if key in _POSITIVE and value <= 0:
             raise ParkError(f"{path}: {where}{key} must be above 0, got {value!r}")
@@ -196,17 +244,23 @@ def _check_history(spec: dict[str, Any], path: Path | str, firm_names: set[str])
     streams = stream_catalogue().names
     for k, row in enumerate(spec.get("historical_exchanges", [])):
         where = f"historical_exchanges #{k + 1}"
-        if (not isinstance(row, list) or len(row) != 4
-                or not all(isinstance(v, str) for v in row[:3])
-                or not isinstance(row[3], int) or isinstance(row[3], bool)):
-            raise ParkError(f"{path}: {where} must be [supplier, receiver, stream, year], "
-                            f"got {row!r}")
+        if (
+            not isinstance(row, list)
+            or len(row) != 4
+            or not all(isinstance(v, str) for v in row[:3])
+            or not isinstance(row[3], int)
+            or isinstance(row[3], bool)
+        ):
+            raise ParkError(
+                f"{path}: {where} must be [supplier, receiver, stream, year], got {row!r}"
+            )
         for name in row[:2]:
             if name not in firm_names:
                 raise ParkError(f"{path}: {where}: {name!r} is not a firm of the park")
         if row[2] not in streams:
-            raise ParkError(f"{path}: {where}: unknown stream {row[2]!r} "
-                            f"(streams: {', '.join(streams)})")
+            raise ParkError(
+                f"{path}: {where}: unknown stream {row[2]!r} (streams: {', '.join(streams)})"
+            )
 
 
 def build_park(params: dict[str, Any], rng: np.random.Generator) -> Park:
@@ -225,7 +279,8 @@ def build_park(params: dict[str, Any], rng: np.random.Generator) -> Park:
         names, sectors, sizes, xs, ys = _explicit_firms(spec, rng)
     elif generator == "synthetic":
         names, sectors, sizes, xs, ys = _synthetic_firms(
-            spec, int(params["n_firms"]), float(params["area_radius_km"]), rng)
+            spec, int(params["n_firms"]), float(params["area_radius_km"]), rng
+        )
     elif generator == "regional":
         names, sectors, sizes, xs, ys = _regional_firms(spec, int(params["n_firms"]), rng)
     else:
@@ -245,21 +300,28 @@ def _sector_index(name: str, where: str) -> int:
     if name not in sectors.names:
         match = difflib.get_close_matches(name, sectors.names, n=1, cutoff=0.6)
         hint = f" (did you mean {match[0]!r}?)" if match else ""
-        raise ParkError(f"{where}: unknown sector {name!r}{hint} "
-                        f"(sectors: {', '.join(sectors.names)})")
+        raise ParkError(
+            f"{where}: unknown sector {name!r}{hint} (sectors: {', '.join(sectors.names)})"
+        )
     return sectors.index(name)
 
 
-def _draw_sizes(sector: int, count: int, rng: np.random.Generator,
-                median: float | None = None, sigma: float | None = None) -> np.ndarray:
+def _draw_sizes(
+    sector: int,
+    count: int,
+    rng: np.random.Generator,
+    median: float | None = None,
+    sigma: float | None = None,
+) -> np.ndarray:
     sectors = sector_catalogue()
     median = float(sectors.size_median[sector] if median is None else median)
     sigma = float(sectors.size_sigma[sector] if sigma is None else sigma)
     return median * rng.lognormal(0.0, sigma, size=count)
 
 
-def _points_in_disc(count: int, radius_km: float, rng: np.random.Generator,
-                    centre: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
+def _points_in_disc(
+    count: int, radius_km: float, rng: np.random.Generator, centre: tuple[float, float] = (0.0, 0.0)
+) -> tuple[np.ndarray, np.ndarray]:
     radius = radius_km * np.sqrt(rng.random(count))
     angle = rng.random(count) * 2 * np.pi
     return centre[0] + radius * np.cos(angle), centre[1] + radius * np.sin(angle)
@@ -298,10 +360,15 @@ def _explicit_firms(spec: dict[str, Any], rng: np.random.Generator):
     for group in spec.get("groups", []):
         sector = _sector_index(group["sector"], where)
         count = int(group["count"])
-        group_sizes = _draw_sizes(sector, count, rng, group.get("size_median"),
-                                  group.get("size_sigma"))
-        gx, gy = _points_in_disc(count, float(group.get("radius_km", radius)), rng,
-                                 tuple(group.get("centre_km", (0.0, 0.0))))
+        group_sizes = _draw_sizes(
+            sector, count, rng, group.get("size_median"), group.get("size_sigma")
+        )
+        gx, gy = _points_in_disc(
+            count,
+            float(group.get("radius_km", radius)),
+            rng,
+            tuple(group.get("centre_km", (0.0, 0.0))),
+        )
         label = group.get("label", group["sector"])
         names.extend(f"{label} {k + 1}" for k in range(count))
         sectors.extend([sector] * count)
@@ -311,8 +378,9 @@ def _explicit_firms(spec: dict[str, Any], rng: np.random.Generator):
     return names, sectors, sizes, xs, ys
 
 
-def _synthetic_firms(spec: dict[str, Any], n_firms: int, radius_km: float,
-                     rng: np.random.Generator):
+def _synthetic_firms(
+    spec: dict[str, Any], n_firms: int, radius_km: float, rng: np.random.Generator
+):
     mix_sectors, weights = _mix(spec, f"park {spec.get('name', '?')!r}")
     sector = mix_sectors[_allocate(n_firms, weights, rng)]
     sizes = np.empty(n_firms)

@@ -91,8 +91,12 @@ def stream_catalogue() -> StreamCatalogue:
         co2_avoided_t_per_unit=column("co2_avoided_t_per_unit"),
         landfill_co2e_t_per_unit=column("landfill_co2e_t_per_unit"),
         is_material=is_material,
-        is_landfilled=np.array([bool(table[n].get("landfilled", c == "material"))
-                                for n, c in zip(names, categories, strict=True)]),
+        is_landfilled=np.array(
+            [
+                bool(table[n].get("landfilled", c == "material"))
+                for n, c in zip(names, categories, strict=True)
+            ]
+        ),
         needs_pipe=~is_material,
     )
 

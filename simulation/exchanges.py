@@ -62,7 +62,9 @@ class ExchangeBook:
         self.size = 0
         self.columns: dict[str, np.ndarray] = {
             name: _blank(capacity, column.dtype)
-            for name, column in vars(ExchangeBook).items() if isinstance(column, _Column)}
+            for name, column in vars(ExchangeBook).items()
+            if isinstance(column, _Column)
+        }
         self._active = np.zeros(0, dtype=np.int64)
         self.version = 0
 

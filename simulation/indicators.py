@@ -17,17 +17,42 @@ if TYPE_CHECKING:
     from simulation.model import SymbiosisModel
 
 TIMESERIES_COLUMNS: tuple[str, ...] = (
-    "step", "active_exchanges", "new_exchanges", "ended_exchanges",
-    "generated_t", "generated_mwh", "generated_m3",
-    "exchanged_t", "exchanged_mwh", "exchanged_m3",
-    "landfilled_t", "recovery_rate", "virgin_avoided_t", "co2_avoided_t",
-    "value_created_eur", "firm_net_benefit_eur", "firm_net_benefit_cum_eur",
-    "public_revenue_eur", "public_spending_eur", "public_net_eur", "public_net_cum_eur",
-    "landfill_tax_eur_per_t", "operator_budget_eur",
-    "platform_members", "disclosure_rate_tier1", "disclosure_rate_tier2",
-    "negotiations", "failed_negotiations", "mean_trust", "mean_awareness",
-    "firms_involved", "network_density", "components", "largest_component_share",
-    "clustering", "chertow_3_2",
+    "step",
+    "active_exchanges",
+    "new_exchanges",
+    "ended_exchanges",
+    "generated_t",
+    "generated_mwh",
+    "generated_m3",
+    "exchanged_t",
+    "exchanged_mwh",
+    "exchanged_m3",
+    "landfilled_t",
+    "recovery_rate",
+    "virgin_avoided_t",
+    "co2_avoided_t",
+    "value_created_eur",
+    "firm_net_benefit_eur",
+    "firm_net_benefit_cum_eur",
+    "public_revenue_eur",
+    "public_spending_eur",
+    "public_net_eur",
+    "public_net_cum_eur",
+    "landfill_tax_eur_per_t",
+    "operator_budget_eur",
+    "platform_members",
+    "disclosure_rate_tier1",
+    "disclosure_rate_tier2",
+    "negotiations",
+    "failed_negotiations",
+    "mean_trust",
+    "mean_awareness",
+    "firms_involved",
+    "network_density",
+    "components",
+    "largest_component_share",
+    "clustering",
+    "chertow_3_2",
 )
 
 
@@ -51,8 +76,10 @@ class Indicators:
         self._streams_in = {unit: np.flatnonzero(units == unit) for unit in ("t", "MWh", "m3")}
         # CO2 avoided per unit exchanged: substitution plus landfill emissions avoided.
         streams = model.streams
-        self._co2_t_per_unit = (streams.co2_avoided_t_per_unit
-                                + streams.landfill_co2e_t_per_unit * streams.is_landfilled)
+        self._co2_t_per_unit = (
+            streams.co2_avoided_t_per_unit
+            + streams.landfill_co2e_t_per_unit * streams.is_landfilled
+        )
         self._graph_version = -1
         self._graph_row: dict[str, Any] = {}
 
@@ -102,13 +129,16 @@ class Indicators:
         landfilled = (generated - exchanged)[streams.is_landfilled]
         row["landfilled_t"] = float(landfilled.sum())
         material_generated = generated[material].sum()
-        row["recovery_rate"] = (float(exchanged[material].sum() / material_generated)
-                                if material_generated > 0 else 0.0)
+        row["recovery_rate"] = (
+            float(exchanged[material].sum() / material_generated) if material_generated > 0 else 0.0
+        )
         row["virgin_avoided_t"] = float((exchanged * streams.substitution_ratio)[material].sum())
         row["co2_avoided_t"] = float((exchanged * self._co2_t_per_unit).sum())
 
-        margin = (prices.unit_gain_eur[stream]
-                  - prices.transport_eur_per_unit_km[stream] * book.distance_km[active])
+        margin = (
+            prices.unit_gain_eur[stream]
+            - prices.transport_eur_per_unit_km[stream] * book.distance_km[active]
+        )
         value = flow * margin - p["exchange_overhead_eur_per_month"]
         book.columns["value_eur_per_month"][active] = value
         book.columns["delivered_total"][active] += flow
@@ -128,8 +158,10 @@ class Indicators:
         if subsidy:
             auth.pay(subsidy * float(flow.sum()), "subsidies")
         virgin_bought = ((model.need.sum(0) - exchanged) * streams.substitution_ratio)[material]
-        auth.collect(auth.level("landfill_tax") * row["landfilled_t"]
-                     + auth.level("virgin_tax") * float(np.maximum(virgin_bought, 0.0).sum()))
+        auth.collect(
+            auth.level("landfill_tax") * row["landfilled_t"]
+            + auth.level("virgin_tax") * float(np.maximum(virgin_bought, 0.0).sum())
+        )
         value_eur = float(value.sum())
         row["value_created_eur"] = value_eur
         row["firm_net_benefit_eur"] += value_eur + float(n_members * (incentive - fee))
@@ -158,8 +190,12 @@ class Indicators:
         supplier, receiver = book.supplier[active], book.receiver[active]
         if len(active):
             delta = book.trust_delta[active]
-            trust = np.concatenate([table.generalized_trust[supplier] + delta,
-                                    table.generalized_trust[receiver] + delta])
+            trust = np.concatenate(
+                [
+                    table.generalized_trust[supplier] + delta,
+                    table.generalized_trust[receiver] + delta,
+                ]
+            )
             trust = np.minimum(np.maximum(trust, 0.0), 1.0)
             row["mean_trust"] = float(trust.sum() / len(trust))
         else:
@@ -168,9 +204,9 @@ class Indicators:
             # The exchange graph changes only when exchanges start or end.
             self._graph_version = book.version
             self._graph_row = network_metrics(supplier, receiver, n)
-            self._graph_row["chertow_3_2"] = int(chertow_3_2(supplier, receiver,
-                                                             book.stream[active],
-                                                             table.is_recycler))
+            self._graph_row["chertow_3_2"] = int(
+                chertow_3_2(supplier, receiver, book.stream[active], table.is_recycler)
+            )
         row.update(self._graph_row)
         holds = row["chertow_3_2"]
         if holds and self.chertow_first_step is None:
@@ -189,8 +225,9 @@ class IndicatorCollector(mesa.DataCollector):
 
     def __init__(self) -> None:
         """Declare one model reporter per column of ``TIMESERIES_COLUMNS``."""
-        super().__init__(model_reporters={column: _reporter(column)
-                                          for column in TIMESERIES_COLUMNS})
+        super().__init__(
+            model_reporters={column: _reporter(column) for column in TIMESERIES_COLUMNS}
+        )
 
     def collect(self, model: SymbiosisModel) -> None:
         """Append the month's row of ``model.indicators``."""
@@ -202,6 +239,7 @@ class IndicatorCollector(mesa.DataCollector):
 def _reporter(column: str):
     def report(model: SymbiosisModel) -> Any:
         return model.indicators.row[column]
+
     report.__name__ = column
     return report
 
@@ -246,8 +284,9 @@ def triangles_per_node(a: np.ndarray, b: np.ndarray, n_nodes: int) -> np.ndarray
     # Entry e (node source[e], neighbour target[e]) pairs with every entry of the same node.
     pairs_of_entry = degree[source]
     entry = np.repeat(np.arange(len(source)), pairs_of_entry)
-    within = np.arange(len(entry)) - np.repeat(np.cumsum(pairs_of_entry) - pairs_of_entry,
-                                               pairs_of_entry)
+    within = np.arange(len(entry)) - np.repeat(
+        np.cumsum(pairs_of_entry) - pairs_of_entry, pairs_of_entry
+    )
     u, v = target[entry], target[start[source[entry]] + within]
     wedge = u < v
     closed = market.isin_sorted(u[wedge] * n_nodes + v[wedge], np.sort(a * n_nodes + b))
@@ -261,18 +300,22 @@ def network_metrics(supplier: np.ndarray, receiver: np.ndarray, n_firms: int) ->
     one exchange; clustering is the mean local clustering coefficient of those firms.
     """
     if len(supplier) == 0:
-        return {"firms_involved": 0, "network_density": 0.0, "components": 0,
-                "largest_component_share": 0.0, "clustering": 0.0}
+        return {
+            "firms_involved": 0,
+            "network_density": 0.0,
+            "components": 0,
+            "largest_component_share": 0.0,
+            "clustering": 0.0,
+        }
     a, b = _undirected(supplier, receiver, n_firms)
     nodes, index = np.unique(np.concatenate([a, b]), return_inverse=True)
     k = len(nodes)
-    ia, ib = index[: len(a)], index[len(a):]
+    ia, ib = index[: len(a)], index[len(a) :]
     labels = component_labels(ia, ib, k)
     component_size = np.bincount(labels)
     degree = np.bincount(np.concatenate([ia, ib]), minlength=k)
     possible = degree * (degree - 1) / 2
-    local = np.divide(triangles_per_node(ia, ib, k), possible, out=np.zeros(k),
-                      where=possible > 0)
+    local = np.divide(triangles_per_node(ia, ib, k), possible, out=np.zeros(k), where=possible > 0)
     return {
         "firms_involved": int(k),
         "network_density": float(2 * len(a) / (k * (k - 1))) if k > 1 else 0.0,
@@ -282,8 +325,9 @@ def network_metrics(supplier: np.ndarray, receiver: np.ndarray, n_firms: int) ->
     }
 
 
-def chertow_3_2(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarray,
-                is_recycler: np.ndarray) -> bool:
+def chertow_3_2(
+    supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarray, is_recycler: np.ndarray
+) -> bool:
     """Whether the Chertow (2007) 3-2 heuristic holds for the active exchanges.
 
     The heuristic: at least three entities, none primarily a recycler, linked by exchanges of

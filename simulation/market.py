@@ -35,11 +35,24 @@ class Prices:
     one_off_eur: np.ndarray
 
 
-def stream_prices(gate_fee: np.ndarray, virgin_price: np.ndarray, substitution_ratio: np.ndarray,
-                  pretreatment: np.ndarray, transport: np.ndarray, investment: np.ndarray,
-                  is_landfilled: np.ndarray, is_material: np.ndarray, needs_pipe: np.ndarray, *,
-                  landfill_tax: float, virgin_tax: float, subsidy: float, grant_share: float,
-                  transaction_cost: float, infrastructure_reduction: float) -> Prices:
+def stream_prices(
+    gate_fee: np.ndarray,
+    virgin_price: np.ndarray,
+    substitution_ratio: np.ndarray,
+    pretreatment: np.ndarray,
+    transport: np.ndarray,
+    investment: np.ndarray,
+    is_landfilled: np.ndarray,
+    is_material: np.ndarray,
+    needs_pipe: np.ndarray,
+    *,
+    landfill_tax: float,
+    virgin_tax: float,
+    subsidy: float,
+    grant_share: float,
+    transaction_cost: float,
+    infrastructure_reduction: float,
+) -> Prices:
     """Combine the stream catalogue with the instruments in force into this month's prices.
 
     Args:
@@ -60,9 +73,13 @@ def stream_prices(gate_fee: np.ndarray, virgin_price: np.ndarray, substitution_r
         infrastructure_reduction: Share of pipe transport and investment saved by shared
             infrastructure (0 when there is none).
     """
-    unit_gain = (gate_fee + landfill_tax * is_landfilled
-                 + substitution_ratio * (virgin_price + virgin_tax * is_material)
-                 - pretreatment + subsidy)
+    unit_gain = (
+        gate_fee
+        + landfill_tax * is_landfilled
+        + substitution_ratio * (virgin_price + virgin_tax * is_material)
+        - pretreatment
+        + subsidy
+    )
     pipe_factor = np.where(needs_pipe, 1.0 - infrastructure_reduction, 1.0)
     return Prices(
         unit_gain_eur=unit_gain,
@@ -81,8 +98,12 @@ def annuity_factor(rate_per_year: np.ndarray | float, horizon_years: float) -> n
     return np.where(monthly > 0, -np.expm1(-months * log_growth) / safe, float(months))
 
 
-def expand_streams(pair_supplier: np.ndarray, pair_receiver: np.ndarray, can_supply: np.ndarray,
-                   can_receive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def expand_streams(
+    pair_supplier: np.ndarray,
+    pair_receiver: np.ndarray,
+    can_supply: np.ndarray,
+    can_receive: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Turn firm pairs into (pair, stream) candidates: the supplier has what the receiver needs.
 
     Args:
@@ -100,9 +121,15 @@ def expand_streams(pair_supplier: np.ndarray, pair_receiver: np.ndarray, can_sup
     return pair, stream
 
 
-def deal_values(quantity: np.ndarray, distance_km: np.ndarray, stream: np.ndarray, prices: Prices,
-                *, overhead_eur_per_month: float, annuity: np.ndarray | float,
-                ) -> tuple[np.ndarray, np.ndarray]:
+def deal_values(
+    quantity: np.ndarray,
+    distance_km: np.ndarray,
+    stream: np.ndarray,
+    prices: Prices,
+    *,
+    overhead_eur_per_month: float,
+    annuity: np.ndarray | float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Monthly value and net present value of candidate exchanges.
 
     Args:
@@ -138,8 +165,9 @@ def isin_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
 NEAREST_DIRECT_MAX_PAIRS = 20_000
 
 
-def nearest(from_x_km: np.ndarray, from_y_km: np.ndarray, to_x_km: np.ndarray,
-            to_y_km: np.ndarray, k: int) -> np.ndarray:
+def nearest(
+    from_x_km: np.ndarray, from_y_km: np.ndarray, to_x_km: np.ndarray, to_y_km: np.ndarray, k: int
+) -> np.ndarray:
     """Indices of the ``k`` points of ``to`` nearest to each point of ``from``, nearest first.
 
     Args:
@@ -184,8 +212,13 @@ def best_per_group(group: np.ndarray, score: np.ndarray) -> np.ndarray:
     return np.sort(order[first_of_runs(group[order])])
 
 
-def match_one_round(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarray,
-                    score: np.ndarray, n_streams: int) -> np.ndarray:
+def match_one_round(
+    supplier: np.ndarray,
+    receiver: np.ndarray,
+    stream: np.ndarray,
+    score: np.ndarray,
+    n_streams: int,
+) -> np.ndarray:
     """One round of proposals and acceptances between suppliers and receivers.
 
     Each supplier offers each stream to its best receiver, and each receiver accepts its best
@@ -225,12 +258,17 @@ def group_order(group: np.ndarray) -> GroupOrder:
         return GroupOrder(order, ())
     index = np.arange(n)
     position = index - np.maximum.accumulate(np.where(first, index, 0))
-    return GroupOrder(order, tuple(np.flatnonzero(position == j)
-                                   for j in range(1, int(position.max()) + 1)))
+    return GroupOrder(
+        order, tuple(np.flatnonzero(position == j) for j in range(1, int(position.max()) + 1))
+    )
 
 
-def allocate_in_order(group: np.ndarray | None, wanted: np.ndarray, available: np.ndarray,
-                      grouped: GroupOrder | None = None) -> np.ndarray:
+def allocate_in_order(
+    group: np.ndarray | None,
+    wanted: np.ndarray,
+    available: np.ndarray,
+    grouped: GroupOrder | None = None,
+) -> np.ndarray:
     """Serve ``wanted`` amounts in array order from each group's ``available`` amount.
 
     Element k of a group gets ``min(wanted[k], what is left after the earlier elements)``.
@@ -264,19 +302,25 @@ def allocate_in_order(group: np.ndarray | None, wanted: np.ndarray, available: n
     return served
 
 
-def flow_groups(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarray,
-                n_streams: int) -> tuple[GroupOrder, GroupOrder]:
+def flow_groups(
+    supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarray, n_streams: int
+) -> tuple[GroupOrder, GroupOrder]:
     """Groupings of exchanges by (supplier, stream) and by (receiver, stream), for allocate_flows.
 
     They change only when exchanges start or end, so the model keeps them between months.
     """
-    return (group_order(supplier * n_streams + stream),
-            group_order(receiver * n_streams + stream))
+    return (group_order(supplier * n_streams + stream), group_order(receiver * n_streams + stream))
 
 
-def allocate_flows(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarray,
-                   planned: np.ndarray, supply: np.ndarray, need: np.ndarray,
-                   grouped: tuple[GroupOrder, GroupOrder] | None = None) -> np.ndarray:
+def allocate_flows(
+    supplier: np.ndarray,
+    receiver: np.ndarray,
+    stream: np.ndarray,
+    planned: np.ndarray,
+    supply: np.ndarray,
+    need: np.ndarray,
+    grouped: tuple[GroupOrder, GroupOrder] | None = None,
+) -> np.ndarray:
     """Quantities that flow this month through active exchanges, oldest exchange first.
 
     No exchange carries more than planned; no supplier ships more of a stream than it produced,
@@ -291,7 +335,8 @@ def allocate_flows(supplier: np.ndarray, receiver: np.ndarray, stream: np.ndarra
         need: Need this month (firms x streams).
         grouped: ``flow_groups`` of these exchanges, if the caller has it already.
     """
-    by_supplier, by_receiver = grouped if grouped is not None else flow_groups(
-        supplier, receiver, stream, supply.shape[1])
+    by_supplier, by_receiver = (
+        grouped if grouped is not None else flow_groups(supplier, receiver, stream, supply.shape[1])
+    )
     shipped = allocate_in_order(None, planned, supply[supplier, stream], by_supplier)
     return allocate_in_order(None, shipped, need[receiver, stream], by_receiver)

@@ -22,8 +22,9 @@ def check_output_dir(target: str | Path) -> Path:
     for path in (target, *target.parents):
         if path.exists():
             if not path.is_dir():
-                raise InputError(f"{target}: cannot write results there: {path} is a file, "
-                                 "not a folder")
+                raise InputError(
+                    f"{target}: cannot write results there: {path} is a file, not a folder"
+                )
             break
     return target
 

@@ -13,10 +13,24 @@ from typing import Any
 
 from simulation.indicators import TIMESERIES_COLUMNS
 
-TOTALS = ("exchanges_started", "exchanges_ended", "exchanged_t", "exchanged_mwh", "exchanged_m3",
-          "generated_t", "landfilled_t", "virgin_avoided_t", "co2_avoided_t",
-          "value_created_eur", "firm_net_benefit_eur", "public_revenue_eur",
-          "public_spending_eur", "public_net_eur", "workshops_held", "introductions")
+TOTALS = (
+    "exchanges_started",
+    "exchanges_ended",
+    "exchanged_t",
+    "exchanged_mwh",
+    "exchanged_m3",
+    "generated_t",
+    "landfilled_t",
+    "virgin_avoided_t",
+    "co2_avoided_t",
+    "value_created_eur",
+    "firm_net_benefit_eur",
+    "public_revenue_eur",
+    "public_spending_eur",
+    "public_net_eur",
+    "workshops_held",
+    "introductions",
+)
 _SERIES = tuple(c for c in TIMESERIES_COLUMNS if c != "step")
 
 SCALAR_OUTPUTS: tuple[str, ...] = (
@@ -28,8 +42,12 @@ SCALAR_OUTPUTS: tuple[str, ...] = (
 
 # The indicators a comparison reports by default (issue: key indicators of a policy).
 KEY_OUTPUTS: tuple[str, ...] = (
-    "final_active_exchanges", "total_exchanges_started", "mean_recovery_rate",
-    "total_co2_avoided_t", "total_value_created_eur", "total_public_net_eur",
+    "final_active_exchanges",
+    "total_exchanges_started",
+    "mean_recovery_rate",
+    "total_co2_avoided_t",
+    "total_value_created_eur",
+    "total_public_net_eur",
 )
 
 

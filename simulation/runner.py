@@ -20,22 +20,64 @@ from simulation.exchanges import END_REASONS
 
 DEFAULT_STEPS = 120  # ten years of months (DESIGN.md section 3)
 
-EXCHANGE_COLUMNS = ("supplier", "receiver", "supplier_name", "receiver_name", "stream",
-                    "category", "distance_km", "quantity_per_month", "unit", "start_step",
-                    "end_step", "end_reason", "delivered_total")
+EXCHANGE_COLUMNS = (
+    "supplier",
+    "receiver",
+    "supplier_name",
+    "receiver_name",
+    "stream",
+    "category",
+    "distance_km",
+    "quantity_per_month",
+    "unit",
+    "start_step",
+    "end_step",
+    "end_reason",
+    "delivered_total",
+)
 # Time-series columns that count things (stored as integers).
-_COUNT_COLUMNS = ("step", "active_exchanges", "new_exchanges", "ended_exchanges",
-                  "platform_members", "negotiations", "failed_negotiations", "firms_involved",
-                  "components", "chertow_3_2")
-FIRM_COLUMNS = ("id", "name", "sector", "is_recycler", "size", "x_km", "y_km",
-                "net_benefit_eur", "platform_member", "disclosure_tier", "degree",
-                "exit_step")
+_COUNT_COLUMNS = (
+    "step",
+    "active_exchanges",
+    "new_exchanges",
+    "ended_exchanges",
+    "platform_members",
+    "negotiations",
+    "failed_negotiations",
+    "firms_involved",
+    "components",
+    "chertow_3_2",
+)
+FIRM_COLUMNS = (
+    "id",
+    "name",
+    "sector",
+    "is_recycler",
+    "size",
+    "x_km",
+    "y_km",
+    "net_benefit_eur",
+    "platform_member",
+    "disclosure_tier",
+    "degree",
+    "exit_step",
+)
 
 # Monthly columns whose sum over the run is a summary total (in this order in summary.json).
-_SUMMED_COLUMNS = ("exchanged_t", "exchanged_mwh", "exchanged_m3", "generated_t", "landfilled_t",
-                   "virgin_avoided_t", "co2_avoided_t", "value_created_eur",
-                   "firm_net_benefit_eur", "public_revenue_eur", "public_spending_eur",
-                   "public_net_eur")
+_SUMMED_COLUMNS = (
+    "exchanged_t",
+    "exchanged_mwh",
+    "exchanged_m3",
+    "generated_t",
+    "landfilled_t",
+    "virgin_avoided_t",
+    "co2_avoided_t",
+    "value_created_eur",
+    "firm_net_benefit_eur",
+    "public_revenue_eur",
+    "public_spending_eur",
+    "public_net_eur",
+)
 
 
 @cache
@@ -73,8 +115,12 @@ class RunResult:
         """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        paths = [out / "timeseries.csv", out / "exchanges.csv", out / "firms.csv",
-                 out / "summary.json"]
+        paths = [
+            out / "timeseries.csv",
+            out / "exchanges.csv",
+            out / "firms.csv",
+            out / "summary.json",
+        ]
         self.timeseries.to_csv(paths[0], index=False)
         self.exchanges.to_csv(paths[1], index=False)
         self.firms.to_csv(paths[2], index=False)
@@ -88,8 +134,9 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {value!r}")
 
 
-def run_model(params: dict[str, Any] | None = None, steps: int = DEFAULT_STEPS,
-              seed: int = 0) -> RunResult:
+def run_model(
+    params: dict[str, Any] | None = None, steps: int = DEFAULT_STEPS, seed: int = 0
+) -> RunResult:
     """Simulate a park for ``steps`` months and return its tidy results.
 
     Args:
@@ -111,13 +158,16 @@ def run_model(params: dict[str, Any] | None = None, steps: int = DEFAULT_STEPS,
 def collect_results(model: Any) -> RunResult:
     """Turn a model's state after its last step into a ``RunResult``."""
     # The DataCollector's model variables, one list per column; counts are stored as integers.
-    columns = {column: np.asarray(values, dtype=np.int64 if column in _COUNT_COLUMNS else None)
-               for column, values in model.datacollector.model_vars.items()}
+    columns = {
+        column: np.asarray(values, dtype=np.int64 if column in _COUNT_COLUMNS else None)
+        for column, values in model.datacollector.model_vars.items()
+    }
     if model.month:
         timeseries = pd.DataFrame(columns)
     else:
         timeseries = pd.DataFrame(columns=list(columns)).astype(
-            dict.fromkeys(_COUNT_COLUMNS, "int64"))
+            dict.fromkeys(_COUNT_COLUMNS, "int64")
+        )
     exchanges = exchanges_frame(model)
     firms = firms_frame(model, exchanges)
     # Counts stay integers in the summary.
@@ -151,25 +201,28 @@ def exchanges_frame(model: Any) -> pd.DataFrame:
     """One row per exchange ever started."""
     book, streams = model.book, model.streams
     if book.size == 0:
-        return pd.DataFrame({column: pd.Series(dtype=_dtype(column))
-                             for column in EXCHANGE_COLUMNS})
+        return pd.DataFrame(
+            {column: pd.Series(dtype=_dtype(column)) for column in EXCHANGE_COLUMNS}
+        )
     supplier_ids = _firm_ids_at_start(model, book.supplier, book.start_step)
     receiver_ids = _firm_ids_at_start(model, book.receiver, book.start_step)
-    return pd.DataFrame({
-        "supplier": supplier_ids,
-        "receiver": receiver_ids,
-        "supplier_name": [model.firm_names[i] for i in supplier_ids],
-        "receiver_name": [model.firm_names[i] for i in receiver_ids],
-        "stream": [streams.names[s] for s in book.stream],
-        "category": [streams.categories[s] for s in book.stream],
-        "distance_km": book.distance_km.round(3),
-        "quantity_per_month": book.quantity_per_month,
-        "unit": [streams.units[s] for s in book.stream],
-        "start_step": book.start_step + 1,
-        "end_step": np.where(book.end_step >= 0, book.end_step + 1, -1),
-        "end_reason": [END_REASONS[r] if r >= 0 else "" for r in book.end_reason],
-        "delivered_total": book.delivered_total,
-    })
+    return pd.DataFrame(
+        {
+            "supplier": supplier_ids,
+            "receiver": receiver_ids,
+            "supplier_name": [model.firm_names[i] for i in supplier_ids],
+            "receiver_name": [model.firm_names[i] for i in receiver_ids],
+            "stream": [streams.names[s] for s in book.stream],
+            "category": [streams.categories[s] for s in book.stream],
+            "distance_km": book.distance_km.round(3),
+            "quantity_per_month": book.quantity_per_month,
+            "unit": [streams.units[s] for s in book.stream],
+            "start_step": book.start_step + 1,
+            "end_step": np.where(book.end_step >= 0, book.end_step + 1, -1),
+            "end_reason": [END_REASONS[r] if r >= 0 else "" for r in book.end_reason],
+            "delivered_total": book.delivered_total,
+        }
+    )
 
 
 def _dtype(column: str) -> str:
@@ -187,12 +240,16 @@ def _firm_ids_at_start(model: Any, slots: np.ndarray, start: np.ndarray) -> np.n
     firm if the slot has not changed since m.
     """
     ids = model.companies.firm_id[slots].copy()
-    changes = [(slot, changed_at, old_id) for slot, history in model.slot_history.items()
-               for changed_at, old_id in history]
+    changes = [
+        (slot, changed_at, old_id)
+        for slot, history in model.slot_history.items()
+        for changed_at, old_id in history
+    ]
     if not changes:
         return ids
-    change_slot, change_month, old_id = (np.array(column, dtype=np.int64)
-                                         for column in zip(*changes, strict=True))
+    change_slot, change_month, old_id = (
+        np.array(column, dtype=np.int64) for column in zip(*changes, strict=True)
+    )
     months = int(max(change_month.max(), start.max())) + 2
     change_key = change_slot * months + change_month
     order = np.argsort(change_key, kind="stable")
@@ -210,17 +267,23 @@ def firms_frame(model: Any, exchanges: pd.DataFrame) -> pd.DataFrame:
     """One row per firm ever in the park, including firms that left (``exit_step`` >= 0)."""
     table = model.companies
     n = len(table)
-    changes = [(slot, changed_at, old_id) for slot, history in model.slot_history.items()
-               for changed_at, old_id in history]
-    gone_slot, gone_month, gone_id = (np.array(column, dtype=np.int64) for column in (
-        zip(*changes, strict=True) if changes else ((), (), ())))
+    changes = [
+        (slot, changed_at, old_id)
+        for slot, history in model.slot_history.items()
+        for changed_at, old_id in history
+    ]
+    gone_slot, gone_month, gone_id = (
+        np.array(column, dtype=np.int64)
+        for column in (zip(*changes, strict=True) if changes else ((), (), ()))
+    )
     present = np.arange(n)
     firm_id = np.concatenate([table.firm_id, gone_id])
     slot = np.concatenate([present, gone_slot])
     gone = np.arange(len(firm_id)) >= n
     tier = np.concatenate([table.platform_tier, np.zeros(len(gone_id), dtype=np.int64)])
-    benefit = np.concatenate([table.net_benefit_eur,
-                              [model.exited_benefit.get(i, 0.0) for i in gone_id.tolist()]])
+    benefit = np.concatenate(
+        [table.net_benefit_eur, [model.exited_benefit.get(i, 0.0) for i in gone_id.tolist()]]
+    )
     # Degree: distinct partners in active exchanges (all between firms present now).
     degree = np.zeros(len(firm_id), dtype=np.int64)
     active = exchanges["end_step"].to_numpy() < 0
@@ -234,20 +297,24 @@ def firms_frame(model: Any, exchanges: pd.DataFrame) -> pd.DataFrame:
         degree[:n] = degree_by_id[table.firm_id]
     order = np.argsort(firm_id, kind="stable")
     firm_id, slot, gone, tier, benefit, degree = (
-        column[order] for column in (firm_id, slot, gone, tier, benefit, degree))
+        column[order] for column in (firm_id, slot, gone, tier, benefit, degree)
+    )
     exit_step = np.concatenate([np.full(n, -1, dtype=np.int64), gone_month + 1])[order]
     sector_names = model.sectors.names
-    return pd.DataFrame({
-        "id": firm_id,
-        "name": [model.firm_names[i] for i in firm_id.tolist()],
-        "sector": [sector_names[s] for s in table.sector[slot].tolist()],
-        "is_recycler": table.is_recycler[slot],
-        "size": [round(value, 4) for value in table.size[slot].tolist()],
-        "x_km": [round(value, 3) for value in table.x_km[slot].tolist()],
-        "y_km": [round(value, 3) for value in table.y_km[slot].tolist()],
-        "net_benefit_eur": benefit.astype(float),
-        "platform_member": (tier > 0) & ~gone,
-        "disclosure_tier": np.where(gone, 0, tier),
-        "degree": degree,
-        "exit_step": exit_step,
-    }, columns=list(FIRM_COLUMNS))
+    return pd.DataFrame(
+        {
+            "id": firm_id,
+            "name": [model.firm_names[i] for i in firm_id.tolist()],
+            "sector": [sector_names[s] for s in table.sector[slot].tolist()],
+            "is_recycler": table.is_recycler[slot],
+            "size": [round(value, 4) for value in table.size[slot].tolist()],
+            "x_km": [round(value, 3) for value in table.x_km[slot].tolist()],
+            "y_km": [round(value, 3) for value in table.y_km[slot].tolist()],
+            "net_benefit_eur": benefit.astype(float),
+            "platform_member": (tier > 0) & ~gone,
+            "disclosure_tier": np.where(gone, 0, tier),
+            "degree": degree,
+            "exit_step": exit_step,
+        },
+        columns=list(FIRM_COLUMNS),
+    )

@@ -18,8 +18,14 @@ def spatial_order(x_km: np.ndarray, y_km: np.ndarray) -> np.ndarray:
     return np.lexsort((snake_x, row))
 
 
-def social_ties(kind: str, x_km: np.ndarray, y_km: np.ndarray, mean_degree: int,
-                rewiring: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def social_ties(
+    kind: str,
+    x_km: np.ndarray,
+    y_km: np.ndarray,
+    mean_degree: int,
+    rewiring: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
     """Social ties between firms, as directed edge arrays holding both directions of each tie.
 
     Args:

@@ -10,9 +10,24 @@ from __future__ import annotations
 import numpy as np
 
 
-def stream_prices(gate_fee, virgin_price, substitution_ratio, pretreatment, transport,
-                  investment, is_landfilled, is_material, needs_pipe, *, landfill_tax,
-                  virgin_tax, subsidy, grant_share, transaction_cost, infrastructure_reduction):
+def stream_prices(
+    gate_fee,
+    virgin_price,
+    substitution_ratio,
+    pretreatment,
+    transport,
+    investment,
+    is_landfilled,
+    is_material,
+    needs_pipe,
+    *,
+    landfill_tax,
+    virgin_tax,
+    subsidy,
+    grant_share,
+    transaction_cost,
+    infrastructure_reduction,
+):
     """Per-stream unit gain, transport cost and one-off cost, stream by stream."""
     unit_gain, transport_out, one_off = [], [], []
     for s in range(len(gate_fee)):
@@ -44,8 +59,9 @@ def expand_streams(pair_supplier, pair_receiver, can_supply, can_receive):
     return np.array(pairs, dtype=np.int64), np.array(streams, dtype=np.int64)
 
 
-def deal_values(quantity, distance_km, stream, unit_gain, transport, one_off, *,
-                overhead_eur_per_month, annuity):
+def deal_values(
+    quantity, distance_km, stream, unit_gain, transport, one_off, *, overhead_eur_per_month, annuity
+):
     """Monthly value and NPV of each candidate, one candidate at a time."""
     monthly, npv = [], []
     for k in range(len(quantity)):

@@ -26,9 +26,9 @@ from interfaces.app_model import (
     scenario_parameters,
     slider_step,
 )
+from interfaces.cli import main
 from scenarios.loader import load_scenario
 from scenarios.parameters import INSTRUMENTS, PARAMETERS
-from interfaces.cli import main
 from simulation.model import SymbiosisModel
 from simulation.runner import collect_results, run_model
 
@@ -37,12 +37,21 @@ STEPS = 6
 
 # --- controls generated from the declaration ----------------------------------------------------
 
+
 def test_every_policy_lever_and_the_key_behaviour_have_a_control():
     for instrument in INSTRUMENTS:
         assert instrument.level.name in LEVER_CONTROLS
-    for name in ("landfill_tax_eur_per_t", "subsidy_eur_per_unit", "investment_grant_share",
-                 "platform_tier", "workshops_per_year", "contracts", "shared_infrastructure",
-                 "disclosure_incentive_eur_per_month", "brokering"):
+    for name in (
+        "landfill_tax_eur_per_t",
+        "subsidy_eur_per_unit",
+        "investment_grant_share",
+        "platform_tier",
+        "workshops_per_year",
+        "contracts",
+        "shared_infrastructure",
+        "disclosure_incentive_eur_per_month",
+        "brokering",
+    ):
         assert name in CONTROLS
     assert set(BEHAVIOUR_CONTROLS) == {"trust_threshold", "openness_mean", "supply_uncertainty"}
     assert all(PARAMETERS[name].kind == "uncertainty" for name in BEHAVIOUR_CONTROLS)
@@ -69,8 +78,9 @@ def test_each_control_matches_its_declaration(name):
 def test_controls_follow_a_changed_declaration(monkeypatch):
     """No second list of ranges: changing the declaration changes the slider."""
     name = "landfill_tax_eur_per_t"
-    monkeypatch.setitem(PARAMETERS, name,
-                        dataclasses.replace(PARAMETERS[name], high=250.0, unit="EUR/tonne"))
+    monkeypatch.setitem(
+        PARAMETERS, name, dataclasses.replace(PARAMETERS[name], high=250.0, unit="EUR/tonne")
+    )
     spec = control_specs("baseline")[name]
     assert spec["max"] == 250.0
     assert spec["step"] == slider_step(PARAMETERS[name]) == 5.0
@@ -97,8 +107,10 @@ def test_labels_read_as_words_with_units():
 
 # --- the seed typed as text -----------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "seed"), [("42", 42), (" 7 ", 7), ("1e3", 1000), (5, 5),
-                                            ("0", 0)])
+
+@pytest.mark.parametrize(
+    ("text", "seed"), [("42", 42), (" 7 ", 7), ("1e3", 1000), (5, 5), ("0", 0)]
+)
 def test_seed_text_is_cast_to_int(text, seed):
     assert parse_seed(text) == app_model.SeedInput(seed, "")
 
@@ -116,8 +128,9 @@ def test_seed_string_gives_the_same_run_as_the_integer_seed():
     for _ in range(STEPS):
         model.step()
         reference.step()
-    pd.testing.assert_frame_equal(collect_results(model).timeseries,
-                                  collect_results(reference).timeseries)
+    pd.testing.assert_frame_equal(
+        collect_results(model).timeseries, collect_results(reference).timeseries
+    )
     assert model.seed_problem == ""
 
 
@@ -128,6 +141,7 @@ def test_bad_seed_still_builds_a_model():
 
 
 # --- side by side, horizon, zero exchanges --------------------------------------------------
+
 
 def test_side_by_side_runs_scenario_b_on_the_same_seed_and_world():
     chosen = AppModel.choose("baseline", compare_name="landfill_tax", seed="3")
@@ -145,8 +159,10 @@ def test_side_by_side_runs_scenario_b_on_the_same_seed_and_world():
 def test_chosen_class_keeps_its_choice_when_mesa_passes_only_changed_controls():
     chosen = AppModel.choose("facilitation", park_name="kalundborg", seed="5")
     untouched = chosen()
-    assert untouched.params == load_scenario("facilitation").with_overrides(
-        {"park": "kalundborg"}).parameters()
+    assert (
+        untouched.params
+        == load_scenario("facilitation").with_overrides({"park": "kalundborg"}).parameters()
+    )
     assert untouched.seed == 5 and untouched.twin is None
     moved = chosen(workshops_per_year=11, seed="6")
     assert moved.params["workshops_per_year"] == 11 and moved.seed == 6
@@ -178,12 +194,12 @@ def test_stepping_with_zero_exchanges_draws_everything(app_module):
 
 # --- the page, rendered without a browser ---------------------------------------------------
 
+
 @pytest.fixture
 def page(app_module):
     import solara
 
-    box, context = solara.render(solara.AppLayout(children=[app_module.Page()]),
-                                 handle_error=False)
+    box, context = solara.render(solara.AppLayout(children=[app_module.Page()]), handle_error=False)
     yield context
     context.close()
 
@@ -191,15 +207,19 @@ def page(app_module):
 def _panel(context) -> str:
     import solara
 
-    texts = [w.unsafe_innerHTML for w in context.find(solara.widgets.HTML).widgets
-             if "Key indicators" in (w.unsafe_innerHTML or "")]
+    texts = [
+        w.unsafe_innerHTML
+        for w in context.find(solara.widgets.HTML).widgets
+        if "Key indicators" in (w.unsafe_innerHTML or "")
+    ]
     assert len(texts) == 1
     return texts[0]
 
 
 def _row(context, label: str) -> list[str]:
-    match = re.search(rf"<td[^>]*>{re.escape(label)}</td>((?:<td[^>]*>[^<]*</td>)+)",
-                      _panel(context))
+    match = re.search(
+        rf"<td[^>]*>{re.escape(label)}</td>((?:<td[^>]*>[^<]*</td>)+)", _panel(context)
+    )
     assert match, label
     return re.findall(r"<td[^>]*>([^<]*)</td>", match.group(1))
 
@@ -251,7 +271,9 @@ def test_step_reset_slider_seed_and_side_by_side_in_the_page(page):
     assert _row(page, "Seed") == ["17"]
     page.find(v.Select, label="Side by side with scenario B").widget.v_model = "landfill_tax"
     assert re.findall(r"<th[^>]*>([^<]*)</th>", _panel(page))[1:] == [
-        "A: baseline", "B: landfill_tax"]
+        "A: baseline",
+        "B: landfill_tax",
+    ]
     assert _row(page, "Seed") == ["17", "17"]  # a new choice keeps the seed
     assert _slider(page, "Landfill tax (EUR/t)").v_model == 0.0  # fresh inputs for the choice
     _click(page, "Step")
@@ -273,11 +295,15 @@ def test_bad_seed_in_the_page_shows_a_warning_not_a_crash(page):
 
 # --- the command ----------------------------------------------------------------------------
 
+
 def test_help_does_not_import_the_app_stack():
-    code = ("import sys; from interfaces.cli import build_parser; build_parser(); "
-            "print(sorted({'solara', 'mesa.visualization', 'matplotlib'} & set(sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import sys; from interfaces.cli import build_parser; build_parser(); "
+        "print(sorted({'solara', 'mesa.visualization', 'matplotlib'} & set(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -304,7 +330,10 @@ def test_missing_app_extra_is_one_line_and_exit_2(monkeypatch, capsys):
     import importlib.util
 
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "solara" else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "solara" else real_find_spec(name, *a),
+    )
     assert main(["app"]) == 2
     assert "pip install 'symbiosis[app]'" in capsys.readouterr().err

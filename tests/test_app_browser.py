@@ -20,8 +20,15 @@ import pytest
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("SYMBIOSIS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SERVER_START_S = 120  # a cold start imports solara, mesa and matplotlib
 UPDATE_S = 60_000  # ms to wait for the page to show a change (2 cores, shared with other tests)
 
@@ -40,22 +47,28 @@ def _symbiosis_command() -> list[str]:
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.skip(f"chromium is not installed ({CHROMIUM}); install it with "
-                    "'apt-get install -y chromium' (make test does this as root)")
+        pytest.skip(
+            f"chromium is not installed ({CHROMIUM}); install it with "
+            "'apt-get install -y chromium' (make test does this as root)"
+        )
     pytest.importorskip("playwright.sync_api", reason="needs the [browser-tests] extra")
     pytest.importorskip("solara", reason="needs the [app] extra")
     port = _free_port()
     log_path = tmp_path_factory.mktemp("app") / "server.log"
     with open(log_path, "w") as log:
-        server = subprocess.Popen([*_symbiosis_command(), "app", "--port", str(port)],
-                                  stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [*_symbiosis_command(), "app", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + SERVER_START_S
         while True:
             if server.poll() is not None:
-                pytest.fail(f"symbiosis app exited with {server.returncode}:\n"
-                            f"{log_path.read_text()}")
+                pytest.fail(
+                    f"symbiosis app exited with {server.returncode}:\n{log_path.read_text()}"
+                )
             try:
                 with urllib.request.urlopen(url, timeout=5) as response:
                     if response.status == 200:
@@ -63,8 +76,10 @@ def app_url(tmp_path_factory):
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"symbiosis app did not answer within {SERVER_START_S} s:\n"
-                            f"{log_path.read_text()}")
+                pytest.fail(
+                    f"symbiosis app did not answer within {SERVER_START_S} s:\n"
+                    f"{log_path.read_text()}"
+                )
             time.sleep(0.5)
         first_line = log_path.read_text().splitlines()[0]
         assert first_line.startswith(f"symbiosis app: serving on {url}")
@@ -87,12 +102,16 @@ def browser_page(app_url):
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1400})
         problems: list[str] = []
-        page.on("console", lambda message: problems.append(f"console {message.type}: "
-                                                           f"{message.text}")
-                if message.type == "error" else None)
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(f"console {message.type}: {message.text}")
+                if message.type == "error"
+                else None
+            ),
+        )
         page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.on("requestfailed", lambda request: problems.append(
-            f"request failed: {request.url}"))
+        page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
         page.goto(app_url)
         page.locator(".symbiosis-network img").wait_for(timeout=UPDATE_S)
         yield page, problems
@@ -152,8 +171,9 @@ def test_slider_step_play_and_side_by_side_in_chromium(browser_page, tmp_path, c
     # side-by-side: scenario B on the same seed, stepped together with A
     page.locator(".v-select", has=page.locator("label", has_text="Side by side")).click()
     page.locator(".v-menu__content .v-list-item", has_text="landfill_tax").first.click()
-    expect(page.locator(".symbiosis-indicators th").nth(2)).to_have_text("B: landfill_tax",
-                                                                         timeout=UPDATE_S)
+    expect(page.locator(".symbiosis-indicators th").nth(2)).to_have_text(
+        "B: landfill_tax", timeout=UPDATE_S
+    )
     _wait_for_row(page, "Month", ["0", "0"])
     page.get_by_role("button", name="Step").click()
     _wait_for_row(page, "Month", ["1", "1"])

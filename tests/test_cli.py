@@ -12,27 +12,61 @@ import matplotlib.image
 import pandas as pd
 import pytest
 
+from interfaces.cli import main
 from scenarios.errors import InputError
 from scenarios.loader import load_scenario, scenario_names
 from scenarios.parameters import PARAMETERS, parse_value
 from scenarios.parks import park_names
-from interfaces.cli import main
 from simulation.output import atomic_output_dir
 
 SYMBIOSIS = Path(sys.executable).parent / "symbiosis"
 STEPS = 24
 
 TIMESERIES_REQUIRED = (
-    "step", "active_exchanges", "new_exchanges", "ended_exchanges", "generated_t", "exchanged_t",
-    "exchanged_mwh", "exchanged_m3", "landfilled_t", "recovery_rate", "virgin_avoided_t",
-    "co2_avoided_t", "firm_net_benefit_eur", "public_revenue_eur", "public_spending_eur",
-    "platform_members", "mean_trust", "network_density", "largest_component_share",
-    "chertow_3_2")
-EXCHANGES_REQUIRED = ("supplier", "receiver", "stream", "distance_km", "quantity_per_month",
-                      "unit", "start_step", "end_step", "end_reason")
+    "step",
+    "active_exchanges",
+    "new_exchanges",
+    "ended_exchanges",
+    "generated_t",
+    "exchanged_t",
+    "exchanged_mwh",
+    "exchanged_m3",
+    "landfilled_t",
+    "recovery_rate",
+    "virgin_avoided_t",
+    "co2_avoided_t",
+    "firm_net_benefit_eur",
+    "public_revenue_eur",
+    "public_spending_eur",
+    "platform_members",
+    "mean_trust",
+    "network_density",
+    "largest_component_share",
+    "chertow_3_2",
+)
+EXCHANGES_REQUIRED = (
+    "supplier",
+    "receiver",
+    "stream",
+    "distance_km",
+    "quantity_per_month",
+    "unit",
+    "start_step",
+    "end_step",
+    "end_reason",
+)
 # id, sector, size, location, net benefit, platform membership, disclosure tier, degree
-FIRMS_REQUIRED = ("id", "sector", "size", "x_km", "y_km", "net_benefit_eur", "platform_member",
-                  "disclosure_tier", "degree")
+FIRMS_REQUIRED = (
+    "id",
+    "sector",
+    "size",
+    "x_km",
+    "y_km",
+    "net_benefit_eur",
+    "platform_member",
+    "disclosure_tier",
+    "degree",
+)
 OUTPUT_FILES = {"timeseries.csv", "exchanges.csv", "firms.csv", "summary.json", "overview.png"}
 
 
@@ -44,12 +78,12 @@ def cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 # --- symbiosis run writes every file of issue 2 -------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory):
     root = tmp_path_factory.mktemp("run")
     out = root / "deep" / "landfill"
-    status = main(["run", "landfill_tax", "--steps", str(STEPS), "--seed", "3",
-                   "--out", str(out)])
+    status = main(["run", "landfill_tax", "--steps", str(STEPS), "--seed", "3", "--out", str(out)])
     assert status == 0
     return out
 
@@ -65,7 +99,8 @@ def test_run_timeseries_has_one_row_per_month_and_every_named_column(run_folder)
     assert len(ts) == STEPS
     assert (ts["step"].diff().dropna() == 1).all()
     assert (ts[["generated_t", "exchanged_t", "landfilled_t", "public_revenue_eur"]] >= 0).all(
-        axis=None)
+        axis=None
+    )
     assert ts["recovery_rate"].between(0, 1).all()
 
 
@@ -117,8 +152,20 @@ def test_run_overview_is_a_readable_png(run_folder):
 
 def test_run_with_park_and_set_records_both(tmp_path, capsys):
     out = tmp_path / "out"
-    status, stdout, _ = cli(capsys, "run", "baseline", "--park", "kalundborg", "--set",
-                            "trust_threshold=0.45", "--steps", "3", "--out", out, "--no-figure")
+    status, stdout, _ = cli(
+        capsys,
+        "run",
+        "baseline",
+        "--park",
+        "kalundborg",
+        "--set",
+        "trust_threshold=0.45",
+        "--steps",
+        "3",
+        "--out",
+        out,
+        "--no-figure",
+    )
     assert status == 0 and "kalundborg" in stdout and str(out) in stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary["park"] == "kalundborg" and summary["parameters"]["park"] == "kalundborg"
@@ -129,47 +176,87 @@ def test_run_with_park_and_set_records_both(tmp_path, capsys):
 # --- Bad input: one line on stderr, exit 2, nothing written --------------------------------------
 
 CASES = {
-    "malformed TOML": ({"bad.toml": 'description = "x"\n[parameters]\ntrust_threshold = \n'},
-                       ["run", "bad.toml"], ["bad.toml", "malformed TOML", "line 3"]),
-    "unknown key": ({"bad.toml": "[parameters]\ntrust_treshold = 0.3\n"},
-                    ["run", "bad.toml"], ["bad.toml", "[parameters]", "'trust_treshold'",
-                                          "did you mean 'trust_threshold'"]),
-    "wrong type": ({"bad.toml": '[policy.landfill_tax]\nlevel = "high"\n'},
-                   ["run", "bad.toml"], ["bad.toml", "[policy.landfill_tax] level",
-                                         "must be a number", "float in [0, 500]"]),
-    "out of range": ({"bad.toml": "[parameters]\ntrust_threshold = 1.5\n"},
-                     ["run", "bad.toml"], ["bad.toml", "trust_threshold = 1.5", "out of range",
-                                           "[0, 1]"]),
-    "unknown scenario": ({}, ["run", "landfil_tax"], ["unknown scenario 'landfil_tax'",
-                                                      "did you mean 'landfill_tax'", "baseline"]),
-    "unknown park (--park)": ({}, ["run", "baseline", "--park", "kokola"],
-                              ["unknown park 'kokola'", "did you mean 'kokkola'", "kalundborg"]),
-    "unknown park (file)": ({"bad.toml": 'park = "kemi"\n'}, ["run", "bad.toml"],
-                            ["bad.toml", "park must be one of", "kemi_tornio"]),
+    "malformed TOML": (
+        {"bad.toml": 'description = "x"\n[parameters]\ntrust_threshold = \n'},
+        ["run", "bad.toml"],
+        ["bad.toml", "malformed TOML", "line 3"],
+    ),
+    "unknown key": (
+        {"bad.toml": "[parameters]\ntrust_treshold = 0.3\n"},
+        ["run", "bad.toml"],
+        ["bad.toml", "[parameters]", "'trust_treshold'", "did you mean 'trust_threshold'"],
+    ),
+    "wrong type": (
+        {"bad.toml": '[policy.landfill_tax]\nlevel = "high"\n'},
+        ["run", "bad.toml"],
+        ["bad.toml", "[policy.landfill_tax] level", "must be a number", "float in [0, 500]"],
+    ),
+    "out of range": (
+        {"bad.toml": "[parameters]\ntrust_threshold = 1.5\n"},
+        ["run", "bad.toml"],
+        ["bad.toml", "trust_threshold = 1.5", "out of range", "[0, 1]"],
+    ),
+    "unknown scenario": (
+        {},
+        ["run", "landfil_tax"],
+        ["unknown scenario 'landfil_tax'", "did you mean 'landfill_tax'", "baseline"],
+    ),
+    "unknown park (--park)": (
+        {},
+        ["run", "baseline", "--park", "kokola"],
+        ["unknown park 'kokola'", "did you mean 'kokkola'", "kalundborg"],
+    ),
+    "unknown park (file)": (
+        {"bad.toml": 'park = "kemi"\n'},
+        ["run", "bad.toml"],
+        ["bad.toml", "park must be one of", "kemi_tornio"],
+    ),
     "missing file": ({}, ["run", "nowhere.toml"], ["nowhere.toml", "no such scenario file"]),
-    "circular extends": ({"a.toml": 'extends = "b"\n', "b.toml": 'extends = "a"\n'},
-                         ["run", "a.toml"], ["a.toml", "circular extends (a -> b -> a)"]),
-    "end before start (file)": ({"bad.toml": "[policy.landfill_tax]\nlevel = 80.0\n"
-                                             "start_month = 24\nend_month = 12\n"},
-                                ["run", "bad.toml"],
-                                ["bad.toml", "[policy.landfill_tax]",
-                                 "end_month = 12 must come after start_month = 24"]),
-    "end before start (--set)": ({}, ["run", "landfill_tax", "--set",
-                                      "landfill_tax_end_month=6"],
-                                 ["--set landfill_tax_end_month=6",
-                                  "must come after landfill_tax_start_month = 12"]),
-    "--set does not parse": ({}, ["run", "baseline", "--set", "trust_threshold=high"],
-                             ["--set 'trust_threshold=high'", "must be a number", "[0, 1]"]),
-    "--set without =": ({}, ["run", "baseline", "--set", "trust_threshold"],
-                        ["--set 'trust_threshold'", "expected key=value"]),
-    "--set unknown key": ({}, ["run", "baseline", "--set", "trust_treshold=0.5"],
-                          ["'trust_treshold'", "did you mean 'trust_threshold'"]),
-    "--set bad choice": ({}, ["run", "baseline", "--set", "social_network=smallworld"],
-                         ["social_network must be one of", "did you mean 'small_world'"]),
-    "--park a file": ({"mine.toml": 'name = "x"\n'}, ["run", "baseline", "--park", "mine.toml"],
-                      ["--park 'mine.toml'", "only built-in parks"]),
-    "--out is a file": ({"taken": "x"}, ["run", "baseline", "--steps", "2", "--out",
-                                         "taken/sub"], ["taken", "is a file, not a folder"]),
+    "circular extends": (
+        {"a.toml": 'extends = "b"\n', "b.toml": 'extends = "a"\n'},
+        ["run", "a.toml"],
+        ["a.toml", "circular extends (a -> b -> a)"],
+    ),
+    "end before start (file)": (
+        {"bad.toml": "[policy.landfill_tax]\nlevel = 80.0\nstart_month = 24\nend_month = 12\n"},
+        ["run", "bad.toml"],
+        ["bad.toml", "[policy.landfill_tax]", "end_month = 12 must come after start_month = 24"],
+    ),
+    "end before start (--set)": (
+        {},
+        ["run", "landfill_tax", "--set", "landfill_tax_end_month=6"],
+        ["--set landfill_tax_end_month=6", "must come after landfill_tax_start_month = 12"],
+    ),
+    "--set does not parse": (
+        {},
+        ["run", "baseline", "--set", "trust_threshold=high"],
+        ["--set 'trust_threshold=high'", "must be a number", "[0, 1]"],
+    ),
+    "--set without =": (
+        {},
+        ["run", "baseline", "--set", "trust_threshold"],
+        ["--set 'trust_threshold'", "expected key=value"],
+    ),
+    "--set unknown key": (
+        {},
+        ["run", "baseline", "--set", "trust_treshold=0.5"],
+        ["'trust_treshold'", "did you mean 'trust_threshold'"],
+    ),
+    "--set bad choice": (
+        {},
+        ["run", "baseline", "--set", "social_network=smallworld"],
+        ["social_network must be one of", "did you mean 'small_world'"],
+    ),
+    "--park a file": (
+        {"mine.toml": 'name = "x"\n'},
+        ["run", "baseline", "--park", "mine.toml"],
+        ["--park 'mine.toml'", "only built-in parks"],
+    ),
+    "--out is a file": (
+        {"taken": "x"},
+        ["run", "baseline", "--steps", "2", "--out", "taken/sub"],
+        ["taken", "is a file, not a folder"],
+    ),
 }
 
 
@@ -199,9 +286,14 @@ def test_bad_input_without_out_creates_no_results_folder(tmp_path, monkeypatch, 
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("argv", [["run", "baseline", "--steps", "0"],
-                                  ["run", "baseline", "--seed", "-1"],
-                                  ["parameters", "--kind", "levers"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "baseline", "--steps", "0"],
+        ["run", "baseline", "--seed", "-1"],
+        ["parameters", "--kind", "levers"],
+    ],
+)
 def test_bad_flags_are_refused_by_argparse_with_status_2(argv, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as exit_:
@@ -211,16 +303,20 @@ def test_bad_flags_are_refused_by_argparse_with_status_2(argv, tmp_path, monkeyp
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(("files", "argv", "fragment"), [
-    ({"bad.toml": "[parameters\n"}, ["run", "bad.toml", "--out", "out"], "malformed TOML"),
-    ({}, ["run", "baseline", "--set", "trust_treshold=0.5", "--out", "out"], "trust_treshold"),
-    ({}, ["show", "baseline", "--park", "atlantis"], "unknown park 'atlantis'"),
-])
+@pytest.mark.parametrize(
+    ("files", "argv", "fragment"),
+    [
+        ({"bad.toml": "[parameters\n"}, ["run", "bad.toml", "--out", "out"], "malformed TOML"),
+        ({}, ["run", "baseline", "--set", "trust_treshold=0.5", "--out", "out"], "trust_treshold"),
+        ({}, ["show", "baseline", "--park", "atlantis"], "unknown park 'atlantis'"),
+    ],
+)
 def test_the_installed_command_prints_no_traceback(tmp_path, files, argv, fragment):
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    done = subprocess.run([str(SYMBIOSIS), *argv], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [str(SYMBIOSIS), *argv], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     lines = done.stderr.splitlines()
@@ -230,22 +326,26 @@ def test_the_installed_command_prints_no_traceback(tmp_path, files, argv, fragme
 
 # --- show, --set and --park ----------------------------------------------------------------------
 
+
 def show_all(capsys, *argv: str) -> list[str]:
     status, stdout, _ = cli(capsys, "show", *argv, "--all")
     assert status == 0
     return [line for line in stdout.splitlines() if not line.startswith("#")]
 
 
-@pytest.mark.parametrize(("scenario", "assignment"), [
-    ("baseline", "trust_threshold=0.65"),
-    ("baseline", "brokering=true"),
-    ("baseline", "n_firms=250"),
-    ("baseline", "landfill_tax_end_month=48"),
-    ("baseline", "social_network=none"),
-    ("baseline", "park=kokkola"),
-    ("landfill_tax", "landfill_tax_eur_per_t=120"),
-    ("world_bank_mix", "contracts=false"),
-])
+@pytest.mark.parametrize(
+    ("scenario", "assignment"),
+    [
+        ("baseline", "trust_threshold=0.65"),
+        ("baseline", "brokering=true"),
+        ("baseline", "n_firms=250"),
+        ("baseline", "landfill_tax_end_month=48"),
+        ("baseline", "social_network=none"),
+        ("baseline", "park=kokkola"),
+        ("landfill_tax", "landfill_tax_eur_per_t=120"),
+        ("world_bank_mix", "contracts=false"),
+    ],
+)
 def test_set_changes_exactly_the_parameter_named(capsys, scenario, assignment):
     name = assignment.split("=")[0]
     before = show_all(capsys, scenario)
@@ -258,7 +358,8 @@ def test_set_changes_exactly_the_parameter_named(capsys, scenario, assignment):
     value = parse_value(name, assignment.split("=")[1])
     assert new.split("=")[1].split("#")[0].strip() == shown(value)
     assert old.split("=")[1].split("#")[0].strip() == shown(
-        load_scenario(scenario).parameters()[name])
+        load_scenario(scenario).parameters()[name]
+    )
 
 
 def shown(value) -> str:
@@ -280,14 +381,27 @@ def test_set_to_none_unsets_an_end_month_in_show(tmp_path, capsys):
 
 
 def test_show_changed_lists_only_what_differs_and_reflects_set_and_park(capsys):
-    status, stdout, _ = cli(capsys, "show", "landfill_tax", "--set", "trust_threshold=0.6",
-                            "--park", "kemi_tornio", "--changed")
+    status, stdout, _ = cli(
+        capsys,
+        "show",
+        "landfill_tax",
+        "--set",
+        "trust_threshold=0.6",
+        "--park",
+        "kemi_tornio",
+        "--changed",
+    )
     assert status == 0
     lines = [line for line in stdout.splitlines() if not line.startswith("#")]
-    values = {line.split("=")[0].strip(): line.split("=")[1].split("#")[0].strip()
-              for line in lines}
-    assert values == {"landfill_tax_eur_per_t": "80.0", "landfill_tax_start_month": "12",
-                      "trust_threshold": "0.6", "park": "kemi_tornio"}
+    values = {
+        line.split("=")[0].strip(): line.split("=")[1].split("#")[0].strip() for line in lines
+    }
+    assert values == {
+        "landfill_tax_eur_per_t": "80.0",
+        "landfill_tax_start_month": "12",
+        "trust_threshold": "0.6",
+        "park": "kemi_tornio",
+    }
     assert "landfill_tax:" in stdout.splitlines()[0]
     status, stdout, _ = cli(capsys, "show", "baseline", "--changed")
     assert "every parameter at its default" in stdout
@@ -305,6 +419,7 @@ def test_show_prints_every_resolved_parameter_by_default_and_marks_the_set_ones(
 
 
 # --- scenarios, parks, parameters, validate ------------------------------------------------------
+
 
 def test_scenarios_lists_every_built_in_with_its_description(capsys):
     status, stdout, _ = cli(capsys, "scenarios")
@@ -344,7 +459,8 @@ def test_validate_checks_every_file_and_fails_if_any_is_bad(tmp_path, capsys):
     assert stdout.count(": ok") == 2
     assert stderr.splitlines() == [
         f"symbiosis: error: {bad}: [parameters] workshops_per_year = 13 is out of range "
-        "(int in [0, 12])"]
+        "(int in [0, 12])"
+    ]
 
 
 def test_help_lists_the_core_commands(capsys):
@@ -361,6 +477,7 @@ def test_help_lists_the_core_commands(capsys):
 
 
 # --- atomic_output_dir ---------------------------------------------------------------------------
+
 
 def test_atomic_output_dir_leaves_nothing_when_the_block_fails(tmp_path):
     target = tmp_path / "a" / "b" / "results"
@@ -388,17 +505,19 @@ def test_atomic_output_dir_replaces_files_and_keeps_others(tmp_path):
 def test_atomic_output_dir_refuses_a_file_as_target(tmp_path):
     (tmp_path / "file").write_text("x")
     for target in (tmp_path / "file", tmp_path / "file" / "sub"):
-        with pytest.raises(InputError, match="is a file, not a folder"), \
-                atomic_output_dir(target):
+        with pytest.raises(InputError, match="is a file, not a folder"), atomic_output_dir(target):
             pass
 
 
-@pytest.mark.parametrize(("argv", "fragment"), [
-    (["compare", "baseline", "--replications", "0"], "--replications"),
-    (["sensitivity", "baseline"], "required: --method"),
-    (["frobnicate"], "invalid choice: 'frobnicate'"),
-    (["run", "baseline", "--sed", "3"], "unrecognized arguments: --sed 3"),
-])
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["compare", "baseline", "--replications", "0"], "--replications"),
+        (["sensitivity", "baseline"], "required: --method"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["run", "baseline", "--sed", "3"], "unrecognized arguments: --sed 3"),
+    ],
+)
 def test_usage_errors_are_one_line_naming_the_problem_and_the_help(capsys, argv, fragment):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)

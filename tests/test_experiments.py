@@ -34,8 +34,9 @@ def params():
 
 def specs_for(params, scenarios=("baseline",), replications=3, root_seed=11, steps=STEPS):
     seeds = replication_seeds(root_seed, replications)
-    return [RunSpec(name, params, steps, seed, k) for name in scenarios
-            for k, seed in enumerate(seeds)]
+    return [
+        RunSpec(name, params, steps, seed, k) for name in scenarios for k, seed in enumerate(seeds)
+    ]
 
 
 def stable(runs: pd.DataFrame) -> pd.DataFrame:
@@ -43,6 +44,7 @@ def stable(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- seeds ---------------------------------------------------------------------------------
+
 
 def test_replication_seeds_are_spawned_from_the_root_seed():
     seeds = replication_seeds(42, 5)
@@ -56,6 +58,7 @@ def test_replication_seeds_are_spawned_from_the_root_seed():
 
 
 # --- RunSpec -------------------------------------------------------------------------------
+
 
 def test_run_key_depends_on_params_steps_and_seed_only(params):
     spec = RunSpec("baseline", params, STEPS, 5, 0)
@@ -104,16 +107,19 @@ def test_chunks_hold_a_bounded_amount_of_work_once_run_times_are_known():
 
 # --- executors: serial == local processes == Dask -----------------------------------------
 
+
 def test_serial_processes_and_dask_give_bit_identical_results(tmp_path, params):
     """Dask: a LocalCluster of 2 thread workers (processes=False) reached by its address."""
     distributed = pytest.importorskip("distributed")
     specs = specs_for(params, replications=3)
     serial = run_specs(specs, tmp_path / "serial", workers=1, progress=False)
     pool = run_specs(specs, tmp_path / "pool", workers=2, progress=False)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
-        dask = run_specs(specs, tmp_path / "dask", scheduler=cluster.scheduler_address,
-                         progress=False)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        dask = run_specs(
+            specs, tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False
+        )
     reference = stable(serial.runs())
     assert len(reference) == 3 and set(reference["status"]) == {"done"}
     for other in (pool, dask):
@@ -144,8 +150,14 @@ def test_stored_results_equal_a_direct_run(tmp_path, params):
     for name, value in scalar_outputs(direct).items():
         assert row[name] == value or (np.isnan(value) and np.isnan(row[name])), name
     series = experiment.timeseries()
-    assert list(series.columns) == ["run_key", "scenario", "point", "replication", "seed",
-                                    *TIMESERIES_COLUMNS]
+    assert list(series.columns) == [
+        "run_key",
+        "scenario",
+        "point",
+        "replication",
+        "seed",
+        *TIMESERIES_COLUMNS,
+    ]
     pd.testing.assert_frame_equal(series[list(TIMESERIES_COLUMNS)], direct.timeseries)
     pd.testing.assert_frame_equal(experiment.exchanges(spec.key), direct.exchanges)
     pd.testing.assert_frame_equal(experiment.firms(spec.key), direct.firms)
@@ -163,12 +175,24 @@ def test_executor_seam_yields_a_concurrent_futures_executor():
 
 # --- runs table, common random numbers ----------------------------------------------------
 
+
 def test_runs_table_has_keys_labels_and_every_scalar_output(tmp_path, params):
-    specs = [RunSpec("baseline", params, STEPS, seed, k, point=1, labels={"tax": 5.0})
-             for k, seed in enumerate(replication_seeds(3, 2))]
+    specs = [
+        RunSpec("baseline", params, STEPS, seed, k, point=1, labels={"tax": 5.0})
+        for k, seed in enumerate(replication_seeds(3, 2))
+    ]
     runs = run_specs(specs, tmp_path, workers=1, progress=False).runs()
-    for column in ("run_key", "scenario", "point", "replication", "seed", "status",
-                   "elapsed_s", "tax", *SCALAR_OUTPUTS):
+    for column in (
+        "run_key",
+        "scenario",
+        "point",
+        "replication",
+        "seed",
+        "status",
+        "elapsed_s",
+        "tax",
+        *SCALAR_OUTPUTS,
+    ):
         assert column in runs.columns, column
     assert list(runs["replication"]) == [0, 1]
     assert set(runs["tax"]) == {5.0} and set(runs["point"]) == {1}
@@ -203,8 +227,11 @@ def test_timeseries_keeps_the_order_of_the_scenarios_asked_for(tmp_path, params)
 def test_replication_k_has_the_same_seed_in_every_scenario(tmp_path, params):
     taxed = {**params, "landfill_tax_eur_per_t": 80.0}
     seeds = replication_seeds(5, 2)
-    specs = [RunSpec(name, p, STEPS, seed, k) for name, p in (("base", params), ("tax", taxed))
-             for k, seed in enumerate(seeds)]
+    specs = [
+        RunSpec(name, p, STEPS, seed, k)
+        for name, p in (("base", params), ("tax", taxed))
+        for k, seed in enumerate(seeds)
+    ]
     runs = run_specs(specs, tmp_path, workers=1, progress=False).runs()
     by_scenario = runs.pivot(index="replication", columns="scenario", values="seed")
     assert list(by_scenario["base"]) == list(by_scenario["tax"]) == seeds
@@ -212,6 +239,7 @@ def test_replication_k_has_the_same_seed_in_every_scenario(tmp_path, params):
 
 
 # --- resume and reuse ----------------------------------------------------------------------
+
 
 def test_rerun_reuses_every_stored_run(tmp_path, params):
     specs = specs_for(params, replications=2)
@@ -226,16 +254,17 @@ def test_raising_replications_runs_only_the_new_ones(tmp_path, params):
     run_specs(specs_for(params, replications=2), tmp_path, workers=1, progress=False)
     more = run_specs(specs_for(params, replications=4), tmp_path, workers=1, progress=False)
     assert more.manifest["runs_reused"] == 2 and more.manifest["runs_done"] == 2
-    fresh = run_specs(specs_for(params, replications=4), tmp_path / "fresh", workers=1,
-                      progress=False)
+    fresh = run_specs(
+        specs_for(params, replications=4), tmp_path / "fresh", workers=1, progress=False
+    )
     pd.testing.assert_frame_equal(stable(more.runs()), stable(fresh.runs()))
 
 
 def test_experiment_from_run_specs_sees_only_its_specs(tmp_path, params):
-    run_specs(specs_for(params, replications=3, steps=STEPS), tmp_path, workers=1,
-              progress=False)
-    shorter = run_specs(specs_for(params, replications=2, steps=STEPS - 2), tmp_path,
-                        workers=1, progress=False)
+    run_specs(specs_for(params, replications=3, steps=STEPS), tmp_path, workers=1, progress=False)
+    shorter = run_specs(
+        specs_for(params, replications=2, steps=STEPS - 2), tmp_path, workers=1, progress=False
+    )
     assert len(shorter.runs()) == 2 and set(shorter.runs()["steps"]) == {STEPS - 2}
     assert len(load_experiment(tmp_path).runs()) == 5
 
@@ -252,17 +281,23 @@ def test_scalar_only_store_has_no_details(tmp_path, params):
 
 # --- failures ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path, params, workers):
     """The failure is injected through the parameters: run_model rejects an unknown name."""
     specs = specs_for(params, replications=2)
     broken = RunSpec("broken", {**params, "no_such_parameter": 1.0}, STEPS, specs[0].seed, 0)
-    experiment = run_specs([specs[0], broken, specs[1]], tmp_path, workers=workers,
-                           progress=False)
+    experiment = run_specs([specs[0], broken, specs[1]], tmp_path, workers=workers, progress=False)
     assert list(experiment.runs()["scenario"]) == ["baseline", "baseline"]
     failures = experiment.failures()
-    assert list(failures.columns) == ["run_key", "scenario", "point", "replication", "seed",
-                                      "error"]
+    assert list(failures.columns) == [
+        "run_key",
+        "scenario",
+        "point",
+        "replication",
+        "seed",
+        "error",
+    ]
     assert list(failures["scenario"]) == ["broken"]
     assert "no_such_parameter" in failures["error"].iloc[0]
     assert "\n" not in failures["error"].iloc[0]
@@ -328,8 +363,7 @@ def test_a_failing_task_fails_only_its_own_runs(tmp_path, params, monkeypatch):
         return real(chunk, store_details)
 
     monkeypatch.setattr(engine, "run_chunk", lost_task)
-    experiment = run_specs(specs_for(params, replications=3), tmp_path, workers=1,
-                           progress=False)
+    experiment = run_specs(specs_for(params, replications=3), tmp_path, workers=1, progress=False)
     assert list(experiment.runs()["replication"]) == [0, 2]
     failures = experiment.failures()
     assert list(failures["replication"]) == [1]
@@ -337,6 +371,7 @@ def test_a_failing_task_fails_only_its_own_runs(tmp_path, params, monkeypatch):
 
 
 # --- store integrity -----------------------------------------------------------------------
+
 
 def test_store_is_a_consistent_sqlite_file(tmp_path, params):
     run_specs(specs_for(params, replications=2), tmp_path, workers=1, progress=False)

@@ -35,20 +35,51 @@ def copy_of_baseline(tmp_path):
 
 # --- compare -------------------------------------------------------------------------------
 
+
 def test_compare_writes_tables_figures_and_provenance(tmp_path, capsys):
     out = tmp_path / "cmp"
-    status = main(["compare", "baseline", "landfill_tax", "--replications", "2", "--steps",
-                   "12", "--workers", "1", "--seed", "9", "--out", str(out)])
+    status = main(
+        [
+            "compare",
+            "baseline",
+            "landfill_tax",
+            "--replications",
+            "2",
+            "--steps",
+            "12",
+            "--workers",
+            "1",
+            "--seed",
+            "9",
+            "--out",
+            str(out),
+        ]
+    )
     assert status == 0
-    for name in ("store.sqlite", "manifest.json", "runs.csv", "comparison.csv",
-                 "comparison.png", "timeseries.png"):
+    for name in (
+        "store.sqlite",
+        "manifest.json",
+        "runs.csv",
+        "comparison.csv",
+        "comparison.png",
+        "timeseries.png",
+    ):
         assert (out / name).is_file(), name
     printed = capsys.readouterr().out
     assert "landfill_tax" in printed and "95% CI" in printed and str(out) in printed
     assert "e+" not in printed  # large totals read as 1,234,000, not 1.234e+06
     comparison = pd.read_csv(out / "comparison.csv")
-    assert list(comparison.columns) == ["scenario", "output", "n", "mean", "ci_low", "ci_high",
-                                        "diff_mean", "diff_ci_low", "diff_ci_high"]
+    assert list(comparison.columns) == [
+        "scenario",
+        "output",
+        "n",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "diff_mean",
+        "diff_ci_low",
+        "diff_ci_high",
+    ]
     assert len(comparison) == 2 * len(KEY_OUTPUTS)
     assert set(comparison["n"]) == {2}
     assert list(dict.fromkeys(comparison["scenario"])) == ["baseline", "landfill_tax"]
@@ -63,8 +94,7 @@ def test_compare_writes_tables_figures_and_provenance(tmp_path, capsys):
     assert "--replications 2" in manifest["command"] and "--seed 9" in manifest["command"]
     for name in ("baseline", "landfill_tax"):
         entry = manifest["scenarios"][name]
-        assert len(entry["content_hash"]) == 16 and "landfill_tax_eur_per_t" in entry[
-            "parameters"]
+        assert len(entry["content_hash"]) == 16 and "landfill_tax_eur_per_t" in entry["parameters"]
     assert manifest["scenarios"]["landfill_tax"]["parameters"]["landfill_tax_eur_per_t"] > 0
     for package in ("python", "mesa", "numpy", "pandas", "SALib", "networkx"):
         assert manifest["versions"][package]
@@ -73,11 +103,27 @@ def test_compare_writes_tables_figures_and_provenance(tmp_path, capsys):
     assert (manifest["runs_done"], manifest["runs_failed"], manifest["runs_reused"]) == (4, 0, 0)
 
 
-def test_compare_of_identical_scenarios_gives_zero_paired_differences(tmp_path,
-                                                                        copy_of_baseline):
+def test_compare_of_identical_scenarios_gives_zero_paired_differences(tmp_path, copy_of_baseline):
     out = tmp_path / "same"
-    assert main(["compare", "baseline", str(copy_of_baseline), "--replications", "3",
-                 "--steps", "12", "--workers", "1", "--quiet", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "baseline",
+                str(copy_of_baseline),
+                "--replications",
+                "3",
+                "--steps",
+                "12",
+                "--workers",
+                "1",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     comparison = pd.read_csv(out / "comparison.csv")
     copy = comparison[comparison["scenario"] == "baseline_copy"]
     assert len(copy) == len(KEY_OUTPUTS)
@@ -90,8 +136,19 @@ def test_compare_of_identical_scenarios_gives_zero_paired_differences(tmp_path,
 
 def test_compare_rerun_with_more_replications_reuses_the_stored_runs(tmp_path):
     out = tmp_path / "more"
-    args = ["compare", "baseline", "--steps", "12", "--workers", "1", "--quiet", "--output",
-            "total_exchanges_started", "--out", str(out)]
+    args = [
+        "compare",
+        "baseline",
+        "--steps",
+        "12",
+        "--workers",
+        "1",
+        "--quiet",
+        "--output",
+        "total_exchanges_started",
+        "--out",
+        str(out),
+    ]
     assert main([*args, "--replications", "2"]) == 0
     assert main([*args, "--replications", "3"]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
@@ -101,9 +158,27 @@ def test_compare_rerun_with_more_replications_reuses_the_stored_runs(tmp_path):
 
 def test_target_ci_stops_as_soon_as_the_target_is_met(tmp_path, capsys):
     out = tmp_path / "loose"
-    assert main(["compare", "baseline", "landfill_tax", "--replications", "2", "--steps",
-                 "12", "--workers", "1", "--quiet", "--target-ci",
-                 "total_exchanges_started=1e9", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "baseline",
+                "landfill_tax",
+                "--replications",
+                "2",
+                "--steps",
+                "12",
+                "--workers",
+                "1",
+                "--quiet",
+                "--target-ci",
+                "total_exchanges_started=1e9",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "target reached" in capsys.readouterr().out
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["replications"] == 2 and manifest["target_ci"]["reached"] is True
@@ -111,10 +186,29 @@ def test_target_ci_stops_as_soon_as_the_target_is_met(tmp_path, capsys):
 
 def test_target_ci_adds_replications_up_to_the_maximum_and_says_so(tmp_path, capsys):
     out = tmp_path / "tight"
-    assert main(["compare", "baseline", "landfill_tax", "--replications", "2", "--steps",
-                 "12", "--workers", "1", "--quiet", "--target-ci",
-                 "total_co2_avoided_t=1e-9", "--max-replications", "4", "--out",
-                 str(out)]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "baseline",
+                "landfill_tax",
+                "--replications",
+                "2",
+                "--steps",
+                "12",
+                "--workers",
+                "1",
+                "--quiet",
+                "--target-ci",
+                "total_co2_avoided_t=1e-9",
+                "--max-replications",
+                "4",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "target NOT reached" in capsys.readouterr().out
     comparison = pd.read_csv(out / "comparison.csv")
     assert set(comparison["n"]) == {4}
@@ -125,16 +219,35 @@ def test_target_ci_adds_replications_up_to_the_maximum_and_says_so(tmp_path, cap
 
 # --- sweep ---------------------------------------------------------------------------------
 
+
 def test_sweep_runs_the_full_factorial_with_parameter_columns(tmp_path, capsys):
     out = tmp_path / "sweep"
-    assert main(["sweep", "baseline", "--param", "landfill_tax_eur_per_t=0,50",
-                 "--param", "trust_threshold=0.3,0.5,0.7", "--replications", "2",
-                 "--steps", "12", "--workers", "1", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "baseline",
+                "--param",
+                "landfill_tax_eur_per_t=0,50",
+                "--param",
+                "trust_threshold=0.3,0.5,0.7",
+                "--replications",
+                "2",
+                "--steps",
+                "12",
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     runs = pd.read_csv(out / "runs.csv")
     assert len(runs) == 2 * 3 * 2
-    assert sorted(set(zip(runs["landfill_tax_eur_per_t"], runs["trust_threshold"],
-                          strict=True))) == [(t, r) for t in (0.0, 50.0)
-                                             for r in (0.3, 0.5, 0.7)]
+    assert sorted(
+        set(zip(runs["landfill_tax_eur_per_t"], runs["trust_threshold"], strict=True))
+    ) == [(t, r) for t in (0.0, 50.0) for r in (0.3, 0.5, 0.7)]
     assert runs.groupby("point")["seed"].apply(tuple).nunique() == 1  # same seeds per point
     points = pd.read_csv(out / "points.csv")
     assert len(points) == 6 and set(points["n"]) == {2}
@@ -150,11 +263,28 @@ def test_sweep_from_an_explicit_design_file(tmp_path):
     design = tmp_path / "design.csv"
     design.write_text("landfill_tax_eur_per_t,platform_tier\n0,0\n80,2\n")
     out = tmp_path / "explicit"
-    assert main(["sweep", "baseline", "--design", str(design), "--replications", "1",
-                 "--steps", "12", "--workers", "1", "--quiet", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "baseline",
+                "--design",
+                str(design),
+                "--replications",
+                "1",
+                "--steps",
+                "12",
+                "--workers",
+                "1",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     runs = pd.read_csv(out / "runs.csv")
-    assert runs[["landfill_tax_eur_per_t", "platform_tier"]].values.tolist() == [[0, 0],
-                                                                                 [80, 2]]
+    assert runs[["landfill_tax_eur_per_t", "platform_tier"]].values.tolist() == [[0, 0], [80, 2]]
     stored = load_experiment(out).runs()
     assert stored["platform_tier"].tolist() == [0, 2]
 
@@ -166,25 +296,49 @@ BAD_INPUT = {
     "scenario twice": (["compare", "baseline", "baseline"], "twice"),
     "bad --set": (["compare", "baseline", "--set", "trust_threshold=7"], "trust_threshold"),
     "unknown --output": (["compare", "baseline", "--output", "final_foo"], "final_foo"),
-    "bad --target-ci": (["compare", "baseline", "--target-ci", "total_co2_avoided_t=-1"],
-                        "--target-ci"),
-    "target-ci without =": (["compare", "baseline", "--target-ci", "total_co2_avoided_t"],
-                            "--target-ci"),
-    "max below replications": (["compare", "baseline", "--target-ci",
-                                "total_co2_avoided_t=1", "--replications", "5",
-                                "--max-replications", "3"], "--max-replications"),
+    "bad --target-ci": (
+        ["compare", "baseline", "--target-ci", "total_co2_avoided_t=-1"],
+        "--target-ci",
+    ),
+    "target-ci without =": (
+        ["compare", "baseline", "--target-ci", "total_co2_avoided_t"],
+        "--target-ci",
+    ),
+    "max below replications": (
+        [
+            "compare",
+            "baseline",
+            "--target-ci",
+            "total_co2_avoided_t=1",
+            "--replications",
+            "5",
+            "--max-replications",
+            "3",
+        ],
+        "--max-replications",
+    ),
     "bad scheduler": (["compare", "baseline", "--scheduler", "nonsense"], "--scheduler"),
-    "sweep unknown parameter": (["sweep", "baseline", "--param", "trust_treshold=0.1,0.2"],
-                                "trust_treshold"),
-    "sweep bad value": (["sweep", "baseline", "--param", "trust_threshold=0.1,two"],
-                        "trust_threshold"),
-    "sweep out of range": (["sweep", "baseline", "--param", "trust_threshold=0.1,5"],
-                           "trust_threshold"),
+    "sweep unknown parameter": (
+        ["sweep", "baseline", "--param", "trust_treshold=0.1,0.2"],
+        "trust_treshold",
+    ),
+    "sweep bad value": (
+        ["sweep", "baseline", "--param", "trust_threshold=0.1,two"],
+        "trust_threshold",
+    ),
+    "sweep out of range": (
+        ["sweep", "baseline", "--param", "trust_threshold=0.1,5"],
+        "trust_threshold",
+    ),
     "sweep no param": (["sweep", "baseline"], "--param"),
-    "sweep param without values": (["sweep", "baseline", "--param", "trust_threshold"],
-                                   "KEY=V1,V2"),
-    "sweep param twice": (["sweep", "baseline", "--param", "trust_threshold=0.1",
-                           "--param", "trust_threshold=0.2"], "twice"),
+    "sweep param without values": (
+        ["sweep", "baseline", "--param", "trust_threshold"],
+        "KEY=V1,V2",
+    ),
+    "sweep param twice": (
+        ["sweep", "baseline", "--param", "trust_threshold=0.1", "--param", "trust_threshold=0.2"],
+        "twice",
+    ),
     "sweep missing design": (["sweep", "baseline", "--design", "missing.csv"], "missing.csv"),
     "sweep design not csv": (["sweep", "baseline", "--design", "explicit"], "--design"),
 }
@@ -202,20 +356,37 @@ def test_bad_input_is_one_line_exit_2_and_no_folder(tmp_path, capsys, case):
     assert not any(tmp_path.glob(".out.*"))
 
 
-@pytest.mark.parametrize("content, mentioned", [
-    ("landfill_tax_eur_per_t,nonsense\n1,2\n", "nonsense"),
-    ("landfill_tax_eur_per_t\n-5\n", "line 2"),
-    ("landfill_tax_eur_per_t\n", "no rows"),
-    ("landfill_tax_eur_per_t,platform_tier\n1\n", "line 2"),
-    ("landfill_tax_start_month,landfill_tax_end_month\n10,5\n", "design point 0"),
-])
-def test_bad_design_file_is_one_line_exit_2_and_no_folder(tmp_path, capsys, content,
-                                                          mentioned):
+@pytest.mark.parametrize(
+    "content, mentioned",
+    [
+        ("landfill_tax_eur_per_t,nonsense\n1,2\n", "nonsense"),
+        ("landfill_tax_eur_per_t\n-5\n", "line 2"),
+        ("landfill_tax_eur_per_t\n", "no rows"),
+        ("landfill_tax_eur_per_t,platform_tier\n1\n", "line 2"),
+        ("landfill_tax_start_month,landfill_tax_end_month\n10,5\n", "design point 0"),
+    ],
+)
+def test_bad_design_file_is_one_line_exit_2_and_no_folder(tmp_path, capsys, content, mentioned):
     design = tmp_path / "design.csv"
     design.write_text(content)
     out = tmp_path / "out"
-    assert main(["sweep", "baseline", "--design", str(design), "--steps", "12", "--workers",
-                 "1", "--out", str(out)]) == 2
+    assert (
+        main(
+            [
+                "sweep",
+                "baseline",
+                "--design",
+                str(design),
+                "--steps",
+                "12",
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.startswith("symbiosis: error: ") and err.count("\n") == 1, err
     assert mentioned in err
@@ -232,8 +403,19 @@ def test_argparse_rejects_zero_replications(tmp_path, capsys):
 
 # --- interrupted sweeps resume to exactly the uninterrupted result ------------------------
 
-SWEEP = ["sweep", "baseline", "--param", "landfill_tax_eur_per_t=0,20,40,60,80,100",
-         "--replications", "2", "--steps", "24", "--seed", "5", "--quiet"]
+SWEEP = [
+    "sweep",
+    "baseline",
+    "--param",
+    "landfill_tax_eur_per_t=0,20,40,60,80,100",
+    "--replications",
+    "2",
+    "--steps",
+    "24",
+    "--seed",
+    "5",
+    "--quiet",
+]
 SWEEP_RUNS = 12  # enough runs after the first two that the kill lands mid-sweep
 
 
@@ -245,7 +427,8 @@ def _done_in_store(folder: Path) -> int:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
         try:
             return connection.execute(
-                "SELECT COUNT(*) FROM results WHERE status = 'done'").fetchone()[0]
+                "SELECT COUNT(*) FROM results WHERE status = 'done'"
+            ).fetchone()[0]
         finally:
             connection.close()
     except sqlite3.OperationalError:
@@ -253,9 +436,14 @@ def _done_in_store(folder: Path) -> int:
 
 
 def _start_sweep(out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "interfaces.cli", *SWEEP, "--workers", "2",
-                             "--out", str(out)], cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "interfaces.cli", *SWEEP, "--workers", "2", "--out", str(out)],
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for_runs(process: subprocess.Popen, out: Path, at_least: int) -> int:

@@ -35,14 +35,24 @@ def experiment():
             result = run_model(params, steps=STEPS, seed=seed)
             key = f"{scenario}-{k}"
             results[key] = result
-            runs.append({"run_key": key, "scenario": scenario, "replication": k, "seed": seed,
-                         **scalar_outputs(result)})
+            runs.append(
+                {
+                    "run_key": key,
+                    "scenario": scenario,
+                    "replication": k,
+                    "seed": seed,
+                    **scalar_outputs(result),
+                }
+            )
             frame = result.timeseries.copy()
             frame.insert(0, "replication", k)
             frame.insert(0, "scenario", scenario)
             series.append(frame)
-    return {"runs": pd.DataFrame(runs), "timeseries": pd.concat(series, ignore_index=True),
-            "results": results}
+    return {
+        "runs": pd.DataFrame(runs),
+        "timeseries": pd.concat(series, ignore_index=True),
+        "results": results,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +69,11 @@ def _save_and_read(fig, tmp_path, name="figure"):
 
 
 def _by_gid(container, prefix):
-    return {artist.get_gid(): artist for artist in container
-            if (artist.get_gid() or "").startswith(prefix)}
+    return {
+        artist.get_gid(): artist
+        for artist in container
+        if (artist.get_gid() or "").startswith(prefix)
+    }
 
 
 def test_every_column_and_scalar_output_has_a_unit():
@@ -106,10 +119,14 @@ def test_timeseries_figure_draws_mean_and_band_of_its_csv(experiment, tmp_path):
     step = experiment["timeseries"]
     chosen = step[(step["scenario"] == "world_bank_mix") & (step["step"] == STEPS)]
     mean, low, high = mean_ci(chosen["co2_avoided_t"].to_numpy())
-    row = data[(data["scenario"] == "world_bank_mix") & (data["output"] == "co2_avoided_t")
-               & (data["step"] == STEPS)].iloc[0]
+    row = data[
+        (data["scenario"] == "world_bank_mix")
+        & (data["output"] == "co2_avoided_t")
+        & (data["step"] == STEPS)
+    ].iloc[0]
     assert (row["n"], row["mean"], row["ci_low"], row["ci_high"]) == pytest.approx(
-        (len(SEEDS), mean, low, high))
+        (len(SEEDS), mean, low, high)
+    )
 
 
 def test_comparison_figure_draws_the_paired_differences_of_its_csv(experiment, tmp_path):
@@ -125,22 +142,25 @@ def test_comparison_figure_draws_the_paired_differences_of_its_csv(experiment, t
         point = _by_gid(ax.get_lines(), "mean|")[f"mean|{output}|world_bank_mix"]
         assert point.get_xdata()[0] == pytest.approx(row["diff_mean"])
         interval = _by_gid(ax.get_lines(), "ci|")[f"ci|{output}|world_bank_mix"]
-        np.testing.assert_allclose(interval.get_xdata(), [row["diff_ci_low"],
-                                                          row["diff_ci_high"]])
+        np.testing.assert_allclose(interval.get_xdata(), [row["diff_ci_low"], row["diff_ci_high"]])
 
 
 def _segments(ax):
     segments = []
     for collection in ax.collections:
         if isinstance(collection, LineCollection) and (collection.get_gid() or "").startswith(
-                "exchanges|"):
+            "exchanges|"
+        ):
             segments += [np.asarray(s) for s in collection.get_segments()]
     return segments
 
 
 def _firm_points(ax):
-    points = [c.get_offsets() for c in ax.collections
-              if isinstance(c, PathCollection) and (c.get_gid() or "").startswith("firms|")]
+    points = [
+        c.get_offsets()
+        for c in ax.collections
+        if isinstance(c, PathCollection) and (c.get_gid() or "").startswith("firms|")
+    ]
     return np.concatenate(points) if points else np.zeros((0, 2))
 
 
@@ -163,8 +183,10 @@ def test_network_figure_draws_the_firms_and_exchanges_of_its_csv(experiment, tmp
         segments = _segments(ax)
         assert len(segments) == len(exchanges)
         drawn_ends = sorted(tuple(np.round(s.ravel(), 6)) for s in segments)
-        expected_ends = sorted(tuple(np.round(r, 6)) for r in exchanges[
-            ["x_km", "y_km", "x_end_km", "y_end_km"]].to_numpy())
+        expected_ends = sorted(
+            tuple(np.round(r, 6))
+            for r in exchanges[["x_km", "y_km", "x_end_km", "y_end_km"]].to_numpy()
+        )
         assert drawn_ends == expected_ends
         assert f"{len(exchanges)} exchanges" in ax.get_title()
 
@@ -186,22 +208,36 @@ def test_sector_flows_conserve_the_quantity_delivered(experiment):
     for unit, rows in flows.groupby("unit"):
         delivered = result.exchanges.loc[result.exchanges["unit"] == unit, "delivered_total"]
         assert rows["delivered"].sum() == pytest.approx(delivered.sum())
-    runs = [(experiment["results"][f"world_bank_mix-{k}"].exchanges,
-             experiment["results"][f"world_bank_mix-{k}"].firms) for k in range(len(SEEDS))]
+    runs = [
+        (
+            experiment["results"][f"world_bank_mix-{k}"].exchanges,
+            experiment["results"][f"world_bank_mix-{k}"].firms,
+        )
+        for k in range(len(SEEDS))
+    ]
     mean = fg.mean_sector_flows(runs)
     total = sum(fg.sector_flows(*run)["delivered"].sum() for run in runs)
     assert mean["delivered"].sum() == pytest.approx(total / len(SEEDS))
 
 
 def test_sankey_node_heights_are_proportional_to_its_csv(experiment, tmp_path):
-    runs = [(experiment["results"][f"world_bank_mix-{k}"].exchanges,
-             experiment["results"][f"world_bank_mix-{k}"].firms) for k in range(len(SEEDS))]
+    runs = [
+        (
+            experiment["results"][f"world_bank_mix-{k}"].exchanges,
+            experiment["results"][f"world_bank_mix-{k}"].firms,
+        )
+        for k in range(len(SEEDS))
+    ]
     flows = fg.mean_sector_flows(runs)
     fig = fg.sankey_figure(flows, title="world_bank_mix")
     data = _save_and_read(fig, tmp_path)
     assert set(data["unit"]) == set(flows["unit"])
-    nodes = {p.get_gid(): p for ax in fig.axes for p in ax.patches
-             if isinstance(p, Rectangle) and (p.get_gid() or "").startswith("node|")}
+    nodes = {
+        p.get_gid(): p
+        for ax in fig.axes
+        for p in ax.patches
+        if isinstance(p, Rectangle) and (p.get_gid() or "").startswith("node|")
+    }
     bands = [p for ax in fig.axes for p in ax.patches if (p.get_gid() or "").startswith("band|")]
     for unit, rows in data.groupby("unit"):
         scale = None
@@ -210,8 +246,10 @@ def test_sankey_node_heights_are_proportional_to_its_csv(experiment, tmp_path):
                 height = nodes[f"node|{unit}|{column}|{name}"].get_height()
                 scale = scale or height / total
                 assert height == pytest.approx(total * scale, rel=1e-9)
-        links = (rows.groupby(["supplier_sector", "stream"]).ngroups
-                 + rows.groupby(["stream", "receiver_sector"]).ngroups)
+        links = (
+            rows.groupby(["supplier_sector", "stream"]).ngroups
+            + rows.groupby(["stream", "receiver_sector"]).ngroups
+        )
         assert sum(b.get_gid().split("|")[1] == unit for b in bands) == links
 
 
@@ -228,21 +266,43 @@ def _runs_with_known_costs():
     """A reference and three policies with exact per-replication costs and effects."""
     rows = []
     for k in range(4):
-        base = {"replication": k, "total_public_net_eur": 0.0, "total_co2_avoided_t": 50.0 + k,
-                "total_landfilled_t": 1000.0 + k}
+        base = {
+            "replication": k,
+            "total_public_net_eur": 0.0,
+            "total_co2_avoided_t": 50.0 + k,
+            "total_landfilled_t": 1000.0 + k,
+        }
         rows.append({"scenario": "reference", **base})
         # Costs 100 EUR more, avoids 10 t CO2 and diverts 20 t more in every replication.
-        rows.append({"scenario": "subsidy", "replication": k, "total_public_net_eur": -100.0,
-                     "total_co2_avoided_t": base["total_co2_avoided_t"] + 10,
-                     "total_landfilled_t": base["total_landfilled_t"] - 20})
+        rows.append(
+            {
+                "scenario": "subsidy",
+                "replication": k,
+                "total_public_net_eur": -100.0,
+                "total_co2_avoided_t": base["total_co2_avoided_t"] + 10,
+                "total_landfilled_t": base["total_landfilled_t"] - 20,
+            }
+        )
         # Costs money, changes nothing.
-        rows.append({"scenario": "useless", "replication": k, "total_public_net_eur": -50.0,
-                     "total_co2_avoided_t": base["total_co2_avoided_t"],
-                     "total_landfilled_t": base["total_landfilled_t"]})
+        rows.append(
+            {
+                "scenario": "useless",
+                "replication": k,
+                "total_public_net_eur": -50.0,
+                "total_co2_avoided_t": base["total_co2_avoided_t"],
+                "total_landfilled_t": base["total_landfilled_t"],
+            }
+        )
         # Raises revenue (a tax) and avoids 5 t CO2 more.
-        rows.append({"scenario": "tax", "replication": k, "total_public_net_eur": 200.0,
-                     "total_co2_avoided_t": base["total_co2_avoided_t"] + 5,
-                     "total_landfilled_t": base["total_landfilled_t"] - 5})
+        rows.append(
+            {
+                "scenario": "tax",
+                "replication": k,
+                "total_public_net_eur": 200.0,
+                "total_co2_avoided_t": base["total_co2_avoided_t"] + 5,
+                "total_landfilled_t": base["total_landfilled_t"] - 5,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -250,8 +310,9 @@ def test_cost_effectiveness_divides_paired_differences_and_handles_zero_effects(
     table = fg.cost_effectiveness(_runs_with_known_costs(), "reference").set_index("scenario")
     assert table.loc["subsidy", "eur_per_t_co2"] == pytest.approx(10.0)
     assert table.loc["subsidy", "eur_per_t_diverted"] == pytest.approx(5.0)
-    assert table.loc["subsidy", ["eur_per_t_co2_ci_low", "eur_per_t_co2_ci_high"]].tolist() \
-        == pytest.approx([10.0, 10.0])
+    assert table.loc[
+        "subsidy", ["eur_per_t_co2_ci_low", "eur_per_t_co2_ci_high"]
+    ].tolist() == pytest.approx([10.0, 10.0])
     assert table.loc["tax", "eur_per_t_co2"] == pytest.approx(-40.0)
     assert np.isnan(table.loc["useless", "eur_per_t_co2"])
     assert table.loc["useless", "eur_per_t_co2_status"] == "no effect"
@@ -271,10 +332,26 @@ def _indices():
     rows = []
     for output in ("total_exchanges_started", "mean_recovery_rate"):
         for k, parameter in enumerate(("landfill_tax_eur_per_t", "trust_threshold")):
-            rows.append({"output": output, "method": "sobol", "parameter": parameter,
-                         "index": "S1", "value": 0.2 + 0.1 * k, "conf": 0.05})
-            rows.append({"output": output, "method": "sobol", "parameter": parameter,
-                         "index": "ST", "value": 0.3 + 0.1 * k, "conf": 0.05})
+            rows.append(
+                {
+                    "output": output,
+                    "method": "sobol",
+                    "parameter": parameter,
+                    "index": "S1",
+                    "value": 0.2 + 0.1 * k,
+                    "conf": 0.05,
+                }
+            )
+            rows.append(
+                {
+                    "output": output,
+                    "method": "sobol",
+                    "parameter": parameter,
+                    "index": "ST",
+                    "value": 0.3 + 0.1 * k,
+                    "conf": 0.05,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -290,8 +367,10 @@ def test_sensitivity_fallback_bars_equal_the_indices(monkeypatch, tmp_path):
 
     monkeypatch.setitem(sys.modules, "analysis.sensitivity_plots", None)  # import fails
     figures = fg.sensitivity_figures(_indices())
-    assert [name for name, _ in figures] == ["sensitivity_total_exchanges_started",
-                                             "sensitivity_mean_recovery_rate"]
+    assert [name for name, _ in figures] == [
+        "sensitivity_total_exchanges_started",
+        "sensitivity_mean_recovery_rate",
+    ]
     fig = figures[0][1]
     data = _save_and_read(fig, tmp_path)
     heights = sorted(round(p.get_width(), 9) for p in fig.axes[0].patches)
@@ -302,24 +381,36 @@ def test_sensitivity_fallback_bars_equal_the_indices(monkeypatch, tmp_path):
 def test_save_figure_writes_three_formats_data_and_provenance(experiment, tmp_path):
     from PIL import Image
 
-    manifest = {"command": "symbiosis compare baseline world_bank_mix", "root_seed": 7,
-                "replications": 3, "steps": STEPS, "package_version": "9.9",
-                "scenarios": {s: {} for s in SCENARIOS}}
+    manifest = {
+        "command": "symbiosis compare baseline world_bank_mix",
+        "root_seed": 7,
+        "replications": 3,
+        "steps": STEPS,
+        "package_version": "9.9",
+        "scenarios": {s: {} for s in SCENARIOS},
+    }
     fig = fg.timeseries_figure(experiment["timeseries"], ["active_exchanges"])
     expected = fig.plotted_data.copy()
-    paths = fg.save_figure(fig, tmp_path / "ts", manifest=manifest,
-                           command="symbiosis figures exp", description="what it shows")
+    paths = fg.save_figure(
+        fig,
+        tmp_path / "ts",
+        manifest=manifest,
+        command="symbiosis figures exp",
+        description="what it shows",
+    )
     assert sorted(p.name for p in paths) == ["ts.csv", "ts.json", "ts.pdf", "ts.png", "ts.svg"]
     with Image.open(tmp_path / "ts.png") as image:
         assert image.info["dpi"] == pytest.approx((300, 300), abs=0.5)
     assert (tmp_path / "ts.pdf").read_bytes().startswith(b"%PDF")
     assert "<svg" in (tmp_path / "ts.svg").read_text()[:2000]
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "ts.csv"), expected,
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "ts.csv"), expected, check_dtype=False)
     sidecar = json.loads((tmp_path / "ts.json").read_text())
     assert sidecar["scenarios"] == list(SCENARIOS)
     assert (sidecar["replications"], sidecar["root_seed"], sidecar["package_version"]) == (
-        3, 7, "9.9")
+        3,
+        7,
+        "9.9",
+    )
     assert sidecar["command"] == "symbiosis figures exp"
     assert sidecar["experiment_command"] == manifest["command"]
     assert sidecar["data_rows"] == len(expected)
@@ -327,8 +418,11 @@ def test_save_figure_writes_three_formats_data_and_provenance(experiment, tmp_pa
 
 def test_svg_output_is_reproducible(experiment, tmp_path):
     for name in ("a", "b"):
-        fig = fg.comparison_figure(comparison_table(experiment["runs"], ["total_co2_avoided_t"],
-                                                    "baseline", list(SCENARIOS)))
+        fig = fg.comparison_figure(
+            comparison_table(
+                experiment["runs"], ["total_co2_avoided_t"], "baseline", list(SCENARIOS)
+            )
+        )
         fg.save_figure(fig, tmp_path / name, formats=("svg",))
     assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
 

@@ -57,7 +57,8 @@ def test_triangles_and_components_equal_networkx(pairs):
     for component in nx.connected_components(graph):
         assert len({labels[node] for node in component}) == 1
     assert len(set(labels.tolist())) == nx.number_connected_components(
-        nx.compose(graph, nx.empty_graph(15)))
+        nx.compose(graph, nx.empty_graph(15))
+    )
 
 
 def test_long_chain_and_large_star_are_handled():

@@ -36,8 +36,15 @@ def runs_and_details():
         for k, seed in enumerate(SEEDS):
             result = run_model(params, steps=24, seed=seed)
             key = f"{scenario}-{k}"
-            rows.append({"run_key": key, "scenario": scenario, "replication": k, "seed": seed,
-                         **scalar_outputs(result)})
+            rows.append(
+                {
+                    "run_key": key,
+                    "scenario": scenario,
+                    "replication": k,
+                    "seed": seed,
+                    **scalar_outputs(result),
+                }
+            )
             details.append({"run_key": key, **run_details(result.exchanges, result.firms)})
     return pd.DataFrame(rows), pd.DataFrame(details)
 
@@ -54,10 +61,22 @@ def test_table_has_every_indicator_for_every_scenario(runs_and_details):
         assert list(rows["indicator"]) == list(INDICATOR_KEYS)
     assert table["unit"].str.len().min() > 0 and table["definition"].str.len().min() > 0
     # The framework's headline indicators are all there.
-    for key in ("synergies_active", "firms_participating", "recovery_rate", "landfill_diverted",
-                "virgin_substituted", "co2_avoided", "water_reused", "energy_recovered",
-                "firms_net_benefit", "public_net_cost", "public_cost_per_t_co2",
-                "data_sharing_share", "chertow_held", "chertow_first_month"):
+    for key in (
+        "synergies_active",
+        "firms_participating",
+        "recovery_rate",
+        "landfill_diverted",
+        "virgin_substituted",
+        "co2_avoided",
+        "water_reused",
+        "energy_recovered",
+        "firms_net_benefit",
+        "public_net_cost",
+        "public_cost_per_t_co2",
+        "data_sharing_share",
+        "chertow_held",
+        "chertow_first_month",
+    ):
         assert key in INDICATOR_KEYS
 
 
@@ -73,10 +92,12 @@ def test_means_and_intervals_are_those_of_the_replications(runs_and_details):
     assert cost["mean"] == pytest.approx(-own["total_public_net_eur"].mean())
     recovery = _row(table, "world_bank_mix", "recovery_rate")
     assert recovery["mean"] == pytest.approx(
-        100 * (own["total_exchanged_t"] / own["total_generated_t"]).mean())
+        100 * (own["total_exchanged_t"] / own["total_generated_t"]).mean()
+    )
     sharing = _row(table, "world_bank_mix", "data_sharing_share")
-    assert sharing["mean"] == pytest.approx(100 * (own["final_disclosure_rate_tier1"]
-                                                   + own["final_disclosure_rate_tier2"]).mean())
+    assert sharing["mean"] == pytest.approx(
+        100 * (own["final_disclosure_rate_tier1"] + own["final_disclosure_rate_tier2"]).mean()
+    )
 
 
 def test_intervals_stay_within_what_an_indicator_can_take(runs_and_details):
@@ -93,19 +114,32 @@ def test_intervals_stay_within_what_an_indicator_can_take(runs_and_details):
 
 
 def test_chertow_share_counts_replications_with_a_wilson_interval():
-    runs = pd.DataFrame({"scenario": "s", "replication": range(4),
-                         "chertow_first_step": [5.0, np.nan, 9.0, np.nan]})
-    for column in ("final_active_exchanges", "total_exchanges_started", "final_firms_involved",
-                   "total_exchanged_t", "total_generated_t", "total_landfilled_t",
-                   "total_virgin_avoided_t", "total_co2_avoided_t", "total_exchanged_m3",
-                   "total_exchanged_mwh", "total_firm_net_benefit_eur",
-                   "total_value_created_eur", "total_public_net_eur",
-                   "final_disclosure_rate_tier1", "final_disclosure_rate_tier2"):
+    runs = pd.DataFrame(
+        {"scenario": "s", "replication": range(4), "chertow_first_step": [5.0, np.nan, 9.0, np.nan]}
+    )
+    for column in (
+        "final_active_exchanges",
+        "total_exchanges_started",
+        "final_firms_involved",
+        "total_exchanged_t",
+        "total_generated_t",
+        "total_landfilled_t",
+        "total_virgin_avoided_t",
+        "total_co2_avoided_t",
+        "total_exchanged_m3",
+        "total_exchanged_mwh",
+        "total_firm_net_benefit_eur",
+        "total_value_created_eur",
+        "total_public_net_eur",
+        "final_disclosure_rate_tier1",
+        "final_disclosure_rate_tier2",
+    ):
         runs[column] = 1.0
     table = indicators_table(runs).set_index("indicator")
     share, low, high = wilson_interval(2, 4)
     assert table.loc["chertow_held", ["mean", "ci_low", "ci_high"]].tolist() == pytest.approx(
-        [50.0, 100 * low, 100 * high])
+        [50.0, 100 * low, 100 * high]
+    )
     assert table.loc["chertow_held", "note"] == "held in 2 of 4 replications"
     assert table.loc["chertow_first_month", "mean"] == pytest.approx(7.0)
     assert table.loc["chertow_first_month", "n"] == 2
@@ -141,8 +175,12 @@ def test_ratio_of_means_handles_zero_and_uncertain_denominators():
 
 
 def test_landfill_diversion_counts_only_landfilled_streams():
-    exchanges = pd.DataFrame({"stream": ["slag", "co2", "excess_heat", "biowaste"],
-                              "delivered_total": [100.0, 40.0, 500.0, 7.0]})
+    exchanges = pd.DataFrame(
+        {
+            "stream": ["slag", "co2", "excess_heat", "biowaste"],
+            "delivered_total": [100.0, 40.0, 500.0, 7.0],
+        }
+    )
     # co2 is vented, not landfilled; heat is energy: neither is diverted from landfill.
     assert landfill_diverted_t(exchanges) == pytest.approx(107.0)
     assert landfill_diverted_t(exchanges.iloc[0:0]) == 0.0
@@ -153,8 +191,11 @@ def test_diversion_rate_adds_up(runs_and_details):
     values = per_run_indicators(runs, details)
     merged = values.merge(runs[["run_key", "total_landfilled_t"]], on="run_key")
     with np.errstate(invalid="ignore"):
-        expected = 100 * merged["landfill_diverted"] / (merged["landfill_diverted"]
-                                                        + merged["total_landfilled_t"])
+        expected = (
+            100
+            * merged["landfill_diverted"]
+            / (merged["landfill_diverted"] + merged["total_landfilled_t"])
+        )
     np.testing.assert_allclose(values["landfill_diversion_rate"], expected)
     assert (values["firms_participating_share"].dropna().between(0, 100)).all()
 

@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 
 from simulation import market
 
-FAST = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 amounts = st.floats(min_value=0.0, max_value=1e4, allow_nan=False, allow_infinity=False)
 # Scores with many exact ties (small integers) so the tie-breaking rule is exercised.
-scores = st.one_of(st.integers(-3, 3).map(float),
-                   st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False))
+scores = st.one_of(
+    st.integers(-3, 3).map(float), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+)
 
 
 def close(a: np.ndarray, b: np.ndarray, scale: float = 1.0) -> bool:
@@ -29,19 +29,33 @@ def stream_table(draw, n_streams=None):
     positive = st.floats(0.0, 500.0, allow_nan=False)
     column = lambda elements: np.array(draw(st.lists(elements, min_size=n, max_size=n)))  # noqa: E731
     flags = st.booleans()
-    return dict(gate_fee=column(positive), virgin_price=column(positive),
-                substitution_ratio=column(st.floats(0.0, 2.0)), pretreatment=column(positive),
-                transport=column(st.floats(0.0, 5.0)), investment=column(st.floats(0.0, 1e6)),
-                is_landfilled=column(flags), is_material=column(flags), needs_pipe=column(flags))
+    return dict(
+        gate_fee=column(positive),
+        virgin_price=column(positive),
+        substitution_ratio=column(st.floats(0.0, 2.0)),
+        pretreatment=column(positive),
+        transport=column(st.floats(0.0, 5.0)),
+        investment=column(st.floats(0.0, 1e6)),
+        is_landfilled=column(flags),
+        is_material=column(flags),
+        needs_pipe=column(flags),
+    )
 
 
-instruments = st.fixed_dictionaries(dict(
-    landfill_tax=st.floats(0, 500), virgin_tax=st.floats(0, 200), subsidy=st.floats(0, 100),
-    grant_share=st.floats(0, 1), transaction_cost=st.floats(0, 2e5),
-    infrastructure_reduction=st.floats(0, 1)))
+instruments = st.fixed_dictionaries(
+    dict(
+        landfill_tax=st.floats(0, 500),
+        virgin_tax=st.floats(0, 200),
+        subsidy=st.floats(0, 100),
+        grant_share=st.floats(0, 1),
+        transaction_cost=st.floats(0, 2e5),
+        infrastructure_reduction=st.floats(0, 1),
+    )
+)
 
 
 # --- Prices and annuity -------------------------------------------------------------------------
+
 
 @FAST
 @given(stream_table(), instruments)
@@ -57,8 +71,9 @@ def test_stream_prices_equal_reference(table, levels):
 @given(st.floats(0.0, 0.5), st.integers(1, 30))
 def test_annuity_factor_equals_month_by_month_sum(rate, years):
     # rel 1e-6: the closed form loses digits to cancellation for rates near 0 (1e-9/year).
-    assert market.annuity_factor(rate, years) == pytest.approx(ref.annuity_factor(rate, years),
-                                                               rel=1e-6)
+    assert market.annuity_factor(rate, years) == pytest.approx(
+        ref.annuity_factor(rate, years), rel=1e-6
+    )
 
 
 def test_annuity_factor_without_discounting_counts_the_months():
@@ -69,6 +84,7 @@ def test_annuity_factor_without_discounting_counts_the_months():
 
 
 # --- Candidates and their value -----------------------------------------------------------------
+
 
 @st.composite
 def firm_pairs(draw):
@@ -81,8 +97,12 @@ def firm_pairs(draw):
     cells = n_firms * n_streams
     can_supply = np.array(draw(st.lists(st.booleans(), min_size=cells, max_size=cells)))
     can_receive = np.array(draw(st.lists(st.booleans(), min_size=cells, max_size=cells)))
-    return (supplier, receiver, can_supply.reshape(n_firms, n_streams),
-            can_receive.reshape(n_firms, n_streams))
+    return (
+        supplier,
+        receiver,
+        can_supply.reshape(n_firms, n_streams),
+        can_receive.reshape(n_firms, n_streams),
+    )
 
 
 @FAST
@@ -106,22 +126,35 @@ def test_deal_values_equal_reference(data):
     n = data.draw(st.integers(0, 12))
     quantity = np.array(data.draw(st.lists(amounts, min_size=n, max_size=n)))
     distance = np.array(data.draw(st.lists(st.floats(0, 100), min_size=n, max_size=n)))
-    stream = np.array(data.draw(st.lists(st.integers(0, n_streams - 1), min_size=n, max_size=n)),
-                      dtype=np.int64)
+    stream = np.array(
+        data.draw(st.lists(st.integers(0, n_streams - 1), min_size=n, max_size=n)), dtype=np.int64
+    )
     overhead = data.draw(st.floats(0, 2e4))
     per_deal = data.draw(st.booleans())
-    annuity = (np.array(data.draw(st.lists(st.floats(1, 360), min_size=n, max_size=n)))
-               if per_deal else data.draw(st.floats(1, 360)))
-    monthly, npv = market.deal_values(quantity, distance, stream, prices,
-                                      overhead_eur_per_month=overhead, annuity=annuity)
+    annuity = (
+        np.array(data.draw(st.lists(st.floats(1, 360), min_size=n, max_size=n)))
+        if per_deal
+        else data.draw(st.floats(1, 360))
+    )
+    monthly, npv = market.deal_values(
+        quantity, distance, stream, prices, overhead_eur_per_month=overhead, annuity=annuity
+    )
     ref_monthly, ref_npv = ref.deal_values(
-        quantity, distance, stream, prices.unit_gain_eur, prices.transport_eur_per_unit_km,
-        prices.one_off_eur, overhead_eur_per_month=overhead, annuity=annuity)
+        quantity,
+        distance,
+        stream,
+        prices.unit_gain_eur,
+        prices.transport_eur_per_unit_km,
+        prices.one_off_eur,
+        overhead_eur_per_month=overhead,
+        annuity=annuity,
+    )
     assert close(monthly, ref_monthly.reshape(monthly.shape), 1e8)
     assert close(npv, ref_npv.reshape(npv.shape), 1e11)
 
 
 # --- Matching ---------------------------------------------------------------------------------
+
 
 @st.composite
 def grouped_scores(draw):
@@ -153,8 +186,9 @@ def candidates(draw):
     firm = st.integers(0, n_firms - 1)
     supplier = np.array(draw(st.lists(firm, min_size=n, max_size=n)), dtype=np.int64)
     receiver = np.array(draw(st.lists(firm, min_size=n, max_size=n)), dtype=np.int64)
-    stream = np.array(draw(st.lists(st.integers(0, n_streams - 1), min_size=n, max_size=n)),
-                      dtype=np.int64)
+    stream = np.array(
+        draw(st.lists(st.integers(0, n_streams - 1), min_size=n, max_size=n)), dtype=np.int64
+    )
     score = np.array(draw(st.lists(scores, min_size=n, max_size=n)), dtype=float)
     return supplier, receiver, stream, score, n_streams
 
@@ -164,8 +198,10 @@ def candidates(draw):
 def test_match_one_round_equals_reference(case):
     supplier, receiver, stream, score, n_streams = case
     accepted = market.match_one_round(supplier, receiver, stream, score, n_streams)
-    assert accepted.tolist() == ref.match_one_round(supplier, receiver, stream, score,
-                                                    n_streams).tolist()
+    assert (
+        accepted.tolist()
+        == ref.match_one_round(supplier, receiver, stream, score, n_streams).tolist()
+    )
 
 
 @FAST
@@ -189,12 +225,14 @@ def test_match_one_round_accepts_at_most_one_per_supplier_and_per_receiver_strea
 
 # --- Allocation -------------------------------------------------------------------------------
 
+
 @st.composite
 def grouped_requests(draw):
     n = draw(st.integers(0, 20))
     n_groups = draw(st.integers(1, 5))
-    group = np.array(draw(st.lists(st.integers(0, n_groups - 1), min_size=n, max_size=n)),
-                     dtype=np.int64)
+    group = np.array(
+        draw(st.lists(st.integers(0, n_groups - 1), min_size=n, max_size=n)), dtype=np.int64
+    )
     wanted = np.array(draw(st.lists(amounts, min_size=n, max_size=n)), dtype=float)
     per_group = np.array(draw(st.lists(amounts, min_size=n_groups, max_size=n_groups)))
     return group, wanted, per_group
@@ -223,7 +261,7 @@ def test_allocate_in_order_serves_earlier_first_within_what_is_available(case):
         # Greedy in array order: once an element is short, every later one gets nothing.
         short = np.flatnonzero(served[members] < wanted[members] - tolerance)
         if len(short):
-            assert (served[members][short[0] + 1:] <= tolerance).all()
+            assert (served[members][short[0] + 1 :] <= tolerance).all()
 
 
 @st.composite
@@ -234,14 +272,21 @@ def active_exchanges(draw):
     firm = st.integers(0, n_firms - 1)
     supplier = np.array(draw(st.lists(firm, min_size=n, max_size=n)), dtype=np.int64)
     receiver = np.array(draw(st.lists(firm, min_size=n, max_size=n)), dtype=np.int64)
-    stream = np.array(draw(st.lists(st.integers(0, n_streams - 1), min_size=n, max_size=n)),
-                      dtype=np.int64)
+    stream = np.array(
+        draw(st.lists(st.integers(0, n_streams - 1), min_size=n, max_size=n)), dtype=np.int64
+    )
     planned = np.array(draw(st.lists(amounts, min_size=n, max_size=n)), dtype=float)
     cells = n_firms * n_streams
     supply = np.array(draw(st.lists(amounts, min_size=cells, max_size=cells)))
     need = np.array(draw(st.lists(amounts, min_size=cells, max_size=cells)))
-    return (supplier, receiver, stream, planned, supply.reshape(n_firms, n_streams),
-            need.reshape(n_firms, n_streams))
+    return (
+        supplier,
+        receiver,
+        stream,
+        planned,
+        supply.reshape(n_firms, n_streams),
+        need.reshape(n_firms, n_streams),
+    )
 
 
 @FAST
@@ -262,10 +307,17 @@ def test_allocate_flows_with_kept_groups_serves_new_supply_the_same(case, data):
     for _ in range(2):
         supply = np.array(data.draw(st.lists(amounts, min_size=cells, max_size=cells)))
         need = np.array(data.draw(st.lists(amounts, min_size=cells, max_size=cells)))
-        month = (supplier, receiver, stream, planned, supply.reshape(case[4].shape),
-                 need.reshape(case[5].shape))
-        assert (market.allocate_flows(*month, kept).tolist()
-                == market.allocate_flows(*month).tolist())
+        month = (
+            supplier,
+            receiver,
+            stream,
+            planned,
+            supply.reshape(case[4].shape),
+            need.reshape(case[5].shape),
+        )
+        assert (
+            market.allocate_flows(*month, kept).tolist() == market.allocate_flows(*month).tolist()
+        )
 
 
 @FAST
@@ -287,9 +339,14 @@ def test_allocate_flows_never_exceed_planned_supply_or_need(case):
 
 def test_allocate_flows_serves_the_oldest_exchange_first():
     # Two exchanges draw on one supplier's 10 t; the older (first) one gets its full 8 t.
-    flows = market.allocate_flows(np.array([0, 0]), np.array([1, 2]), np.array([0, 0]),
-                                  np.array([8.0, 8.0]), np.array([[10.0], [0.0], [0.0]]),
-                                  np.array([[0.0], [20.0], [20.0]]))
+    flows = market.allocate_flows(
+        np.array([0, 0]),
+        np.array([1, 2]),
+        np.array([0, 0]),
+        np.array([8.0, 8.0]),
+        np.array([[10.0], [0.0], [0.0]]),
+        np.array([[0.0], [20.0], [20.0]]),
+    )
     assert flows.tolist() == [8.0, 2.0]
 
 
@@ -298,8 +355,12 @@ def test_empty_inputs_give_empty_results():
     assert market.best_per_group(empty, np.zeros(0)).size == 0
     assert market.match_one_round(empty, empty, empty, np.zeros(0), 3).size == 0
     assert market.allocate_in_order(empty, np.zeros(0), np.zeros(0)).size == 0
-    assert market.allocate_flows(empty, empty, empty, np.zeros(0), np.ones((2, 3)),
-                                 np.ones((2, 3))).size == 0
+    assert (
+        market.allocate_flows(
+            empty, empty, empty, np.zeros(0), np.ones((2, 3)), np.ones((2, 3))
+        ).size
+        == 0
+    )
 
 
 def test_allocate_in_order_is_exact_for_a_small_group_after_a_large_one():
@@ -313,6 +374,7 @@ def test_allocate_in_order_is_exact_for_a_small_group_after_a_large_one():
 
 # --- Membership in a sorted key set (used for ties and active exchanges) -------------------------
 
+
 @FAST
 @given(st.lists(st.integers(-50, 50), max_size=30), st.lists(st.integers(-50, 50), max_size=30))
 def test_isin_sorted_equals_numpy_isin(values, keys):
@@ -322,6 +384,7 @@ def test_isin_sorted_equals_numpy_isin(values, keys):
 
 
 # --- Nearest neighbours (platform matching) -------------------------------------------------------
+
 
 @FAST
 @given(st.integers(1, 30), st.integers(1, 30), st.integers(1, 10), st.integers(0, 2**32 - 1))

@@ -18,11 +18,16 @@ TOL = 1e-6
 INVARIANT_CASES = {
     "baseline": {},
     "world_bank_mix": load_scenario("world_bank_mix").overrides,
-    "taxes_and_churn": {"landfill_tax_eur_per_t": 100.0, "virgin_tax_eur_per_t": 20.0,
-                        "subsidy_eur_per_unit": 5.0, "exit_rate_per_year": 0.3,
-                        "disruption_rate_per_year": 0.5, "platform_tier": 2,
-                        "disclosure_incentive_eur_per_month": 100.0,
-                        "operator_funding_eur_per_year": 60_000.0},
+    "taxes_and_churn": {
+        "landfill_tax_eur_per_t": 100.0,
+        "virgin_tax_eur_per_t": 20.0,
+        "subsidy_eur_per_unit": 5.0,
+        "exit_rate_per_year": 0.3,
+        "disruption_rate_per_year": 0.5,
+        "platform_tier": 2,
+        "disclosure_incentive_eur_per_month": 100.0,
+        "operator_funding_eur_per_year": 60_000.0,
+    },
 }
 
 
@@ -92,10 +97,10 @@ def _check_step(model: SymbiosisModel) -> None:
     assert np.all(disposed >= -TOL)
     units = np.array(streams.units)
     assert row["exchanged_t"] == pytest.approx(exchanged[units == "t"].sum(), rel=1e-9, abs=1e-6)
-    assert row["exchanged_mwh"] == pytest.approx(exchanged[units == "MWh"].sum(), rel=1e-9,
-                                                 abs=1e-6)
-    assert row["exchanged_m3"] == pytest.approx(exchanged[units == "m3"].sum(), rel=1e-9,
-                                                abs=1e-6)
+    assert row["exchanged_mwh"] == pytest.approx(
+        exchanged[units == "MWh"].sum(), rel=1e-9, abs=1e-6
+    )
+    assert row["exchanged_m3"] == pytest.approx(exchanged[units == "m3"].sum(), rel=1e-9, abs=1e-6)
     assert row["generated_t"] == pytest.approx(generated[units == "t"].sum(), rel=1e-9)
     landfilled = (generated - exchanged)[streams.is_landfilled].sum()
     assert row["landfilled_t"] == pytest.approx(landfilled, rel=1e-9, abs=1e-6)
@@ -103,20 +108,36 @@ def _check_step(model: SymbiosisModel) -> None:
 
     # Public budget = revenue - spending; revenue is exactly the taxes due this month.
     auth = model.authority
-    virgin_bought = ((model.need.sum(0) - exchanged) * streams.substitution_ratio)[
-        streams.is_material].clip(0).sum()
-    expected_revenue = (auth.level("landfill_tax") * landfilled
-                        + auth.level("virgin_tax") * virgin_bought)
+    virgin_bought = (
+        ((model.need.sum(0) - exchanged) * streams.substitution_ratio)[streams.is_material]
+        .clip(0)
+        .sum()
+    )
+    expected_revenue = (
+        auth.level("landfill_tax") * landfilled + auth.level("virgin_tax") * virgin_bought
+    )
     assert row["public_revenue_eur"] == pytest.approx(expected_revenue, rel=1e-9, abs=1e-6)
     assert row["public_spending_eur"] == pytest.approx(
-        sum(auth.spending_by_purpose_eur.values()), rel=1e-9, abs=1e-6)
+        sum(auth.spending_by_purpose_eur.values()), rel=1e-9, abs=1e-6
+    )
     assert row["public_net_eur"] == pytest.approx(
-        row["public_revenue_eur"] - row["public_spending_eur"], rel=1e-9, abs=1e-6)
+        row["public_revenue_eur"] - row["public_spending_eur"], rel=1e-9, abs=1e-6
+    )
     assert auth.spending_eur >= 0 and auth.revenue_eur >= 0
 
-    for column in ("active_exchanges", "new_exchanges", "ended_exchanges", "generated_t",
-                   "exchanged_t", "landfilled_t", "virgin_avoided_t", "co2_avoided_t",
-                   "platform_members", "firms_involved", "components"):
+    for column in (
+        "active_exchanges",
+        "new_exchanges",
+        "ended_exchanges",
+        "generated_t",
+        "exchanged_t",
+        "landfilled_t",
+        "virgin_avoided_t",
+        "co2_avoided_t",
+        "platform_members",
+        "firms_involved",
+        "components",
+    ):
         assert row[column] >= -TOL, column
     assert row["active_exchanges"] == len(book.active())
     assert 0.0 <= row["mean_trust"] <= 1.0
@@ -136,8 +157,9 @@ def test_invariants_hold_on_every_step(case, seed):
     if case != "baseline":
         assert exchanges_seen > 0, "the invariants were never exercised on an exchange"
     ts = model.datacollector.get_model_vars_dataframe()
-    np.testing.assert_allclose(ts["public_net_cum_eur"], ts["public_net_eur"].cumsum(),
-                               rtol=1e-9, atol=1e-3)
+    np.testing.assert_allclose(
+        ts["public_net_cum_eur"], ts["public_net_eur"].cumsum(), rtol=1e-9, atol=1e-3
+    )
     assert list(ts["step"]) == list(range(1, 61))
 
 
@@ -146,11 +168,16 @@ def test_counts_of_new_and_ended_exchanges_add_up():
     ts, ex = result.timeseries, result.exchanges
     assert ts["new_exchanges"].sum() == len(ex)
     assert ts["ended_exchanges"].sum() == int((ex["end_step"] > 0).sum())
-    np.testing.assert_array_equal(ts["active_exchanges"],
-                                  (ts["new_exchanges"] - ts["ended_exchanges"]).cumsum())
+    np.testing.assert_array_equal(
+        ts["active_exchanges"], (ts["new_exchanges"] - ts["ended_exchanges"]).cumsum()
+    )
     ended = ex[ex["end_step"] > 0]
-    assert set(ended["end_reason"]) <= {"unprofitable", "supply_failure", "lost_trust",
-                                        "partner_exit"}
+    assert set(ended["end_reason"]) <= {
+        "unprofitable",
+        "supply_failure",
+        "lost_trust",
+        "partner_exit",
+    }
     assert (ended["end_step"] >= ended["start_step"]).all()
     assert (ex.loc[ex["end_step"] < 0, "end_reason"] == "").all()
 

@@ -15,8 +15,12 @@ nbclient = pytest.importorskip("nbclient", reason="needs the [notebooks] extra")
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-EXPECTED = ("01_first_simulation", "02_policy_experiment", "03_sensitivity_analysis",
-            "04_classroom_worksheet")
+EXPECTED = (
+    "01_first_simulation",
+    "02_policy_experiment",
+    "03_sensitivity_analysis",
+    "04_classroom_worksheet",
+)
 KERNEL = "python3"  # the kernel the notebooks name, for users' Jupyter
 TEST_KERNEL = "symbiosis-tests"  # the kernel the tests run them on: this interpreter
 CELL_TIMEOUT_S = 600
@@ -46,12 +50,16 @@ def test_kernel(tmp_path_factory):
     """
     spec_dir = tmp_path_factory.mktemp("jupyter") / "kernels" / TEST_KERNEL
     spec_dir.mkdir(parents=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "symbiosis tests", "language": "python"}
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "symbiosis tests",
+        "language": "python",
+    }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     old = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
-        [str(spec_dir.parent.parent), *([old] if old else [])])
+        [str(spec_dir.parent.parent), *([old] if old else [])]
+    )
     yield TEST_KERNEL
     if old is None:
         del os.environ["JUPYTER_PATH"]
@@ -63,13 +71,18 @@ def test_kernel(tmp_path_factory):
 def test_notebook_runs_top_to_bottom(path, tmp_path, test_kernel):
     """Executed in a temporary working folder, so results/ written by a notebook lands there."""
     notebook = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name=test_kernel,
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name=test_kernel,
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     started = time.perf_counter()
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
     elapsed = time.perf_counter() - started
-    outputs = [output for cell in notebook.cells if cell.cell_type == "code"
-               for output in cell.outputs]
+    outputs = [
+        output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+    ]
     assert not [o for o in outputs if o.output_type == "error"]
     warnings = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
     assert warnings == [], f"{path.name} wrote to stderr: {warnings}"

@@ -17,6 +17,7 @@ NUMERIC = [p for p in PARAMETERS.values() if p.type in (int, float)]
 
 # --- The declaration -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("parameter", PARAMETERS.values(), ids=lambda p: p.name)
 def test_every_declared_default_is_allowed_by_its_own_declaration(parameter):
     assert check_value(parameter.name, parameter.default) == parameter.default
@@ -66,29 +67,34 @@ def test_parameter_error_is_an_input_error():
 
 # --- check_value ---------------------------------------------------------------------------------
 
+
 def test_check_value_converts_only_what_is_safe():
     assert check_value("trust_threshold", 1) == 1.0 and isinstance(
-        check_value("trust_threshold", 1), float)
+        check_value("trust_threshold", 1), float
+    )
     assert check_value("n_firms", 250.0) == 250 and isinstance(check_value("n_firms", 250.0), int)
     assert check_value("landfill_tax_end_month", None) is None
     assert check_value("social_network", "none") == "none"
 
 
-@pytest.mark.parametrize(("name", "value", "fragment"), [
-    ("trust_treshold", 0.5, "did you mean 'trust_threshold'"),
-    ("trust_threshold", 1.5, "out of range (float in [0, 1])"),
-    ("trust_threshold", -0.1, "out of range"),
-    ("trust_threshold", "high", "must be a number"),
-    ("trust_threshold", True, "must be a number"),
-    ("trust_threshold", math.nan, "finite"),
-    ("landfill_tax_eur_per_t", math.inf, "finite"),
-    ("n_firms", 2.5, "whole number"),
-    ("n_firms", 2, "out of range"),
-    ("brokering", 1, "true or false"),
-    ("social_network", "small-world", "did you mean 'small_world'"),
-    ("park", "kemi", "one of kalundborg"),
-    ("trust_threshold", None, "must be set"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("trust_treshold", 0.5, "did you mean 'trust_threshold'"),
+        ("trust_threshold", 1.5, "out of range (float in [0, 1])"),
+        ("trust_threshold", -0.1, "out of range"),
+        ("trust_threshold", "high", "must be a number"),
+        ("trust_threshold", True, "must be a number"),
+        ("trust_threshold", math.nan, "finite"),
+        ("landfill_tax_eur_per_t", math.inf, "finite"),
+        ("n_firms", 2.5, "whole number"),
+        ("n_firms", 2, "out of range"),
+        ("brokering", 1, "true or false"),
+        ("social_network", "small-world", "did you mean 'small_world'"),
+        ("park", "kemi", "one of kalundborg"),
+        ("trust_threshold", None, "must be set"),
+    ],
+)
 def test_check_value_names_the_parameter_and_what_is_allowed(name, value, fragment):
     with pytest.raises(ParameterError) as error:
         check_value(name, value)
@@ -98,25 +104,44 @@ def test_check_value_names_the_parameter_and_what_is_allowed(name, value, fragme
 
 # --- parse_value (the text of --set) ------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "text", "expected"), [
-    ("brokering", "true", True), ("brokering", "False", False), ("brokering", "yes", True),
-    ("brokering", "off", False), ("brokering", "1", True),
-    ("n_firms", "250", 250), ("n_firms", "1e3", 1000), ("workshops_per_year", " 4 ", 4),
-    ("trust_threshold", "0.65", 0.65), ("landfill_tax_eur_per_t", "80", 80.0),
-    ("landfill_tax_end_month", "none", None), ("landfill_tax_end_month", "36", 36),
-    ("social_network", "preferential_attachment", "preferential_attachment"),
-    ("park", "kokkola", "kokkola"),
-])
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("brokering", "true", True),
+        ("brokering", "False", False),
+        ("brokering", "yes", True),
+        ("brokering", "off", False),
+        ("brokering", "1", True),
+        ("n_firms", "250", 250),
+        ("n_firms", "1e3", 1000),
+        ("workshops_per_year", " 4 ", 4),
+        ("trust_threshold", "0.65", 0.65),
+        ("landfill_tax_eur_per_t", "80", 80.0),
+        ("landfill_tax_end_month", "none", None),
+        ("landfill_tax_end_month", "36", 36),
+        ("social_network", "preferential_attachment", "preferential_attachment"),
+        ("park", "kokkola", "kokkola"),
+    ],
+)
 def test_parse_value_reads_every_type(name, text, expected):
     value = parse_value(name, text)
     assert value == expected and type(value) is type(expected)
 
 
-@pytest.mark.parametrize(("name", "text"), [
-    ("brokering", "maybe"), ("n_firms", "ten"), ("n_firms", "10.5"), ("trust_threshold", ""),
-    ("trust_threshold", "nan"), ("landfill_tax_start_month", "none"), ("park", "Kokkola"),
-    ("no_such_parameter", "1"),
-])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("brokering", "maybe"),
+        ("n_firms", "ten"),
+        ("n_firms", "10.5"),
+        ("trust_threshold", ""),
+        ("trust_threshold", "nan"),
+        ("landfill_tax_start_month", "none"),
+        ("park", "Kokkola"),
+        ("no_such_parameter", "1"),
+    ],
+)
 def test_parse_value_rejects_text_that_does_not_parse(name, text):
     with pytest.raises(ParameterError):
         parse_value(name, text)
@@ -133,9 +158,11 @@ def test_parse_value_round_trips_every_allowed_number(parameter, fraction):
 
 # --- validate and the helpers --------------------------------------------------------------------
 
+
 def test_validate_overlays_defaults_and_checks_timing():
-    resolved = validate({"landfill_tax_eur_per_t": 50, "landfill_tax_start_month": 12,
-                         "landfill_tax_end_month": 24})
+    resolved = validate(
+        {"landfill_tax_eur_per_t": 50, "landfill_tax_start_month": 12, "landfill_tax_end_month": 24}
+    )
     assert set(resolved) == set(PARAMETERS)
     assert resolved["landfill_tax_eur_per_t"] == 50.0
     assert resolved["trust_threshold"] == PARAMETERS["trust_threshold"].default

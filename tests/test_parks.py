@@ -40,6 +40,7 @@ def sector_names(built) -> list[str]:
 
 # --- Discovery, format and runs ------------------------------------------------------------------
 
+
 def test_parks_are_discovered_from_the_folder():
     assert park_names() == sorted(p.stem for p in PARKS_DIR.glob("*.toml"))
     assert {"synthetic", "regional", "kemi_tornio", "kokkola", "kalundborg"} <= set(park_names())
@@ -84,14 +85,18 @@ def test_every_scenario_runs_on_every_park(scenario, name):
 
 KEMI_TORNIO_BY_PRODUCTS_T_PER_YEAR = 1.7e6  # seed 001: "about 1.7 million tonnes ... every year"
 KEMI_TORNIO_TOLERANCE = 0.10  # "about": within 10 %, averaged over seeds of the generated SMEs
-AGGREGATES = ("Tornio steel and ferrochrome works", "Kemi pulp, paper and board mills",
-              "Kemi chromite mine")
+AGGREGATES = (
+    "Tornio steel and ferrochrome works",
+    "Kemi pulp, paper and board mills",
+    "Kemi chromite mine",
+)
 
 
 def test_kemi_tornio_generates_about_1_7_mt_of_by_products_a_year():
     totals = [yearly_tonnes(park("kemi_tornio", seed)).sum() for seed in SEEDS]
-    assert np.mean(totals) == pytest.approx(KEMI_TORNIO_BY_PRODUCTS_T_PER_YEAR,
-                                            rel=KEMI_TORNIO_TOLERANCE)
+    assert np.mean(totals) == pytest.approx(
+        KEMI_TORNIO_BY_PRODUCTS_T_PER_YEAR, rel=KEMI_TORNIO_TOLERANCE
+    )
 
 
 def test_kemi_tornio_has_three_large_aggregates_and_about_100_smes():
@@ -117,6 +122,7 @@ def test_kemi_tornio_lies_within_a_25_km_circle():
 
 # --- Kokkola (seed 001) --------------------------------------------------------------------------
 
+
 def test_kokkola_has_17_chemical_and_metal_companies_and_about_60_service_companies():
     for seed in SEEDS:
         sectors = sector_names(park("kokkola", seed))
@@ -128,6 +134,7 @@ def test_kokkola_has_17_chemical_and_metal_companies_and_about_60_service_compan
 
 # --- Kalundborg (Jacobsen 2006; Chertow 2007) ----------------------------------------------------
 
+
 def test_kalundborg_historical_exchanges_are_feasible_in_the_catalogue():
     spec = load_park_spec("kalundborg")
     history = spec["historical_exchanges"]
@@ -137,21 +144,30 @@ def test_kalundborg_historical_exchanges_are_feasible_in_the_catalogue():
     for supplier, receiver, stream, year in history:
         assert supplier != receiver
         s = streams.index(stream)
-        assert sectors.produces_per_month[sectors.index(sector_of[supplier]), s] > 0, \
+        assert sectors.produces_per_month[sectors.index(sector_of[supplier]), s] > 0, (
             f"{supplier} ({sector_of[supplier]}) does not produce {stream}"
-        assert sectors.needs_per_month[sectors.index(sector_of[receiver]), s] > 0, \
+        )
+        assert sectors.needs_per_month[sectors.index(sector_of[receiver]), s] > 0, (
             f"{receiver} ({sector_of[receiver]}) does not need {stream}"
+        )
         assert 1960 <= year <= 2025
 
 
 def test_kalundborg_names_its_documented_partners():
     names = set(park("kalundborg").firm_names)
-    for partner in ("Asnaes power station", "Statoil refinery", "Gyproc plasterboard",
-                    "Novo Nordisk and Novozymes", "Kalundborg municipality", "Fish farm"):
+    for partner in (
+        "Asnaes power station",
+        "Statoil refinery",
+        "Gyproc plasterboard",
+        "Novo Nordisk and Novozymes",
+        "Kalundborg municipality",
+        "Fish farm",
+    ):
         assert partner in names
 
 
 # --- Generators ----------------------------------------------------------------------------------
+
 
 def test_synthetic_park_honours_size_area_and_sector_mix():
     spec = load_park_spec("synthetic")
@@ -175,8 +191,9 @@ def test_regional_park_keeps_firm_density_constant_as_it_grows():
     spec = load_park_spec("regional")
 
     def spread_km(n_firms: int) -> float:
-        return float(np.mean([np.std(park("regional", seed, n_firms=n_firms).x_km)
-                              for seed in range(10)]))
+        return float(
+            np.mean([np.std(park("regional", seed, n_firms=n_firms).x_km) for seed in range(10)])
+        )
 
     for n_firms in (1000, 4000):
         built = park("regional", 0, n_firms=n_firms)
@@ -191,23 +208,31 @@ def test_regional_park_keeps_firm_density_constant_as_it_grows():
 GOOD_FIRM = '[[firms]]\nname = "A"\nsector = "energy"\n\n[[firms]]\nname = "B"\nsector = "steel"\n'
 BAD_PARKS = {
     "malformed TOML": ("name = \n", "malformed TOML"),
-    "unknown key": ('radius_kms = 3.0\n' + GOOD_FIRM, "unknown key 'radius_kms'"),
+    "unknown key": ("radius_kms = 3.0\n" + GOOD_FIRM, "unknown key 'radius_kms'"),
     "wrong type": ('radius_km = "big"\n' + GOOD_FIRM, "radius_km must be a number"),
     "negative": ("radius_km = -1.0\n" + GOOD_FIRM, "radius_km must be above 0"),
     "unknown generator": ('generator = "random"\n', "generator must be one of"),
     "unknown sector": ('[[firms]]\nname = "A"\nsector = "steal"\n', "did you mean 'steel'"),
     "firm without sector": ('[[firms]]\nname = "A"\n', "[[firms]] #1 needs a sector"),
-    "firm key typo": ('[[firms]]\nname = "A"\nsector = "steel"\nsise = 2.0\n',
-                      "[[firms]] #1 unknown key 'sise'"),
+    "firm key typo": (
+        '[[firms]]\nname = "A"\nsector = "steel"\nsise = 2.0\n',
+        "[[firms]] #1 unknown key 'sise'",
+    ),
     "group count": ('[[groups]]\nsector = "steel"\ncount = 2.5\n', "count must be a whole number"),
     "duplicate firm": (GOOD_FIRM + '\n[[firms]]\nname = "A"\nsector = "food"\n', "used twice"),
     "too few firms": ('[[firms]]\nname = "A"\nsector = "steel"\n', "at least two firms"),
-    "history after firms": (GOOD_FIRM + 'historical_exchanges = [["A", "B", "slag", 1990]]\n',
-                            "[[firms]] #2 unknown key 'historical_exchanges'"),
-    "history unknown firm": ('historical_exchanges = [["A", "C", "slag", 1990]]\n' + GOOD_FIRM,
-                             "'C' is not a firm of the park"),
-    "history unknown stream": ('historical_exchanges = [["A", "B", "slog", 1990]]\n' + GOOD_FIRM,
-                               "unknown stream 'slog'"),
+    "history after firms": (
+        GOOD_FIRM + 'historical_exchanges = [["A", "B", "slag", 1990]]\n',
+        "[[firms]] #2 unknown key 'historical_exchanges'",
+    ),
+    "history unknown firm": (
+        'historical_exchanges = [["A", "C", "slag", 1990]]\n' + GOOD_FIRM,
+        "'C' is not a firm of the park",
+    ),
+    "history unknown stream": (
+        'historical_exchanges = [["A", "B", "slog", 1990]]\n' + GOOD_FIRM,
+        "unknown stream 'slog'",
+    ),
     "mix weight": ('generator = "synthetic"\n[mix]\nsteel = -1\n', "[mix] steel must be a weight"),
     "mix missing": ('generator = "regional"\n', "needs a [mix] table"),
 }

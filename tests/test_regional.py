@@ -21,8 +21,12 @@ from simulation.runner import run_model
 
 # A NISP-like programme: a registry of members' streams plus facilitation workshops with
 # brokering, paid by public funding (DESIGN.md section 2).
-PROGRAMME = {"platform_tier": 1, "workshops_per_year": 4, "brokering": True,
-             "operator_funding_eur_per_year": 60_000.0}
+PROGRAMME = {
+    "platform_tier": 1,
+    "workshops_per_year": 4,
+    "brokering": True,
+    "operator_funding_eur_per_year": 60_000.0,
+}
 SEEDS = (0, 1, 2)
 
 
@@ -34,10 +38,12 @@ def regional(n_firms: int, seed: int = 0, park: str = "regional"):
 
 @pytest.fixture(scope="module")
 def programme_exchanges() -> pd.DataFrame:
-    runs = [run_model({"park": "regional", "n_firms": 2000, **PROGRAMME}, 36, seed)
-            for seed in SEEDS]
-    return pd.concat([run.exchanges.assign(seed=seed) for seed, run in zip(SEEDS, runs,
-                                                                           strict=True)])
+    runs = [
+        run_model({"park": "regional", "n_firms": 2000, **PROGRAMME}, 36, seed) for seed in SEEDS
+    ]
+    return pd.concat(
+        [run.exchanges.assign(seed=seed) for seed, run in zip(SEEDS, runs, strict=True)]
+    )
 
 
 def test_programme_materials_travel_tens_of_km(programme_exchanges):
@@ -57,7 +63,8 @@ def test_piped_energy_travels_less_far_than_materials(programme_exchanges):
 def test_every_seed_has_exchanges_between_towns(programme_exchanges):
     # Towns are 1 km in radius; exchanges beyond 10 km link different towns.
     share_between_towns = programme_exchanges.groupby("seed")["distance_km"].apply(
-        lambda d: float((d > 10.0).mean()))
+        lambda d: float((d > 10.0).mean())
+    )
     assert (share_between_towns > 0.25).all()
 
 
@@ -66,15 +73,17 @@ def test_towns_specialise(tmp_path):
     # concentration makes neighbours more often of the same sector.
     text = (PARKS_DIR / "regional.toml").read_text()
     uniform = tmp_path / "uniform_towns.toml"
-    uniform.write_text(text.replace("town_mix_concentration = 7.0",
-                                    "town_mix_concentration = 1000000.0"))
+    uniform.write_text(
+        text.replace("town_mix_concentration = 7.0", "town_mix_concentration = 1000000.0")
+    )
 
     def same_sector_neighbours(park_name: str) -> float:
         shares = []
         for seed in range(3):
             park = regional(5000, seed, park_name)
             _, nearest = cKDTree(np.column_stack([park.x_km, park.y_km])).query(
-                np.column_stack([park.x_km, park.y_km]), k=2)
+                np.column_stack([park.x_km, park.y_km]), k=2
+            )
             shares.append(np.mean(park.sector[nearest[:, 1]] == park.sector))
         return float(np.mean(shares))
 
@@ -99,8 +108,14 @@ def test_model_memory_grows_linearly_with_firms():
     def peak_mb(n_firms: int) -> float:
         tracemalloc.start()
         try:
-            model = SymbiosisModel(seed=0, park="regional", n_firms=n_firms, platform_tier=1,
-                                   workshops_per_year=12, operator_funding_eur_per_year=1e5)
+            model = SymbiosisModel(
+                seed=0,
+                park="regional",
+                n_firms=n_firms,
+                platform_tier=1,
+                workshops_per_year=12,
+                operator_funding_eur_per_year=1e5,
+            )
             for _ in range(2):
                 model.step()
             return tracemalloc.get_traced_memory()[1] / 1e6

@@ -15,8 +15,15 @@ from analysis.report import SECTIONS, cost_sentence, difference_sentence
 from interfaces.cli import main
 
 CHROMIUM = Path("/usr/bin/chromium")
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"]
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 STEPS = 18
 
 
@@ -25,19 +32,54 @@ def experiment(tmp_path_factory):
     """A compare experiment (2 scenarios x 2 replications) and a sensitivity indices folder."""
     root = tmp_path_factory.mktemp("evidence")
     folder = root / "exp"
-    assert main(["compare", "baseline", "world_bank_mix", "--replications", "2", "--steps",
-                 str(STEPS), "--workers", "1", "--quiet", "--out", str(folder)]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "baseline",
+                "world_bank_mix",
+                "--replications",
+                "2",
+                "--steps",
+                str(STEPS),
+                "--workers",
+                "1",
+                "--quiet",
+                "--out",
+                str(folder),
+            ]
+        )
+        == 0
+    )
     sensitivity = root / "sens"
     sensitivity.mkdir()
-    rows = [{"output": "total_exchanges_started", "method": "morris", "parameter": p,
-             "index": index, "value": value, "conf": 0.1}
-            for p, mu in (("trust_threshold", 3.0), ("landfill_tax_eur_per_t", 1.0))
-            for index, value in (("mu_star", mu), ("sigma", mu / 2))]
+    rows = [
+        {
+            "output": "total_exchanges_started",
+            "method": "morris",
+            "parameter": p,
+            "index": index,
+            "value": value,
+            "conf": 0.1,
+        }
+        for p, mu in (("trust_threshold", 3.0), ("landfill_tax_eur_per_t", 1.0))
+        for index, value in (("mu_star", mu), ("sigma", mu / 2))
+    ]
     pd.DataFrame(rows).to_csv(sensitivity / "indices.csv", index=False)
-    (sensitivity / "manifest.json").write_text(json.dumps(
-        {"kind": "sensitivity", "method": "morris", "method_name": "Morris elementary effects",
-         "scenario": {"name": "baseline"}, "points": 8, "replications": 2, "steps": 12,
-         "command": "symbiosis sensitivity baseline --method morris"}))
+    (sensitivity / "manifest.json").write_text(
+        json.dumps(
+            {
+                "kind": "sensitivity",
+                "method": "morris",
+                "method_name": "Morris elementary effects",
+                "scenario": {"name": "baseline"},
+                "points": 8,
+                "replications": 2,
+                "steps": 12,
+                "command": "symbiosis sensitivity baseline --method morris",
+            }
+        )
+    )
     return folder, sensitivity
 
 
@@ -45,8 +87,22 @@ def experiment(tmp_path_factory):
 def report(experiment):
     """The report of the experiment, with the sensitivity folder, at its default place."""
     folder, sensitivity = experiment
-    assert main(["report", str(folder), "--sensitivity", str(sensitivity), "--months", "6,18",
-                 "--dpi", "50", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                str(folder),
+                "--sensitivity",
+                str(sensitivity),
+                "--months",
+                "6,18",
+                "--dpi",
+                "50",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     out = folder / "report.html"
     return out, out.read_text(encoding="utf-8")
 
@@ -94,12 +150,21 @@ def test_report_references_no_external_resource(report):
 def test_report_states_methods_comparison_and_caveats(report):
     _, text = report
     methods = re.search(r'<section id="methods">(.*?)</section>', text, re.S).group(1)
-    for needle in ("synthetic park", f"{STEPS} months", "run 2 times", "root seed 0",
-                   "symbiosis ", "common random"):
+    for needle in (
+        "synthetic park",
+        f"{STEPS} months",
+        "run 2 times",
+        "root seed 0",
+        "symbiosis ",
+        "common random",
+    ):
         assert needle in methods, needle
     comparison = re.search(r'<section id="comparison">(.*?)</section>', text, re.S).group(1)
-    sentences = re.findall(r"world_bank_mix (raises|lowers|does not clearly change) [^<]*"
-                           r"95% CI [^<]*", comparison)
+    sentences = re.findall(
+        r"world_bank_mix (raises|lowers|does not clearly change) [^<]*"
+        r"95% CI [^<]*",
+        comparison,
+    )
     assert len(sentences) >= 6
     assert "<img" in comparison
     assert "trust_threshold (mu_star 3.00" in text  # sensitivity in words, ranked
@@ -107,9 +172,17 @@ def test_report_states_methods_comparison_and_caveats(report):
     for needle in ("placeholder", "No storage", "Stylised behaviour", "seed noise"):
         assert needle in caveats, needle
     indicators = re.search(r'<section id="indicators">(.*?)</section>', text, re.S).group(1)
-    for label in ("Synergies active at the end", "Recovery rate", "Landfill diversion",
-                  "CO₂ avoided", "Water reused", "Energy recovered", "Public net cost",
-                  "Firms sharing data", "Chertow 3-2 heuristic held"):
+    for label in (
+        "Synergies active at the end",
+        "Recovery rate",
+        "Landfill diversion",
+        "CO₂ avoided",
+        "Water reused",
+        "Energy recovered",
+        "Public net cost",
+        "Firms sharing data",
+        "Chertow 3-2 heuristic held",
+    ):
         assert label in indicators, label
 
 
@@ -141,12 +214,37 @@ def test_report_of_a_sensitivity_folder_alone(experiment, tmp_path):
 def test_figures_command_writes_every_figure_with_its_data_and_sidecar(experiment, tmp_path):
     folder, sensitivity = experiment
     out = tmp_path / "figs"
-    assert main(["figures", str(folder), "--months", "6,18", "--formats", "png", "--dpi", "50",
-                 "--out", str(out), "--sensitivity", str(sensitivity), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "figures",
+                str(folder),
+                "--months",
+                "6,18",
+                "--formats",
+                "png",
+                "--dpi",
+                "50",
+                "--out",
+                str(out),
+                "--sensitivity",
+                str(sensitivity),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     names = {p.stem for p in out.glob("*.png")}
-    assert {"timeseries", "comparison", "cost_effectiveness", "network_01_baseline",
-            "network_02_world_bank_mix", "flows_01_baseline", "flows_02_world_bank_mix",
-            "sensitivity_morris"} <= names
+    assert {
+        "timeseries",
+        "comparison",
+        "cost_effectiveness",
+        "network_01_baseline",
+        "network_02_world_bank_mix",
+        "flows_01_baseline",
+        "flows_02_world_bank_mix",
+        "sensitivity_morris",
+    } <= names
     for name in names:
         assert (out / f"{name}.csv").is_file()
         sidecar = json.loads((out / f"{name}.json").read_text())
@@ -162,25 +260,47 @@ def test_figures_command_writes_every_figure_with_its_data_and_sidecar(experimen
 def test_figures_command_writes_png_svg_and_pdf_by_default(experiment, tmp_path):
     folder, _ = experiment
     out = tmp_path / "figs"
-    assert main(["figures", str(folder), "--which", "comparison", "--dpi", "50", "--out",
-                 str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "figures",
+                str(folder),
+                "--which",
+                "comparison",
+                "--dpi",
+                "50",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in out.iterdir()) == [
-        "comparison.csv", "comparison.json", "comparison.pdf", "comparison.png",
-        "comparison.svg"]
+        "comparison.csv",
+        "comparison.json",
+        "comparison.pdf",
+        "comparison.png",
+        "comparison.svg",
+    ]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["report", "{missing}"], "no such experiment folder"),
-    (["figures", "{missing}"], "no such experiment folder"),
-    (["report", "{empty}"], "not an experiment folder"),
-    (["figures", "{folder}", "--months", "6,x"], "expected whole months"),
-    (["figures", "{folder}", "--months", "999"], "outside the simulated horizon"),
-    (["figures", "{folder}", "--which", "pie"], "unknown; choose from"),
-    (["report", "{folder}", "--out", "{empty}"], "is a folder"),
-    (["report", "{folder}", "--sensitivity", "{empty}"], "no indices.csv"),
-])
-def test_bad_input_is_one_line_and_exit_2_without_partial_output(experiment, tmp_path, capsys,
-                                                                  argv, message):
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["report", "{missing}"], "no such experiment folder"),
+        (["figures", "{missing}"], "no such experiment folder"),
+        (["report", "{empty}"], "not an experiment folder"),
+        (["figures", "{folder}", "--months", "6,x"], "expected whole months"),
+        (["figures", "{folder}", "--months", "999"], "outside the simulated horizon"),
+        (["figures", "{folder}", "--which", "pie"], "unknown; choose from"),
+        (["report", "{folder}", "--out", "{empty}"], "is a folder"),
+        (["report", "{folder}", "--sensitivity", "{empty}"], "no indices.csv"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2_without_partial_output(
+    experiment, tmp_path, capsys, argv, message
+):
     folder, _ = experiment
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -202,20 +322,30 @@ def test_bad_input_is_one_line_and_exit_2_without_partial_output(experiment, tmp
 
 def test_difference_sentences_say_direction_and_interval():
     def row(mean, low, high, output="final_active_exchanges"):
-        return pd.Series({"scenario": "tax", "output": output, "diff_mean": mean,
-                          "diff_ci_low": low, "diff_ci_high": high})
+        return pd.Series(
+            {
+                "scenario": "tax",
+                "output": output,
+                "diff_mean": mean,
+                "diff_ci_low": low,
+                "diff_ci_high": high,
+            }
+        )
 
     assert difference_sentence(row(4.2, 2.1, 6.3), "baseline") == (
-        "tax raises active exchanges at the end by 4.20 (95% CI 2.10 to 6.30) over baseline")
-    assert difference_sentence(row(-7.1e6, -7.4e6, -6.8e6, "total_public_net_eur"),
-                               "baseline") == (
+        "tax raises active exchanges at the end by 4.20 (95% CI 2.10 to 6.30) over baseline"
+    )
+    assert difference_sentence(row(-7.1e6, -7.4e6, -6.8e6, "total_public_net_eur"), "baseline") == (
         "tax lowers public budget balance, total by 7.10 million EUR (95% CI 6.80 million to "
-        "7.40 million) compared with baseline")
+        "7.40 million) compared with baseline"
+    )
     assert "does not clearly change" in difference_sentence(row(1, -1, 3), "baseline")
-    assert "no confidence interval" in difference_sentence(row(1, float("nan"),
-                                                               float("nan")), "baseline")
+    assert "no confidence interval" in difference_sentence(
+        row(1, float("nan"), float("nan")), "baseline"
+    )
     assert difference_sentence(row(0.0, 0.0, 0.0), "baseline") == (
-        "tax leaves active exchanges at the end exactly as in baseline, in every replication")
+        "tax leaves active exchanges at the end exactly as in baseline, in every replication"
+    )
 
 
 def test_scenarios_sharing_runs_keep_their_own_timeseries(tmp_path):
@@ -224,8 +354,25 @@ def test_scenarios_sharing_runs_keep_their_own_timeseries(tmp_path):
     same = tmp_path / "same.toml"
     same.write_text('description = "Baseline under another name"\nextends = "baseline"\n')
     folder = tmp_path / "exp"
-    assert main(["compare", "baseline", str(same), "--replications", "2", "--steps", "4",
-                 "--workers", "1", "--quiet", "--out", str(folder)]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "baseline",
+                str(same),
+                "--replications",
+                "2",
+                "--steps",
+                "4",
+                "--workers",
+                "1",
+                "--quiet",
+                "--out",
+                str(folder),
+            ]
+        )
+        == 0
+    )
     evidence = load_evidence(folder)
     assert evidence.scenarios == ["baseline", "same"]
     series = evidence.timeseries
@@ -240,25 +387,37 @@ def test_cost_sentences_handle_revenue_and_zero_effects():
     def row(value, status, cost):
         fields = {}
         for measure in ("eur_per_t_co2", "eur_per_t_diverted"):
-            fields.update({measure: value, f"{measure}_ci_low": value - 1,
-                           f"{measure}_ci_high": value + 1, f"{measure}_status": status})
+            fields.update(
+                {
+                    measure: value,
+                    f"{measure}_ci_low": value - 1,
+                    f"{measure}_ci_high": value + 1,
+                    f"{measure}_status": status,
+                }
+            )
         return SimpleNamespace(scenario="p", reference="b", public_cost_eur=cost, **fields)
 
     assert cost_sentence(row(10.0, "ok", 500.0), "eur_per_t_co2") == (
         "p: public cost of 10.0 EUR per extra tonne of CO2 avoided (95% CI 9.00 to 11.0); "
-        "over the horizon it costs the public purse 500 EUR more than b")
-    assert "net public revenue of 40.0 EUR per extra tonne of CO2 avoided (95% CI 39.0 to " \
+        "over the horizon it costs the public purse 500 EUR more than b"
+    )
+    assert (
+        "net public revenue of 40.0 EUR per extra tonne of CO2 avoided (95% CI 39.0 to "
         "41.0)" in cost_sentence(row(-40.0, "ok", -200.0), "eur_per_t_co2")
-    assert "no bounded confidence interval" in cost_sentence(row(5.0, "unbounded", 9.0),
-                                                             "eur_per_t_co2")
+    )
+    assert "no bounded confidence interval" in cost_sentence(
+        row(5.0, "unbounded", 9.0), "eur_per_t_co2"
+    )
     assert cost_sentence(row(float("nan"), "no effect", 50.0), "eur_per_t_diverted").startswith(
-        "p keeps no more waste out of landfill than b, so it has no cost per tonne")
+        "p keeps no more waste out of landfill than b, so it has no cost per tonne"
+    )
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(),
-                    reason="needs Debian's chromium at /usr/bin/chromium "
-                           "(apt-get install -y chromium)")
+@pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
+)
 def test_report_renders_in_a_headless_browser(report, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -274,9 +433,11 @@ def test_report_renders_in_a_headless_browser(report, tmp_path):
             shot = tmp_path / "report.png"
             page.screenshot(path=str(shot), full_page=True)
             images = page.evaluate(
-                "Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+                "Array.from(document.images).map(i => [i.complete, i.naturalWidth])"
+            )
             headings = page.evaluate(
-                "Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
+                "Array.from(document.querySelectorAll('h2')).map(h => h.textContent)"
+            )
             height = page.evaluate("document.body.scrollHeight")
         finally:
             browser.close()

@@ -34,9 +34,9 @@ from analysis.sensitivity_model import (
     parse_param_range,
     resolve_ranges,
 )
+from interfaces.cli import main
 from scenarios.errors import InputError
 from scenarios.loader import load_scenario
-from interfaces.cli import main
 
 G_COEFFICIENTS = (0.0, 1.0, 4.5, 9.0, 99.0, 99.0)  # Saltelli et al. (2010), test case
 G_BOUNDS = {f"x{i + 1}": (0.0, 1.0) for i in range(len(G_COEFFICIENTS))}
@@ -49,10 +49,13 @@ def table(indices: pd.DataFrame, index: str) -> dict[str, float]:
 
 # --- Analytic regression --------------------------------------------------------------------------
 
+
 # Tolerances: Sobol with N = 1024 is within 0.015 of the analytic indices over seeds 0-2; eFAST's
 # total order is biased upwards by up to ~0.05 on Ishigami (a known property of the estimator).
-@pytest.mark.parametrize(("method", "samples", "tol_s1", "tol_st"),
-                         [("sobol", 1024, 0.04, 0.04), ("fast", 1025, 0.04, 0.07)])
+@pytest.mark.parametrize(
+    ("method", "samples", "tol_s1", "tol_st"),
+    [("sobol", 1024, 0.04, 0.04), ("fast", 1025, 0.04, 0.07)],
+)
 def test_ishigami_indices_are_recovered(method, samples, tol_s1, tol_st):
     indices = analyse_function(ishigami, ISHIGAMI_BOUNDS, method, samples, seed=7)
     s1, st = table(indices, "S1"), table(indices, "ST")
@@ -129,8 +132,10 @@ def test_pawn_bootstrap_kernel_matches_salib(points, slides, seed):
 
 # --- Seeds and sample sizes ----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("method", "samples"),
-                         [("sobol", 64), ("morris", 8), ("fast", 100), ("pawn", 200)])
+
+@pytest.mark.parametrize(
+    ("method", "samples"), [("sobol", 64), ("morris", 8), ("fast", 100), ("pawn", 200)]
+)
 def test_same_root_seed_gives_identical_indices(method, samples):
     first = analyse_function(ishigami, ISHIGAMI_BOUNDS, method, samples, seed=11)
     again = analyse_function(ishigami, ISHIGAMI_BOUNDS, method, samples, seed=11)
@@ -140,19 +145,22 @@ def test_same_root_seed_gives_identical_indices(method, samples):
     assert list(first.columns) == list(INDEX_COLUMNS)
 
 
-@pytest.mark.parametrize(("method", "samples", "options", "message"), [
-    ("sobol", 1000, {}, "power of two"),
-    ("sobol", 2, {}, "power of two"),
-    ("morris", 1, {}, "at least 2 trajectories"),
-    ("morris", 10, {"levels": 3}, "even number of levels"),
-    ("morris", 10, {"optimal_trajectories": 10}, "optimal_trajectories"),
-    ("fast", 64, {}, r"4\*M\^2 = 64"),
-    ("fast", 100, {"harmonics": 6}, r"4\*M\^2 = 144"),
-    ("fast", 100, {"convergence": True}, "at least 130 points"),
-    ("pawn", 50, {}, "100 points with 10 slides"),
-    ("latin", 10, {}, "unknown method"),
-    ("sobol", 8, {"levels": 4}, "sobol takes no option 'levels'"),
-])
+@pytest.mark.parametrize(
+    ("method", "samples", "options", "message"),
+    [
+        ("sobol", 1000, {}, "power of two"),
+        ("sobol", 2, {}, "power of two"),
+        ("morris", 1, {}, "at least 2 trajectories"),
+        ("morris", 10, {"levels": 3}, "even number of levels"),
+        ("morris", 10, {"optimal_trajectories": 10}, "optimal_trajectories"),
+        ("fast", 64, {}, r"4\*M\^2 = 64"),
+        ("fast", 100, {"harmonics": 6}, r"4\*M\^2 = 144"),
+        ("fast", 100, {"convergence": True}, "at least 130 points"),
+        ("pawn", 50, {}, "100 points with 10 slides"),
+        ("latin", 10, {}, "unknown method"),
+        ("sobol", 8, {"levels": 4}, "sobol takes no option 'levels'"),
+    ],
+)
 def test_sample_size_must_suit_the_method(method, samples, options, message):
     with pytest.raises(SensitivityError, match=message):
         check_sample_size(method, samples, 3, **options)
@@ -187,21 +195,24 @@ def test_convergence_uses_nested_subsets():
 def test_derived_seeds_differ_by_purpose_and_root():
     from analysis.sensitivity import derived_seed
 
-    seeds = {derived_seed(root, purpose) for root in (0, 1)
-             for purpose in ("design", "design-300", "design-150", "bootstrap")}
-    assert len(seeds) == 8 and all(0 < seed < 2 ** 31 for seed in seeds)
+    seeds = {
+        derived_seed(root, purpose)
+        for root in (0, 1)
+        for purpose in ("design", "design-300", "design-150", "bootstrap")
+    }
+    assert len(seeds) == 8 and all(0 < seed < 2**31 for seed in seeds)
     assert derived_seed(5, "design") == derived_seed(5, "design")
 
 
 def test_fast_convergence_runs_separate_smaller_search_curves():
     plain = analyse_function_full(ishigami, ISHIGAMI_BOUNDS, "fast", 600, seed=4)
-    result = analyse_function_full(ishigami, ISHIGAMI_BOUNDS, "fast", 600, seed=4,
-                                   convergence=True)
+    result = analyse_function_full(ishigami, ISHIGAMI_BOUNDS, "fast", 600, seed=4, convergence=True)
     # The main curve and its indices are those of the plain analysis; the extra curves only
     # feed the convergence table.
     pd.testing.assert_frame_equal(result.indices, plain.indices)
-    pd.testing.assert_frame_equal(result.noise.drop(columns="note"),
-                                  plain.noise.drop(columns="note"))
+    pd.testing.assert_frame_equal(
+        result.noise.drop(columns="note"), plain.noise.drop(columns="note")
+    )
     conv = result.convergence
     assert sorted(conv["samples"].unique()) == [150, 300, 600]
     assert set(conv.loc[conv["samples"] == 150, "runs"]) == {150 * 3}
@@ -222,12 +233,14 @@ def test_fast_convergence_runs_separate_smaller_search_curves():
 
 # --- Stochastic responses: replications, common random numbers, noise ---------------------------
 
+
 def test_replications_use_common_random_numbers():
     def shifted(x1, x2, seed):
         return x1 + 0.0 * x2 + seed % 7
 
-    result = analyse_function_full(shifted, {"x1": (0, 1), "x2": (0, 1)}, "pawn", 200, seed=3,
-                                   replications=3)
+    result = analyse_function_full(
+        shifted, {"x1": (0, 1), "x2": (0, 1)}, "pawn", 200, seed=3, replications=3
+    )
     noise = result.noise.iloc[0]
     x1 = result.samples["x1"].to_numpy()
     # Replication k adds the same shift at every point: point means differ only through x1,
@@ -245,22 +258,22 @@ def test_noise_shares_match_the_known_decomposition():
 
     def noisy(x1, seed):
         # Noise independent between points (the seed is mixed with the point's value).
-        draw = np.random.default_rng([seed, int(x1 * 2 ** 40)]).standard_normal()
+        draw = np.random.default_rng([seed, int(x1 * 2**40)]).standard_normal()
         return x1 + sigma * draw
 
     reps = 4
-    result = analyse_function_full(noisy, {"x1": (0.0, 1.0)}, "pawn", 2000, seed=9,
-                                   replications=reps)
+    result = analyse_function_full(
+        noisy, {"x1": (0.0, 1.0)}, "pawn", 2000, seed=9, replications=reps
+    )
     noise = result.noise.iloc[0]
     parametric = 1 / 12  # variance of U(0, 1)
-    assert noise["mean_within_var"] == pytest.approx(sigma ** 2, rel=0.1)
-    assert noise["residual_noise_var"] == pytest.approx(sigma ** 2, rel=0.1)
+    assert noise["mean_within_var"] == pytest.approx(sigma**2, rel=0.1)
+    assert noise["residual_noise_var"] == pytest.approx(sigma**2, rel=0.1)
     assert noise["parametric_var"] == pytest.approx(parametric, rel=0.15)
-    expected_share = sigma ** 2 / reps / (parametric + sigma ** 2 / reps)
+    expected_share = sigma**2 / reps / (parametric + sigma**2 / reps)
     assert noise["noise_share_of_means"] == pytest.approx(expected_share, abs=0.05)
     assert noise["noise_share_independent"] == pytest.approx(expected_share, abs=0.05)
-    assert noise["raw_noise_share"] == pytest.approx(sigma ** 2 / (sigma ** 2 + parametric),
-                                                     abs=0.05)
+    assert noise["raw_noise_share"] == pytest.approx(sigma**2 / (sigma**2 + parametric), abs=0.05)
     assert "seed noise" in noise["note"] or "much seed noise" in noise["note"]
     assert list(result.noise.columns) == list(NOISE_COLUMNS)
 
@@ -279,27 +292,31 @@ def test_nan_outputs_are_filled_and_counted_or_left_undefined():
     def event_month(x1, x2):
         return {"month": math.nan if x1 < 0.5 else 10 * x2, "level": x1}
 
-    filled = analyse_function_full(event_month, {"x1": (0, 1), "x2": (0, 1)}, "sobol", 64,
-                                   seed=0, nan_fill={"month": 11.0})
+    filled = analyse_function_full(
+        event_month, {"x1": (0, 1), "x2": (0, 1)}, "sobol", 64, seed=0, nan_fill={"month": 11.0}
+    )
     month = filled.noise.set_index("output").loc["month"]
     assert month["nan_replaced"] > 0
     assert filled.indices.loc[filled.indices["output"] == "month", "value"].notna().all()
     assert any("count as 11" in note for note in filled.notes)
-    bare = analyse_function(event_month, {"x1": (0, 1), "x2": (0, 1)}, "sobol", 64, seed=0,
-                            outputs=["month"])
+    bare = analyse_function(
+        event_month, {"x1": (0, 1), "x2": (0, 1)}, "sobol", 64, seed=0, outputs=["month"]
+    )
     assert bare["value"].isna().all()
 
 
 def test_constant_output_gives_nan_indices_without_warnings():
     for method, samples in (("sobol", 16), ("fast", 70), ("morris", 4), ("pawn", 100)):
-        indices = analyse_function(lambda x1, x2: 3.0, {"x1": (0, 1), "x2": (0, 1)}, method,
-                                   samples, seed=0)
+        indices = analyse_function(
+            lambda x1, x2: 3.0, {"x1": (0, 1), "x2": (0, 1)}, method, samples, seed=0
+        )
         assert indices["value"].isna().all(), method
 
 
 def test_integer_parameters_are_rounded_to_every_whole_value():
-    result = analyse_function_full(lambda n, x: n + x, {"n": (1, 3), "x": (0, 1)}, "pawn", 300,
-                                   seed=0, integer=["n"])
+    result = analyse_function_full(
+        lambda n, x: n + x, {"n": (1, 3), "x": (0, 1)}, "pawn", 300, seed=0, integer=["n"]
+    )
     values = result.samples["n"]
     assert set(values) == {1, 2, 3}
     assert values.value_counts().min() > 60  # each whole value has about a third of the points
@@ -310,8 +327,9 @@ def test_dict_outputs_can_be_selected():
     def two(x1, x2):
         return {"a": x1, "b": x2}
 
-    indices = analyse_function(two, {"x1": (0, 1), "x2": (0, 1)}, "morris", 4, seed=0,
-                               outputs=["b"])
+    indices = analyse_function(
+        two, {"x1": (0, 1), "x2": (0, 1)}, "morris", 4, seed=0, outputs=["b"]
+    )
     assert set(indices["output"]) == {"b"}
     with pytest.raises(SensitivityError, match="no output 'c'"):
         analyse_function(two, {"x1": (0, 1), "x2": (0, 1)}, "morris", 4, seed=0, outputs=["c"])
@@ -319,19 +337,22 @@ def test_dict_outputs_can_be_selected():
 
 # --- The problem from the single declaration -----------------------------------------------------
 
+
 def test_param_ranges_are_checked_against_the_declaration():
     assert parse_param_range("trust_threshold=0.3:0.7").low == 0.3
     declared = parse_param_range("trust_threshold")
     assert (declared.low, declared.high, declared.origin) == (0.0, 1.0, "declared")
     assert parse_param_range("social_mean_degree=2:10").integer
-    for text, message in [("trust_treshold=0:1", "did you mean 'trust_threshold'"),
-                          ("trust_threshold=0:2", "out of range"),
-                          ("trust_threshold=0.7:0.3", "must be below"),
-                          ("trust_threshold=0.3", "name=low:high"),
-                          ("trust_threshold=a:b", "numbers"),
-                          ("social_mean_degree=1.5:4", "whole number"),
-                          ("contracts", "no numeric range"),
-                          ("park", "no numeric range")]:
+    for text, message in [
+        ("trust_treshold=0:1", "did you mean 'trust_threshold'"),
+        ("trust_threshold=0:2", "out of range"),
+        ("trust_threshold=0.7:0.3", "must be below"),
+        ("trust_threshold=0.3", "name=low:high"),
+        ("trust_threshold=a:b", "numbers"),
+        ("social_mean_degree=1.5:4", "whole number"),
+        ("contracts", "no numeric range"),
+        ("park", "no numeric range"),
+    ]:
         with pytest.raises(SensitivityError, match=message):
             parse_param_range(text)
 
@@ -342,12 +363,16 @@ def test_ranges_come_from_param_then_scenario_table_then_defaults(tmp_path):
     defaults = resolve_ranges(baseline)
     assert [r.name for r in defaults] == list(DEFAULT_PARAMETERS)
     path = tmp_path / "with_table.toml"
-    path.write_text('extends = "baseline"\n[sensitivity]\ntrust_threshold = [0.3, 0.7]\n'
-                    "disruption_months = [1, 6]\n")
+    path.write_text(
+        'extends = "baseline"\n[sensitivity]\ntrust_threshold = [0.3, 0.7]\n'
+        "disruption_months = [1, 6]\n"
+    )
     scenario = load_scenario(path)
     from_table = resolve_ranges(scenario)
     assert [(r.name, r.low, r.high, r.origin) for r in from_table] == [
-        ("trust_threshold", 0.3, 0.7, "scenario"), ("disruption_months", 1.0, 6.0, "scenario")]
+        ("trust_threshold", 0.3, 0.7, "scenario"),
+        ("disruption_months", 1.0, 6.0, "scenario"),
+    ]
     assert from_table[1].integer
     chosen = resolve_ranges(scenario, ["awareness_mean=0.2:0.8"])
     assert [r.name for r in chosen] == ["awareness_mean"]
@@ -364,17 +389,24 @@ def test_outputs_are_checked_against_the_scalar_output_names():
 
 # --- Figures -------------------------------------------------------------------------------------
 
+
 def test_figures_are_written_for_every_method(tmp_path):
     from analysis.sensitivity_plots import FIGURE_FILES, save_sensitivity_figures
 
-    for method, samples, options in (("sobol", 32, {"second_order": True}), ("fast", 70, {}),
-                                     ("morris", 6, {}), ("pawn", 120, {})):
-        result = analyse_function_full(ishigami, ISHIGAMI_BOUNDS, method, samples, seed=0,
-                                       **options)
+    for method, samples, options in (
+        ("sobol", 32, {"second_order": True}),
+        ("fast", 70, {}),
+        ("morris", 6, {}),
+        ("pawn", 120, {}),
+    ):
+        result = analyse_function_full(
+            ishigami, ISHIGAMI_BOUNDS, method, samples, seed=0, **options
+        )
         folder = tmp_path / method
         folder.mkdir()
-        paths = save_sensitivity_figures(result.indices, result.convergence, folder,
-                                         noise=result.noise)
+        paths = save_sensitivity_figures(
+            result.indices, result.convergence, folder, noise=result.noise
+        )
         names = {p.name for p in paths}
         assert FIGURE_FILES[method] in names
         assert ("convergence.png" in names) == (method != "fast")
@@ -384,29 +416,41 @@ def test_figures_are_written_for_every_method(tmp_path):
 
 # --- The CLI and an end-to-end analysis of the model ---------------------------------------------
 
+
 def run_cli(argv, capsys):
     status = main(argv)
     captured = capsys.readouterr()
     return status, captured.out, captured.err
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    (["--method", "sobol", "--samples", "100"], "power of two"),
-    (["--method", "fast", "--samples", "50"], "4*M^2"),
-    (["--method", "morris", "--samples", "2", "--param", "trust_threshold=0:3"], "out of range"),
-    (["--method", "morris", "--samples", "2", "--output", "nonsense"], "unknown output"),
-    (["--method", "morris", "--samples", "2", "--second-order"], "only to --method sobol"),
-    (["--method", "sobol", "--samples", "8", "--fast-convergence"], "only to --method fast"),
-    (["--method", "pawn", "--samples", "100", "--optimal-trajectories", "3"],
-     "only to --method morris"),
-    (["--method", "morris", "--samples", "4", "--optimal-trajectories", "4"],
-     "optimal_trajectories"),
-    (["--method", "morris", "--samples", "2", "--levels", "5"], "even number of levels"),
-])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--method", "sobol", "--samples", "100"], "power of two"),
+        (["--method", "fast", "--samples", "50"], "4*M^2"),
+        (
+            ["--method", "morris", "--samples", "2", "--param", "trust_threshold=0:3"],
+            "out of range",
+        ),
+        (["--method", "morris", "--samples", "2", "--output", "nonsense"], "unknown output"),
+        (["--method", "morris", "--samples", "2", "--second-order"], "only to --method sobol"),
+        (["--method", "sobol", "--samples", "8", "--fast-convergence"], "only to --method fast"),
+        (
+            ["--method", "pawn", "--samples", "100", "--optimal-trajectories", "3"],
+            "only to --method morris",
+        ),
+        (
+            ["--method", "morris", "--samples", "4", "--optimal-trajectories", "4"],
+            "optimal_trajectories",
+        ),
+        (["--method", "morris", "--samples", "2", "--levels", "5"], "even number of levels"),
+    ],
+)
 def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, extra, message):
     out = tmp_path / "sa"
-    status, _, err = run_cli(["sensitivity", "baseline", "--steps", "6", "--out", str(out),
-                              "--quiet", *extra], capsys)
+    status, _, err = run_cli(
+        ["sensitivity", "baseline", "--steps", "6", "--out", str(out), "--quiet", *extra], capsys
+    )
     assert status == 2
     assert err.startswith("symbiosis: error: ") and message in err
     assert len(err.strip().splitlines()) == 1
@@ -415,15 +459,44 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, extra, m
 
 def test_end_to_end_morris_on_the_model_writes_every_file_and_resumes(tmp_path, capsys):
     out = tmp_path / "sa"
-    argv = ["sensitivity", "baseline", "--method", "morris", "--samples", "3", "--steps", "12",
-            "--replications", "2", "--param", "trust_threshold",
-            "--param", "social_mean_degree=2:10", "--output", "total_exchanges_started",
-            "--output", "chertow_first_step", "--out", str(out), "--workers", "1", "--quiet",
-            "--seed", "5"]
+    argv = [
+        "sensitivity",
+        "baseline",
+        "--method",
+        "morris",
+        "--samples",
+        "3",
+        "--steps",
+        "12",
+        "--replications",
+        "2",
+        "--param",
+        "trust_threshold",
+        "--param",
+        "social_mean_degree=2:10",
+        "--output",
+        "total_exchanges_started",
+        "--output",
+        "chertow_first_step",
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--quiet",
+        "--seed",
+        "5",
+    ]
     status, stdout, _ = run_cli(argv, capsys)
     assert status == 0 and "results written" in stdout
-    for name in ("indices.csv", "noise.csv", "samples.csv", "convergence.csv", "manifest.json",
-                 "morris_mu_star_sigma.png", "convergence.png"):
+    for name in (
+        "indices.csv",
+        "noise.csv",
+        "samples.csv",
+        "convergence.csv",
+        "manifest.json",
+        "morris_mu_star_sigma.png",
+        "convergence.png",
+    ):
         assert (out / name).is_file(), name
     indices = pd.read_csv(out / "indices.csv")
     assert list(indices.columns) == list(INDEX_COLUMNS)
@@ -443,8 +516,7 @@ def test_end_to_end_morris_on_the_model_writes_every_file_and_resumes(tmp_path, 
     assert manifest["nan_fill"] == {"chertow_first_step": 13}
     assert manifest["runs"] == 18 and manifest["steps"] == 12 and manifest["root_seed"] == 5
     assert manifest["engine"]["runs_failed"] == 0
-    assert [p["name"] for p in manifest["parameters"]] == ["trust_threshold",
-                                                           "social_mean_degree"]
+    assert [p["name"] for p in manifest["parameters"]] == ["trust_threshold", "social_mean_degree"]
     first = indices.copy()
     # Rerunning resumes from the store: nothing is run again and the indices are identical.
     status, _, _ = run_cli(argv, capsys)
@@ -458,7 +530,7 @@ def test_end_to_end_morris_on_the_model_writes_every_file_and_resumes(tmp_path, 
     argv = [a for a in argv if a != "--quiet"] + ["--output", "total_co2_avoided_t"]
     status, stdout, _ = run_cli(argv, capsys)
     assert status == 0 and "mu_star by output" in stdout and "total_co2_avoided_t" in stdout
-    table = stdout[stdout.index("mu_star by output"):stdout.index("seed noise")]
+    table = stdout[stdout.index("mu_star by output") : stdout.index("seed noise")]
     assert "e+" not in table and "e-" not in table
     assert json.loads((out / "manifest.json").read_text())["engine"]["runs_done"] == 0
 
@@ -471,10 +543,30 @@ def test_methods_constant_matches_the_cli_choices():
 
 def test_sobol_on_the_model_with_default_outputs(tmp_path, capsys):
     out = tmp_path / "sobol"
-    status, stdout, _ = run_cli(["sensitivity", "baseline", "--method", "sobol", "--samples", "8",
-                                 "--steps", "24", "--replications", "2", "--param",
-                                 "trust_threshold", "--param", "awareness_mean",
-                                 "--out", str(out), "--workers", "2", "--quiet"], capsys)
+    status, stdout, _ = run_cli(
+        [
+            "sensitivity",
+            "baseline",
+            "--method",
+            "sobol",
+            "--samples",
+            "8",
+            "--steps",
+            "24",
+            "--replications",
+            "2",
+            "--param",
+            "trust_threshold",
+            "--param",
+            "awareness_mean",
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--quiet",
+        ],
+        capsys,
+    )
     assert status == 0
     indices = pd.read_csv(out / "indices.csv")
     assert set(indices["output"]) == set(DEFAULT_OUTPUTS)

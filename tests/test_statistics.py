@@ -52,16 +52,30 @@ def test_95_percent_intervals_cover_the_true_mean_95_percent_of_the_time():
 
 
 def _runs(values: dict[str, list[float]], output: str = "y") -> pd.DataFrame:
-    return pd.DataFrame([{"scenario": name, "replication": k, output: value}
-                         for name, series in values.items() for k, value in enumerate(series)])
+    return pd.DataFrame(
+        [
+            {"scenario": name, "replication": k, output: value}
+            for name, series in values.items()
+            for k, value in enumerate(series)
+        ]
+    )
 
 
 def test_paired_difference_is_the_t_interval_of_per_replication_differences():
     base = [10.0, 12.0, 9.0, 15.0, 11.0]
     policy = [12.5, 13.0, 11.0, 18.0, 12.0]
     table = comparison_table(_runs({"base": base, "policy": policy}), ["y"], "base")
-    assert list(table.columns) == ["scenario", "output", "n", "mean", "ci_low", "ci_high",
-                                   "diff_mean", "diff_ci_low", "diff_ci_high"]
+    assert list(table.columns) == [
+        "scenario",
+        "output",
+        "n",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "diff_mean",
+        "diff_ci_low",
+        "diff_ci_high",
+    ]
     row = table[table["scenario"] == "policy"].iloc[0]
     differences = np.array(policy) - np.array(base)
     t = stats.t.ppf(0.975, 4)
@@ -74,13 +88,15 @@ def test_paired_difference_is_the_t_interval_of_per_replication_differences():
     assert row["diff_ci_high"] - row["diff_ci_low"] < row["ci_high"] - row["ci_low"]
     reference = table[table["scenario"] == "base"].iloc[0]
     assert (reference["diff_mean"], reference["diff_ci_low"], reference["diff_ci_high"]) == (
-        0.0, 0.0, 0.0)
+        0.0,
+        0.0,
+        0.0,
+    )
 
 
 def test_a_constant_shift_has_a_zero_width_difference_interval():
     base = [1.0, 4.0, 2.0, 8.0]
-    table = comparison_table(_runs({"base": base, "plus2": [v + 2 for v in base]}), ["y"],
-                             "base")
+    table = comparison_table(_runs({"base": base, "plus2": [v + 2 for v in base]}), ["y"], "base")
     row = table[table["scenario"] == "plus2"].iloc[0]
     assert (row["diff_mean"], row["diff_ci_low"], row["diff_ci_high"]) == (2.0, 2.0, 2.0)
 
@@ -92,9 +108,16 @@ def test_scenario_order_follows_the_given_list():
 
 
 def test_widest_half_width_covers_means_and_differences_but_not_the_self_difference():
-    table = pd.DataFrame({"scenario": ["base", "p"], "output": ["y", "y"],
-                          "ci_low": [0.0, 5.0], "ci_high": [2.0, 7.0],
-                          "diff_ci_low": [0.0, -3.0], "diff_ci_high": [0.0, 3.0]})
+    table = pd.DataFrame(
+        {
+            "scenario": ["base", "p"],
+            "output": ["y", "y"],
+            "ci_low": [0.0, 5.0],
+            "ci_high": [2.0, 7.0],
+            "diff_ci_low": [0.0, -3.0],
+            "diff_ci_high": [0.0, 3.0],
+        }
+    )
     assert widest_half_width(table, "y") == 3.0
     assert widest_half_width(table.iloc[:1], "y") == 1.0
 
@@ -116,8 +139,10 @@ def test_replications_for_target_takes_the_hardest_of_means_and_differences():
     base, policy = shared, shared + rng.normal(1, 0.1, 6)  # large spread, tight difference
     runs = _runs({"base": list(base), "policy": list(policy)})
     needed = replications_for_target(runs, "y", "base", 1.0, ["base", "policy"])
-    assert needed == max(replications_needed(float(np.std(base, ddof=1)), 1.0),
-                         replications_needed(float(np.std(policy, ddof=1)), 1.0))
+    assert needed == max(
+        replications_needed(float(np.std(base, ddof=1)), 1.0),
+        replications_needed(float(np.std(policy, ddof=1)), 1.0),
+    )
     only_diff = replications_needed(float(np.std(policy - base, ddof=1)), 1.0)
     assert only_diff < needed
 

@@ -33,7 +33,8 @@ def assert_greater(high: np.ndarray, low: np.ndarray, what: str) -> None:
     diff = high - low
     half_width = T_975_19 * diff.std(ddof=1) / np.sqrt(len(diff))
     assert diff.mean() - half_width > 0, (
-        f"{what}: paired difference {diff.mean():.3g} +/- {half_width:.3g} does not exclude 0")
+        f"{what}: paired difference {diff.mean():.3g} +/- {half_width:.3g} does not exclude 0"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,19 +45,31 @@ def baseline() -> dict[str, np.ndarray]:
 def test_landfill_tax_raises_exchanges_and_public_revenue(baseline):
     # Fraccascia, Giannoccaro & Albino 2017.
     taxed = outputs({"landfill_tax_eur_per_t": 150.0})
-    assert_greater(taxed["total_exchanges_started"], baseline["total_exchanges_started"],
-                   "exchanges started under a landfill tax")
-    assert_greater(taxed["total_public_revenue_eur"], baseline["total_public_revenue_eur"],
-                   "public revenue under a landfill tax")
+    assert_greater(
+        taxed["total_exchanges_started"],
+        baseline["total_exchanges_started"],
+        "exchanges started under a landfill tax",
+    )
+    assert_greater(
+        taxed["total_public_revenue_eur"],
+        baseline["total_public_revenue_eur"],
+        "public revenue under a landfill tax",
+    )
 
 
 def test_subsidy_raises_exchanges_and_costs_public_money(baseline):
     # Fraccascia, Giannoccaro & Albino 2017.
     subsidised = outputs({"subsidy_eur_per_unit": 40.0})
-    assert_greater(subsidised["total_exchanges_started"], baseline["total_exchanges_started"],
-                   "exchanges started under a subsidy")
-    assert_greater(subsidised["total_public_spending_eur"], baseline["total_public_spending_eur"],
-                   "public spending under a subsidy")
+    assert_greater(
+        subsidised["total_exchanges_started"],
+        baseline["total_exchanges_started"],
+        "exchanges started under a subsidy",
+    )
+    assert_greater(
+        subsidised["total_public_spending_eur"],
+        baseline["total_public_spending_eur"],
+        "public spending under a subsidy",
+    )
     assert np.all(subsidised["total_public_net_eur"] <= 0)
 
 
@@ -68,8 +81,11 @@ def test_contracts_stabilise_exchanges():
     def ended_share(o):
         return o["total_exchanges_ended"] / np.maximum(o["total_exchanges_started"], 1)
 
-    assert_greater(ended_share(free), ended_share(contracted),
-                   "share of exchanges that end without contracts vs with them")
+    assert_greater(
+        ended_share(free),
+        ended_share(contracted),
+        "share of exchanges that end without contracts vs with them",
+    )
 
 
 def test_platform_tiers_order_exchanges_and_value(baseline):
@@ -85,37 +101,57 @@ def test_higher_trust_threshold_slows_emergence():
     # Ghali, Frayret & Ahabchane 2017.
     low = outputs({"trust_threshold": 0.4}, steps=36)
     high = outputs({"trust_threshold": 0.6}, steps=36)
-    assert_greater(low["total_exchanges_started"], high["total_exchanges_started"],
-                   "exchanges by month 36 at trust threshold 0.4 vs 0.6")
+    assert_greater(
+        low["total_exchanges_started"],
+        high["total_exchanges_started"],
+        "exchanges by month 36 at trust threshold 0.4 vs 0.6",
+    )
 
 
 def test_social_structure_changes_emergence():
     # Ghali, Frayret & Ahabchane 2017: social structure matters.
     sparse = outputs({"social_mean_degree": 2})
     dense = outputs({"social_mean_degree": 12})
-    assert_greater(dense["total_exchanges_started"], sparse["total_exchanges_started"],
-                   "exchanges with 12 vs 2 social ties per firm")
+    assert_greater(
+        dense["total_exchanges_started"],
+        sparse["total_exchanges_started"],
+        "exchanges with 12 vs 2 social ties per firm",
+    )
     scale_free = outputs({"social_network": "preferential_attachment"})
     small_world = outputs({})
-    assert not np.array_equal(scale_free["total_exchanges_started"],
-                              small_world["total_exchanges_started"])
+    assert not np.array_equal(
+        scale_free["total_exchanges_started"], small_world["total_exchanges_started"]
+    )
 
 
 def test_nothing_emerges_without_an_information_channel():
-    params = {"social_network": "none", "landfill_tax_eur_per_t": 300.0,
-              "subsidy_eur_per_unit": 50.0, "investment_grant_share": 1.0,
-              "transaction_cost_eur": 0.0, "awareness_mean": 0.99, "generalized_trust_mean": 0.99}
+    params = {
+        "social_network": "none",
+        "landfill_tax_eur_per_t": 300.0,
+        "subsidy_eur_per_unit": 50.0,
+        "investment_grant_share": 1.0,
+        "transaction_cost_eur": 0.0,
+        "awareness_mean": 0.99,
+        "generalized_trust_mean": 0.99,
+    }
     # Every compatible deal would pay under these terms...
     model = SymbiosisModel(seed=SEEDS[0], **params)
     model.authority.apply_instruments(0)
     table, n = model.companies, len(model.companies)
     a, b = (x.ravel() for x in np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
     pair, stream = market.expand_streams(a, b, table.base_supply > 0, table.base_need > 0)
-    distance = np.hypot(table.x_km[a[pair]] - table.x_km[b[pair]],
-                        table.y_km[a[pair]] - table.y_km[b[pair]])
+    distance = np.hypot(
+        table.x_km[a[pair]] - table.x_km[b[pair]], table.y_km[a[pair]] - table.y_km[b[pair]]
+    )
     quantity = np.minimum(table.base_supply[a[pair], stream], table.base_need[b[pair], stream])
-    _, npv = market.deal_values(quantity, distance, stream, model.prices(),
-                                overhead_eur_per_month=0.0, annuity=model.annuity)
+    _, npv = market.deal_values(
+        quantity,
+        distance,
+        stream,
+        model.prices(),
+        overhead_eur_per_month=0.0,
+        annuity=model.annuity,
+    )
     assert len(npv) > 100 and np.mean(npv > 0) > 0.9
     # ...yet with no ties, no operator and no platform nobody learns of a partner.
     runs = outputs(params, steps=36)

@@ -26,17 +26,27 @@ def port_number(text: str) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``app``."""
     app = subparsers.add_parser(
-        "app", help="start the interactive classroom app in the browser",
+        "app",
+        help="start the interactive classroom app in the browser",
         description="Serve the classroom app (Mesa SolaraViz): pick a scenario and park, move "
-                    "policy sliders, step or play, and watch exchanges appear on the park map; "
-                    "a side-by-side mode runs a second scenario on the same seed. Needs the "
-                    "optional extra: pip install 'symbiosis[app]'.")
-    app.add_argument("--port", type=port_number, default=DEFAULT_PORT,
-                     help=f"port to serve on (default: {DEFAULT_PORT})")
-    app.add_argument("--host", default=DEFAULT_HOST,
-                     help=f"address to listen on (default: {DEFAULT_HOST}, this machine only)")
-    app.add_argument("--open", action="store_true",
-                     help="also open the address in the default web browser")
+        "policy sliders, step or play, and watch exchanges appear on the park map; "
+        "a side-by-side mode runs a second scenario on the same seed. Needs the "
+        "optional extra: pip install 'symbiosis[app]'.",
+    )
+    app.add_argument(
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help=f"port to serve on (default: {DEFAULT_PORT})",
+    )
+    app.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default: {DEFAULT_HOST}, this machine only)",
+    )
+    app.add_argument(
+        "--open", action="store_true", help="also open the address in the default web browser"
+    )
     app.set_defaults(func=_app)
 
 
@@ -50,15 +60,19 @@ def _app(args: argparse.Namespace) -> int:
 
     missing = [name for name in ("solara", "altair") if importlib.util.find_spec(name) is None]
     if missing:
-        raise InputError(f"the app needs the optional [app] extra ({', '.join(missing)} not "
-                         "installed): pip install 'symbiosis[app]'")
+        raise InputError(
+            f"the app needs the optional [app] extra ({', '.join(missing)} not "
+            "installed): pip install 'symbiosis[app]'"
+        )
     try:
         with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
             probe.bind((args.host, args.port))
     except OSError as error:
-        raise InputError(f"cannot serve on {args.host}:{args.port}: {error.strerror} "
-                         "(choose another --port or --host)") from None
+        raise InputError(
+            f"cannot serve on {args.host}:{args.port}: {error.strerror} "
+            "(choose another --port or --host)"
+        ) from None
     for name, value in SERVER_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
 
@@ -71,10 +85,20 @@ def _app(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", message="Cookies with samesite=none", category=UserWarning)
 
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"symbiosis app: serving on http://{host}:{args.port}/ (press Ctrl+C to stop)",
-          flush=True)
-    solara_args = ["run", APP_MODULE, "--host", args.host, "--port", str(args.port),
-                   "--production", "--no-check-version", "--open" if args.open else "--no-open"]
+    print(
+        f"symbiosis app: serving on http://{host}:{args.port}/ (press Ctrl+C to stop)", flush=True
+    )
+    solara_args = [
+        "run",
+        APP_MODULE,
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--production",
+        "--no-check-version",
+        "--open" if args.open else "--no-open",
+    ]
     with contextlib.suppress(KeyboardInterrupt, Abort):  # Ctrl+C; click turns it into Abort
         cli.main(args=solara_args, prog_name="symbiosis app", standalone_mode=False)
     print("symbiosis app: stopped", flush=True)

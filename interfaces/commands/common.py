@@ -30,10 +30,16 @@ def seed_int(text: str) -> int:
 
 def add_scenario_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--park`` and ``--set key=value`` (repeatable)."""
-    parser.add_argument("--park", default=None,
-                        help="run on this built-in park instead (see 'symbiosis parks')")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override one parameter (repeatable; see 'symbiosis parameters')")
+    parser.add_argument(
+        "--park", default=None, help="run on this built-in park instead (see 'symbiosis parks')"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one parameter (repeatable; see 'symbiosis parameters')",
+    )
 
 
 def resolve_scenario(name: str, park: str | None, assignments: list[str]) -> Any:
@@ -54,14 +60,20 @@ def resolve_scenario(name: str, park: str | None, assignments: list[str]) -> Any
     if park is not None:
         path = park_path(park)
         if path.parent.resolve() != PARKS_DIR.resolve():
-            raise ScenarioError(f"--park {park!r}: only built-in parks can be named here "
-                                "(add the file to scenarios/parks/)")
+            raise ScenarioError(
+                f"--park {park!r}: only built-in parks can be named here "
+                "(add the file to scenarios/parks/)"
+            )
         overrides["park"] = path.stem
     try:
         validate({**scenario.overrides, **overrides})
     except ParameterError as error:
-        flags = " ".join([*(f"--set {text}" for text in assignments),
-                          *([f"--park {park}"] if park is not None else [])])
+        flags = " ".join(
+            [
+                *(f"--set {text}" for text in assignments),
+                *([f"--park {park}"] if park is not None else []),
+            ]
+        )
         raise ScenarioError(f"{flags}: {error} (scenario {scenario.name})") from None
     resolved = scenario.with_overrides(overrides)
     load_park_spec(str(resolved.parameters()["park"]))

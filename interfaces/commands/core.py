@@ -10,17 +10,23 @@ from interfaces.commands.common import add_scenario_options, positive_int, seed_
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``run``, ``scenarios``, ``show``, ``validate`` and ``parks``."""
     run = subparsers.add_parser(
-        "run", help="simulate one scenario and write its results and overview figure",
+        "run",
+        help="simulate one scenario and write its results and overview figure",
         description="Simulate one scenario (built-in name or TOML file) and write "
-                    "timeseries.csv, exchanges.csv, firms.csv, summary.json and overview.png.")
-    run.add_argument("scenario", nargs="?", default="baseline",
-                     help="built-in scenario name or scenario file (default: baseline)")
+        "timeseries.csv, exchanges.csv, firms.csv, summary.json and overview.png.",
+    )
+    run.add_argument(
+        "scenario",
+        nargs="?",
+        default="baseline",
+        help="built-in scenario name or scenario file (default: baseline)",
+    )
     add_scenario_options(run)
     run.add_argument("--seed", type=seed_int, default=0, help="root seed (default: 0)")
-    run.add_argument("--steps", type=positive_int, default=None,
-                     help="months to simulate (default: 120)")
-    run.add_argument("--out", default=None,
-                     help="output folder (default: results/<scenario>)")
+    run.add_argument(
+        "--steps", type=positive_int, default=None, help="months to simulate (default: 120)"
+    )
+    run.add_argument("--out", default=None, help="output folder (default: results/<scenario>)")
     run.add_argument("--no-figure", action="store_true", help="skip overview.png")
     run.set_defaults(func=_run)
 
@@ -28,29 +34,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.set_defaults(func=_scenarios)
 
     show = subparsers.add_parser(
-        "show", help="print the fully resolved parameters of a scenario",
-        description="Print every parameter of a scenario after extends, --park and --set.")
+        "show",
+        help="print the fully resolved parameters of a scenario",
+        description="Print every parameter of a scenario after extends, --park and --set.",
+    )
     show.add_argument("scenario", help="built-in scenario name or scenario file")
     add_scenario_options(show)
     listed = show.add_mutually_exclusive_group()
-    listed.add_argument("--changed", action="store_true",
-                        help="list only the parameters the scenario, --park and --set change")
-    listed.add_argument("--all", action="store_true",
-                        help="list every parameter (the default; kept for scripts)")
+    listed.add_argument(
+        "--changed",
+        action="store_true",
+        help="list only the parameters the scenario, --park and --set change",
+    )
+    listed.add_argument(
+        "--all", action="store_true", help="list every parameter (the default; kept for scripts)"
+    )
     show.set_defaults(func=_show)
 
     validate = subparsers.add_parser("validate", help="check scenario and park files")
-    validate.add_argument("files", nargs="+",
-                          help="scenario files, park files or built-in scenario names")
+    validate.add_argument(
+        "files", nargs="+", help="scenario files, park files or built-in scenario names"
+    )
     validate.set_defaults(func=_validate)
 
     parks = subparsers.add_parser("parks", help="list the built-in parks")
     parks.set_defaults(func=_parks)
 
     params = subparsers.add_parser(
-        "parameters", help="list every declared parameter with unit, range and meaning")
-    params.add_argument("--kind", choices=("lever", "uncertainty", "park"),
-                        help="only parameters of this kind")
+        "parameters", help="list every declared parameter with unit, range and meaning"
+    )
+    params.add_argument(
+        "--kind", choices=("lever", "uncertainty", "park"), help="only parameters of this kind"
+    )
     params.set_defaults(func=_parameters)
 
 
@@ -67,21 +82,26 @@ def _run(args: argparse.Namespace) -> int:
     with atomic_output_dir(out) as staging:
         result = run_model(scenario.parameters(), steps=steps, seed=args.seed)
         result.summary["scenario"] = {
-            "name": scenario.name, "description": scenario.description,
-            "source": scenario.source, "overrides": scenario.overrides,
+            "name": scenario.name,
+            "description": scenario.description,
+            "source": scenario.source,
+            "overrides": scenario.overrides,
             "file": str(scenario.path) if scenario.path else None,
-            "content_hash": scenario.content_hash()}
+            "content_hash": scenario.content_hash(),
+        }
         result.write(staging)
         if not args.no_figure:
             from analysis.overview import save_overview
 
             save_overview(result, staging / "overview.png", title=scenario.name)
     final, totals = result.summary["final"], result.summary["totals"]
-    print(f"{scenario.name} on {result.summary['park']}: {steps} months, seed {args.seed}: "
-          f"{int(final['active_exchanges'])} active exchanges, "
-          f"{totals['exchanges_started']} started, "
-          f"recovery rate {final['recovery_rate']:.1%}, "
-          f"{totals['co2_avoided_t']:,.0f} t CO2 avoided")
+    print(
+        f"{scenario.name} on {result.summary['park']}: {steps} months, seed {args.seed}: "
+        f"{int(final['active_exchanges'])} active exchanges, "
+        f"{totals['exchanges_started']} started, "
+        f"recovery rate {final['recovery_rate']:.1%}, "
+        f"{totals['co2_avoided_t']:,.0f} t CO2 avoided"
+    )
     print(f"results written to {out}/")
     return 0
 
@@ -97,8 +117,8 @@ def _scenarios(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from scenarios.parameters import PARAMETERS
     from interfaces.commands.common import resolve_scenario
+    from scenarios.parameters import PARAMETERS
 
     scenario = resolve_scenario(args.scenario, args.park, args.set)
     params = scenario.parameters()
@@ -110,13 +130,20 @@ def _show(args: argparse.Namespace) -> int:
     if not changed:
         print("# every parameter at its default")
     else:
-        print(f"# {len(changed)} of {len(params)} parameters set by the scenario and its options"
-              + ("" if args.changed else ", marked '(set)'; --changed lists only those"))
+        print(
+            f"# {len(changed)} of {len(params)} parameters set by the scenario and its options"
+            + ("" if args.changed else ", marked '(set)'; --changed lists only those")
+        )
     width = max((len(name) for name in shown), default=0)
     for name in shown:
         parameter, value = PARAMETERS[name], params[name]
-        text = "none" if value is None else str(value).lower() if isinstance(value, bool) \
+        text = (
+            "none"
+            if value is None
+            else str(value).lower()
+            if isinstance(value, bool)
             else str(value)
+        )
         mark = "(set) " if name in changed and not args.changed else ""
         print(f"{name:<{width}} = {text:<12} # {mark}{parameter.unit}; {parameter.meaning}")
     return 0
@@ -134,8 +161,10 @@ def _validate(args: argparse.Namespace) -> int:
         try:
             if _is_park_file(file):
                 spec = load_park_spec(file)
-                print(f"{file}: ok (park {spec.get('name', file)}, generator "
-                      f"{spec.get('generator', 'explicit')})")
+                print(
+                    f"{file}: ok (park {spec.get('name', file)}, generator "
+                    f"{spec.get('generator', 'explicit')})"
+                )
                 continue
             scenario = load_scenario(file)
             park = str(scenario.parameters()["park"])
@@ -144,8 +173,10 @@ def _validate(args: argparse.Namespace) -> int:
             print(f"symbiosis: error: {error}", file=sys.stderr)
             failed += 1
             continue
-        print(f"{file}: ok ({scenario.name} on park {park}: {len(scenario.overrides)} "
-              "settings differ from the defaults)")
+        print(
+            f"{file}: ok ({scenario.name} on park {park}: {len(scenario.overrides)} "
+            "settings differ from the defaults)"
+        )
     return 2 if failed else 0
 
 
@@ -191,6 +222,8 @@ def _parameters(args: argparse.Namespace) -> int:
         if args.kind and parameter.kind != args.kind:
             continue
         default = "none" if parameter.default is None else parameter.default
-        print(f"{parameter.name} [{parameter.kind}] default {default} {parameter.unit}, "
-              f"{parameter.allowed()}: {parameter.meaning}")
+        print(
+            f"{parameter.name} [{parameter.kind}] default {default} {parameter.unit}, "
+            f"{parameter.allowed()}: {parameter.meaning}"
+        )
     return 0

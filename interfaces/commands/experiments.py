@@ -15,75 +15,124 @@ TIMESERIES_PANELS = ["active_exchanges", "recovery_rate", "co2_avoided_t", "publ
 
 def add_execution_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that runs an experiment."""
-    parser.add_argument("--replications", type=positive_int, default=DEFAULT_REPLICATIONS,
-                        metavar="R",
-                        help=f"runs per scenario or design point, with common seeds (default: "
-                             f"{DEFAULT_REPLICATIONS})")
-    parser.add_argument("--steps", type=positive_int, default=None,
-                        help="months to simulate (default: 120)")
-    parser.add_argument("--seed", type=seed_int, default=0,
-                        help="root seed; replication seeds are spawned from it (default: 0)")
+    parser.add_argument(
+        "--replications",
+        type=positive_int,
+        default=DEFAULT_REPLICATIONS,
+        metavar="R",
+        help=f"runs per scenario or design point, with common seeds (default: "
+        f"{DEFAULT_REPLICATIONS})",
+    )
+    parser.add_argument(
+        "--steps", type=positive_int, default=None, help="months to simulate (default: 120)"
+    )
+    parser.add_argument(
+        "--seed",
+        type=seed_int,
+        default=0,
+        help="root seed; replication seeds are spawned from it (default: 0)",
+    )
     add_scenario_options(parser)
-    parser.add_argument("--workers", type=positive_int, default=None,
-                        help="local worker processes (default: all cores; 1 = serial)")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="run on the Dask cluster at ADDRESS, or 'local' to start one here "
-                             "(needs the [cluster] extra)")
-    parser.add_argument("--quiet", action="store_true",
-                        help="no progress bar and no table (for scripts)")
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="local worker processes (default: all cores; 1 = serial)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on the Dask cluster at ADDRESS, or 'local' to start one here "
+        "(needs the [cluster] extra)",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar and no table (for scripts)"
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``compare`` and ``sweep``."""
     compare = subparsers.add_parser(
-        "compare", help="run scenarios over seeded replications and compare them",
+        "compare",
+        help="run scenarios over seeded replications and compare them",
         description="Run every scenario R times with common random numbers (replication k of "
-                    "every scenario uses the same seed) and report the mean of each output and "
-                    "the paired difference from the first scenario, with 95% t-intervals. "
-                    "Writes runs.csv, comparison.csv, comparison.png, timeseries.png and "
-                    "manifest.json; runs already in the folder's store are reused.")
-    compare.add_argument("scenarios", nargs="+", metavar="SCENARIO",
-                         help="built-in scenario names or files; the first is the reference")
+        "every scenario uses the same seed) and report the mean of each output and "
+        "the paired difference from the first scenario, with 95% t-intervals. "
+        "Writes runs.csv, comparison.csv, comparison.png, timeseries.png and "
+        "manifest.json; runs already in the folder's store are reused.",
+    )
+    compare.add_argument(
+        "scenarios",
+        nargs="+",
+        metavar="SCENARIO",
+        help="built-in scenario names or files; the first is the reference",
+    )
     add_execution_options(compare)
-    compare.add_argument("--out", default=None,
-                         help="experiment folder (default: results/compare-<scenarios>)")
-    compare.add_argument("--output", action="append", default=None, metavar="NAME",
-                         help="scalar output to compare (repeatable; default: the key "
-                              "indicators)")
-    compare.add_argument("--target-ci", default=None, metavar="OUTPUT=HALFWIDTH",
-                         help="add replications in batches until the 95%% CI half-width of "
-                              "OUTPUT is at most HALFWIDTH for every scenario and every paired "
-                              "difference")
-    compare.add_argument("--max-replications", type=positive_int,
-                         default=DEFAULT_MAX_REPLICATIONS, metavar="M",
-                         help=f"with --target-ci, stop at M replications (default: "
-                              f"{DEFAULT_MAX_REPLICATIONS})")
+    compare.add_argument(
+        "--out", default=None, help="experiment folder (default: results/compare-<scenarios>)"
+    )
+    compare.add_argument(
+        "--output",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="scalar output to compare (repeatable; default: the key indicators)",
+    )
+    compare.add_argument(
+        "--target-ci",
+        default=None,
+        metavar="OUTPUT=HALFWIDTH",
+        help="add replications in batches until the 95%% CI half-width of "
+        "OUTPUT is at most HALFWIDTH for every scenario and every paired "
+        "difference",
+    )
+    compare.add_argument(
+        "--max-replications",
+        type=positive_int,
+        default=DEFAULT_MAX_REPLICATIONS,
+        metavar="M",
+        help=f"with --target-ci, stop at M replications (default: {DEFAULT_MAX_REPLICATIONS})",
+    )
     compare.set_defaults(func=_compare)
 
     sweep = subparsers.add_parser(
-        "sweep", help="run a scenario over a design of parameter values",
+        "sweep",
+        help="run a scenario over a design of parameter values",
         description="Run a scenario at every point of a design, R times each with common "
-                    "seeds: the full factorial of the --param values (default), or the rows of "
-                    "an explicit design file (--design FILE.csv, one column per parameter). "
-                    "Writes runs.csv (parameter values as columns), points.csv (key outputs "
-                    "per point with 95% CIs) and manifest.json.")
+        "seeds: the full factorial of the --param values (default), or the rows of "
+        "an explicit design file (--design FILE.csv, one column per parameter). "
+        "Writes runs.csv (parameter values as columns), points.csv (key outputs "
+        "per point with 95% CIs) and manifest.json.",
+    )
     sweep.add_argument("scenario", help="built-in scenario name or scenario file")
-    sweep.add_argument("--param", action="append", default=[], metavar="KEY=V1,V2,...",
-                       help="values of a declared parameter (repeatable)")
-    sweep.add_argument("--design", default="full", metavar="full|FILE.csv",
-                       help="'full' factorial of the --param values (default), or an explicit "
-                            "design file with one row per point")
+    sweep.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="values of a declared parameter (repeatable)",
+    )
+    sweep.add_argument(
+        "--design",
+        default="full",
+        metavar="full|FILE.csv",
+        help="'full' factorial of the --param values (default), or an explicit "
+        "design file with one row per point",
+    )
     add_execution_options(sweep)
-    sweep.add_argument("--out", default=None,
-                       help="experiment folder (default: results/sweep-<scenario>)")
+    sweep.add_argument(
+        "--out", default=None, help="experiment folder (default: results/sweep-<scenario>)"
+    )
     sweep.set_defaults(func=_sweep)
 
 
 # --- checking the command line (everything is checked before any folder is created) ---------
 
+
 def _scenario_list(names: list[str], park: str | None, sets: list[str]) -> list[Any]:
-    from scenarios.errors import InputError
     from interfaces.commands.common import resolve_scenario
+    from scenarios.errors import InputError
 
     scenarios = [resolve_scenario(name, park, sets) for name in names]
     seen: set[str] = set()
@@ -104,8 +153,10 @@ def _check_outputs(names: list[str], flag: str = "--output") -> list[str]:
 
             close = difflib.get_close_matches(name, SCALAR_OUTPUTS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise InputError(f"{flag} {name!r}: unknown output{hint}; outputs are "
-                             "final_<column>, mean_<column>, total_<x> and chertow_first_step")
+            raise InputError(
+                f"{flag} {name!r}: unknown output{hint}; outputs are "
+                "final_<column>, mean_<column>, total_<x> and chertow_first_step"
+            )
     return list(dict.fromkeys(names))
 
 
@@ -122,8 +173,10 @@ def _parse_target(text: str | None) -> tuple[str, float] | None:
     except ValueError:
         target = math.nan
     if not sep or not math.isfinite(target) or target <= 0:
-        raise InputError(f"--target-ci {text!r}: expected OUTPUT=HALFWIDTH with a positive "
-                         "half-width, e.g. total_exchanges_started=2")
+        raise InputError(
+            f"--target-ci {text!r}: expected OUTPUT=HALFWIDTH with a positive "
+            "half-width, e.g. total_exchanges_started=2"
+        )
     _check_outputs([name.strip()], "--target-ci")
     return name.strip(), target
 
@@ -136,15 +189,23 @@ def _check_scheduler(scheduler: str | None) -> None:
     try:
         import distributed  # noqa: F401
     except ImportError:
-        raise InputError("--scheduler needs the cluster extra: pip install "
-                         "'symbiosis[cluster]'") from None
+        raise InputError(
+            "--scheduler needs the cluster extra: pip install 'symbiosis[cluster]'"
+        ) from None
     if scheduler != "local" and "://" not in scheduler and ":" not in scheduler:
-        raise InputError(f"--scheduler {scheduler!r}: expected 'local' or a scheduler address "
-                         "such as tcp://host:8786")
+        raise InputError(
+            f"--scheduler {scheduler!r}: expected 'local' or a scheduler address "
+            "such as tcp://host:8786"
+        )
 
 
-def _run(specs: list[Any], out: Any, args: argparse.Namespace, manifest: dict[str, Any],
-         store_details: bool = True) -> Any:
+def _run(
+    specs: list[Any],
+    out: Any,
+    args: argparse.Namespace,
+    manifest: dict[str, Any],
+    store_details: bool = True,
+) -> Any:
     """Run specs into ``out``; a user error before any run leaves no new folder behind."""
     import shutil
 
@@ -153,9 +214,15 @@ def _run(specs: list[Any], out: Any, args: argparse.Namespace, manifest: dict[st
 
     existed = out.exists()
     try:
-        return run_specs(specs, out, workers=args.workers, scheduler=args.scheduler,
-                         progress=not args.quiet, store_details=store_details,
-                         manifest=manifest)
+        return run_specs(
+            specs,
+            out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+            store_details=store_details,
+            manifest=manifest,
+        )
     except InputError:
         if not existed:
             shutil.rmtree(out, ignore_errors=True)
@@ -163,10 +230,17 @@ def _run(specs: list[Any], out: Any, args: argparse.Namespace, manifest: dict[st
 
 
 def _scenario_provenance(scenarios: list[Any]) -> dict[str, Any]:
-    return {s.name: {"description": s.description, "source": s.source,
-                     "file": str(s.path) if s.path else None, "content_hash": s.content_hash(),
-                     "overrides": s.overrides, "parameters": s.parameters()}
-            for s in scenarios}
+    return {
+        s.name: {
+            "description": s.description,
+            "source": s.source,
+            "file": str(s.path) if s.path else None,
+            "content_hash": s.content_hash(),
+            "overrides": s.overrides,
+            "parameters": s.parameters(),
+        }
+        for s in scenarios
+    }
 
 
 def _command_line(args: argparse.Namespace, positional: str) -> str:
@@ -197,17 +271,21 @@ def _finish_manifest(experiment: Any, extra: dict[str, Any]) -> dict[str, Any]:
     from simulation.experiments.manifest import write_manifest
 
     everything = experiment.runs(status=None)
-    manifest = {**experiment.manifest, **extra,
-                "runs_in_experiment": int(len(everything)),
-                "runs_in_experiment_done": int((everything["status"] == "done").sum()),
-                "runs_in_experiment_failed": int((everything["status"] == "failed").sum()),
-                "finished_utc": datetime.now(UTC).isoformat(timespec="seconds")}
+    manifest = {
+        **experiment.manifest,
+        **extra,
+        "runs_in_experiment": int(len(everything)),
+        "runs_in_experiment_done": int((everything["status"] == "done").sum()),
+        "runs_in_experiment_failed": int((everything["status"] == "failed").sum()),
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     write_manifest(experiment.path, manifest)
     experiment.manifest = manifest
     return manifest
 
 
 # --- compare --------------------------------------------------------------------------------
+
 
 def _compare(args: argparse.Namespace) -> int:
     from pathlib import Path
@@ -227,23 +305,35 @@ def _compare(args: argparse.Namespace) -> int:
     if target and args.max_replications < args.replications:
         from scenarios.errors import InputError
 
-        raise InputError(f"--max-replications {args.max_replications} is below --replications "
-                         f"{args.replications}")
+        raise InputError(
+            f"--max-replications {args.max_replications} is below --replications "
+            f"{args.replications}"
+        )
     steps = args.steps or DEFAULT_STEPS
     names = [s.name for s in scenarios]
     out = Path(args.out or Path("results") / ("compare-" + "-".join(names)))
     replications = args.replications
-    manifest = base_manifest(command=_command_line(args, "scenarios"), kind="compare",
-                             root_seed=args.seed, steps=steps, park=args.park,
-                             sets=args.set, scenarios=_scenario_provenance(scenarios),
-                             outputs=outputs)
+    manifest = base_manifest(
+        command=_command_line(args, "scenarios"),
+        kind="compare",
+        root_seed=args.seed,
+        steps=steps,
+        park=args.park,
+        sets=args.set,
+        scenarios=_scenario_provenance(scenarios),
+        outputs=outputs,
+    )
     started = None
     while True:
         seeds = replication_seeds(args.seed, replications)
-        specs = [RunSpec(s.name, s.parameters(), steps, seed, k)
-                 for s in scenarios for k, seed in enumerate(seeds)]
-        experiment = _run(specs, out, args, {**manifest, "replications": replications,
-                                             "replication_seeds": seeds})
+        specs = [
+            RunSpec(s.name, s.parameters(), steps, seed, k)
+            for s in scenarios
+            for k, seed in enumerate(seeds)
+        ]
+        experiment = _run(
+            specs, out, args, {**manifest, "replications": replications, "replication_seeds": seeds}
+        )
         started = started or experiment.manifest.get("started_utc")
         table = comparison_table(experiment.runs(), outputs, names[0], names)
         if target is None:
@@ -251,25 +341,35 @@ def _compare(args: argparse.Namespace) -> int:
             break
         width = widest_half_width(table, target[0])
         if width <= target[1]:
-            verdict = (f"target reached: the widest 95% CI half-width of {target[0]} is "
-                       f"{width:.4g} <= {target[1]:g} with {replications} replications")
+            verdict = (
+                f"target reached: the widest 95% CI half-width of {target[0]} is "
+                f"{width:.4g} <= {target[1]:g} with {replications} replications"
+            )
             break
         if replications >= args.max_replications:
-            verdict = (f"target NOT reached: the widest 95% CI half-width of {target[0]} is "
-                       f"{width:.4g} > {target[1]:g} at the maximum of {replications} "
-                       "replications (raise --max-replications)")
+            verdict = (
+                f"target NOT reached: the widest 95% CI half-width of {target[0]} is "
+                f"{width:.4g} > {target[1]:g} at the maximum of {replications} "
+                "replications (raise --max-replications)"
+            )
             break
-        replications = _next_replications(experiment.runs(), target, names, replications,
-                                          args.max_replications)
+        replications = _next_replications(
+            experiment.runs(), target, names, replications, args.max_replications
+        )
         if not args.quiet:
-            print(f"half-width of {target[0]} is {width:.4g} > {target[1]:g}: "
-                  f"going on to {replications} replications")
+            print(
+                f"half-width of {target[0]} is {width:.4g} > {target[1]:g}: "
+                f"going on to {replications} replications"
+            )
     extra = {"started_utc": started, "replications": replications}
     if target is not None:
-        extra["target_ci"] = {"output": target[0], "half_width": target[1],
-                              "max_replications": args.max_replications,
-                              "reached": verdict.startswith("target reached"),
-                              "verdict": verdict}
+        extra["target_ci"] = {
+            "output": target[0],
+            "half_width": target[1],
+            "max_replications": args.max_replications,
+            "reached": verdict.startswith("target reached"),
+            "verdict": verdict,
+        }
     _finish_manifest(experiment, extra)
     _write_compare(out, experiment, table, outputs, names)
     if not args.quiet:
@@ -280,8 +380,9 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _next_replications(runs: Any, target: tuple[str, float], names: list[str], current: int,
-                       maximum: int) -> int:
+def _next_replications(
+    runs: Any, target: tuple[str, float], names: list[str], current: int, maximum: int
+) -> int:
     """Next batch: the replications the current spread says the target needs.
 
     At least one more, at most four times as many (the spread of a few runs is itself
@@ -293,8 +394,9 @@ def _next_replications(runs: Any, target: tuple[str, float], names: list[str], c
     return min(maximum, max(current + 1, min(needed, current * 4)))
 
 
-def _write_compare(out: Any, experiment: Any, table: Any, outputs: list[str],
-                   names: list[str]) -> None:
+def _write_compare(
+    out: Any, experiment: Any, table: Any, outputs: list[str], names: list[str]
+) -> None:
     from analysis.figures import comparison_figure, timeseries_figure
     from simulation.output import atomic_output_dir
 
@@ -328,14 +430,19 @@ def _print_comparison(table: Any, reference: str) -> None:
     width = max(len(s) for s in table["scenario"])
     for output, rows in table.groupby("output", sort=False):
         print(f"\n{output}")
-        print(f"  {'scenario':<{width}}  {'n':>4}  {'mean':>11}  {'95% CI':<25}"
-              f"  {'diff vs ' + reference:>14}  95% CI of the paired difference")
+        print(
+            f"  {'scenario':<{width}}  {'n':>4}  {'mean':>11}  {'95% CI':<25}"
+            f"  {'diff vs ' + reference:>14}  95% CI of the paired difference"
+        )
         for row in rows.itertuples():
             diff = "(reference)" if row.scenario == reference else number(row.diff_mean)
-            diff_ci = "" if row.scenario == reference else interval(row.diff_ci_low,
-                                                                     row.diff_ci_high)
-            print(f"  {row.scenario:<{width}}  {row.n:>4}  {number(row.mean):>11}  "
-                  f"{interval(row.ci_low, row.ci_high):<25}  {diff:>14}  {diff_ci}")
+            diff_ci = (
+                "" if row.scenario == reference else interval(row.diff_ci_low, row.diff_ci_high)
+            )
+            print(
+                f"  {row.scenario:<{width}}  {row.n:>4}  {number(row.mean):>11}  "
+                f"{interval(row.ci_low, row.ci_high):<25}  {diff:>14}  {diff_ci}"
+            )
     print()
 
 
@@ -344,13 +451,17 @@ def _report_failures(experiment: Any, out: Any, quiet: bool) -> None:
 
     failed = experiment.failures()
     if len(failed):
-        print(f"{len(failed)} runs failed (they are left out; tracebacks in "
-              f"{out}/failures.log; run the same command again to retry them)", file=sys.stderr)
+        print(
+            f"{len(failed)} runs failed (they are left out; tracebacks in "
+            f"{out}/failures.log; run the same command again to retry them)",
+            file=sys.stderr,
+        )
     if not quiet:
         print(f"results written to {out}/")
 
 
 # --- sweep ----------------------------------------------------------------------------------
+
 
 def _parse_sweep(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Design points as ``{parameter: value}``, every value checked against the declaration."""
@@ -413,8 +524,12 @@ def _read_design(file: str) -> list[dict[str, Any]]:
         if None in row or any(value is None for value in row.values()):
             raise InputError(f"{path}, line {line}: expected {len(header)} values")
         try:
-            points.append({name: parse_value(name, value.strip())
-                           for name, value in zip(header, row.values(), strict=True)})
+            points.append(
+                {
+                    name: parse_value(name, value.strip())
+                    for name, value in zip(header, row.values(), strict=True)
+                }
+            )
         except ParameterError as error:
             raise InputError(f"{path}, line {line}: {error}") from None
     return points
@@ -444,15 +559,25 @@ def _sweep(args: argparse.Namespace) -> int:
             raise InputError(f"design point {number} ({_describe(point)}): {error}") from None
     steps = args.steps or DEFAULT_STEPS
     seeds = replication_seeds(args.seed, args.replications)
-    specs = [RunSpec(scenario.name, params, steps, seed, k, point=p, labels=points[p])
-             for p, params in enumerate(resolved) for k, seed in enumerate(seeds)]
+    specs = [
+        RunSpec(scenario.name, params, steps, seed, k, point=p, labels=points[p])
+        for p, params in enumerate(resolved)
+        for k, seed in enumerate(seeds)
+    ]
     out = Path(args.out or Path("results") / f"sweep-{scenario.name}")
-    manifest = base_manifest(command=_command_line(args, "scenario"), kind="sweep",
-                             root_seed=args.seed, steps=steps, park=args.park,
-                             sets=args.set, replications=args.replications,
-                             replication_seeds=seeds,
-                             design="full factorial" if args.design == "full" else args.design,
-                             points=points, scenarios=_scenario_provenance([scenario]))
+    manifest = base_manifest(
+        command=_command_line(args, "scenario"),
+        kind="sweep",
+        root_seed=args.seed,
+        steps=steps,
+        park=args.park,
+        sets=args.set,
+        replications=args.replications,
+        replication_seeds=seeds,
+        design="full factorial" if args.design == "full" else args.design,
+        points=points,
+        scenarios=_scenario_provenance([scenario]),
+    )
     experiment = _run(specs, out, args, manifest, store_details=False)
     _finish_manifest(experiment, {})
     runs = experiment.runs()
@@ -473,8 +598,7 @@ def _sweep(args: argparse.Namespace) -> int:
         from analysis.style import format_number
 
         with pd.option_context("display.width", 200, "display.max_columns", 20):
-            print(shown.to_string(index=False,
-                                  float_format=lambda v: format_number(v, digits=4)))
+            print(shown.to_string(index=False, float_format=lambda v: format_number(v, digits=4)))
     _report_failures(experiment, out, args.quiet)
     return 0
 

@@ -6,59 +6,114 @@ import argparse
 
 from interfaces.commands.common import positive_int
 
-FIGURE_CHOICES = ("timeseries", "comparison", "network", "flows", "cost_effectiveness",
-                  "sensitivity", "indicators")
+FIGURE_CHOICES = (
+    "timeseries",
+    "comparison",
+    "network",
+    "flows",
+    "cost_effectiveness",
+    "sensitivity",
+    "indicators",
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``figures`` and ``report``."""
     figures = subparsers.add_parser(
-        "figures", help="draw the evidence figures and indicators table of an experiment",
+        "figures",
+        help="draw the evidence figures and indicators table of an experiment",
         description=(
             "Draw publication figures from an experiment folder (written by compare, sweep "
             "or sensitivity): each as PNG (300 dpi), SVG and PDF, with a CSV of exactly the "
             "numbers it plots and a JSON sidecar of provenance. Also writes the park "
-            "indicators table (indicators.csv and indicators.html)."),
+            "indicators table (indicators.csv and indicators.html)."
+        ),
         epilog="Figures: " + ", ".join(FIGURE_CHOICES) + ". Figures whose data the folder "
-               "does not hold (e.g. networks of a sweep, which stores no run details) are "
-               "skipped with a note.")
+        "does not hold (e.g. networks of a sweep, which stores no run details) are "
+        "skipped with a note.",
+    )
     figures.add_argument("experiment", metavar="EXPERIMENT_DIR", help="experiment folder")
-    figures.add_argument("--which", nargs="+", action="extend", default=None, metavar="NAME",
-                         help="only these figures (default: all)")
-    figures.add_argument("--months", default=None, metavar="M1,M2,...",
-                         help="months of the network figure (default: 12, the middle and the "
-                              "last month)")
-    figures.add_argument("--size-by", choices=("size", "benefit"), default="size",
-                         help="what sets the firms' marker area in the network (default: size)")
-    figures.add_argument("--sensitivity", default=None, metavar="DIR",
-                         help="also draw the indices of the sensitivity analysis in DIR")
-    figures.add_argument("--formats", default="png,svg,pdf", metavar="F1,F2",
-                         help="image formats among png, svg, pdf (default: all three)")
-    figures.add_argument("--dpi", type=positive_int, default=300,
-                         help="resolution of the PNG files (default: 300, print quality)")
-    figures.add_argument("--out", default=None, metavar="DIR",
-                         help="output folder (default: EXPERIMENT_DIR/figures)")
+    figures.add_argument(
+        "--which",
+        nargs="+",
+        action="extend",
+        default=None,
+        metavar="NAME",
+        help="only these figures (default: all)",
+    )
+    figures.add_argument(
+        "--months",
+        default=None,
+        metavar="M1,M2,...",
+        help="months of the network figure (default: 12, the middle and the last month)",
+    )
+    figures.add_argument(
+        "--size-by",
+        choices=("size", "benefit"),
+        default="size",
+        help="what sets the firms' marker area in the network (default: size)",
+    )
+    figures.add_argument(
+        "--sensitivity",
+        default=None,
+        metavar="DIR",
+        help="also draw the indices of the sensitivity analysis in DIR",
+    )
+    figures.add_argument(
+        "--formats",
+        default="png,svg,pdf",
+        metavar="F1,F2",
+        help="image formats among png, svg, pdf (default: all three)",
+    )
+    figures.add_argument(
+        "--dpi",
+        type=positive_int,
+        default=300,
+        help="resolution of the PNG files (default: 300, print quality)",
+    )
+    figures.add_argument(
+        "--out", default=None, metavar="DIR", help="output folder (default: EXPERIMENT_DIR/figures)"
+    )
     figures.add_argument("--quiet", action="store_true", help="print nothing on success")
     figures.set_defaults(func=_figures)
 
     report = subparsers.add_parser(
-        "report", help="write a self-contained HTML evidence report of an experiment",
+        "report",
+        help="write a self-contained HTML evidence report of an experiment",
         description=(
             "Write one HTML file with the methods, the park indicators table, the scenario "
             "comparison with 95% confidence intervals in words and figures, cost-"
             "effectiveness, networks, flows, sensitivity results (if any) and caveats. "
-            "Figures are embedded; the file needs no network to open."))
+            "Figures are embedded; the file needs no network to open."
+        ),
+    )
     report.add_argument("experiment", metavar="EXPERIMENT_DIR", help="experiment folder")
-    report.add_argument("--out", default=None, metavar="FILE",
-                        help="output file (default: EXPERIMENT_DIR/report.html)")
-    report.add_argument("--sensitivity", default=None, metavar="DIR",
-                        help="include the sensitivity analysis in DIR (default: the "
-                             "experiment folder's own indices.csv, if any)")
-    report.add_argument("--months", default=None, metavar="M1,M2,...",
-                        help="months of the network figures (default: 12, middle, last)")
+    report.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE",
+        help="output file (default: EXPERIMENT_DIR/report.html)",
+    )
+    report.add_argument(
+        "--sensitivity",
+        default=None,
+        metavar="DIR",
+        help="include the sensitivity analysis in DIR (default: the "
+        "experiment folder's own indices.csv, if any)",
+    )
+    report.add_argument(
+        "--months",
+        default=None,
+        metavar="M1,M2,...",
+        help="months of the network figures (default: 12, middle, last)",
+    )
     report.add_argument("--title", default=None, help="title of the report")
-    report.add_argument("--dpi", type=positive_int, default=160,
-                        help="resolution of the embedded figures (default: 160)")
+    report.add_argument(
+        "--dpi",
+        type=positive_int,
+        default=160,
+        help="resolution of the embedded figures (default: 160)",
+    )
     report.add_argument("--quiet", action="store_true", help="print nothing on success")
     report.set_defaults(func=_report)
 
@@ -78,8 +133,9 @@ def parse_months(text: str | None) -> list[int] | None:
         try:
             months.append(int(item.strip()))
         except ValueError:
-            raise InputError(f"--months {text!r}: expected whole months separated by commas, "
-                             "e.g. 12,60,120") from None
+            raise InputError(
+                f"--months {text!r}: expected whole months separated by commas, e.g. 12,60,120"
+            ) from None
     return months
 
 
@@ -95,8 +151,7 @@ def _check_choices(values: list[str], allowed: tuple[str, ...], option: str) -> 
 def _command_line(args: argparse.Namespace, name: str) -> str:
     parts = ["symbiosis", name, str(args.experiment)]
     defaults = {"size_by": "size", "formats": "png,svg,pdf", "dpi": 300}
-    for option in ("which", "months", "size_by", "sensitivity", "formats", "dpi", "out",
-                   "title"):
+    for option in ("which", "months", "size_by", "sensitivity", "formats", "dpi", "out", "title"):
         value = getattr(args, option, None)
         if value is None or defaults.get(option) == value:
             continue
@@ -114,8 +169,11 @@ def _figures(args: argparse.Namespace) -> int:
     from simulation.output import atomic_output_dir
 
     which = _check_choices(args.which or list(FIGURE_CHOICES), FIGURE_CHOICES, "--which")
-    formats = _check_choices([f.strip() for f in args.formats.split(",") if f.strip()],
-                             ("png", "svg", "pdf"), "--formats")
+    formats = _check_choices(
+        [f.strip() for f in args.formats.split(",") if f.strip()],
+        ("png", "svg", "pdf"),
+        "--formats",
+    )
     months = parse_months(args.months)
     evidence = load_evidence(args.experiment, args.sensitivity)
     size_by = "net_benefit_eur" if args.size_by == "benefit" else "size"
@@ -125,15 +183,26 @@ def _figures(args: argparse.Namespace) -> int:
     written = []
     with atomic_output_dir(out) as staging:
         for item in items:
-            save_figure(item.figure, staging / item.name, None, evidence.manifest or
-                        evidence.sensitivity_manifest, formats, command, item.caption,
-                        dpi=args.dpi, scenarios=evidence.scenarios or None)
+            save_figure(
+                item.figure,
+                staging / item.name,
+                None,
+                evidence.manifest or evidence.sensitivity_manifest,
+                formats,
+                command,
+                item.caption,
+                dpi=args.dpi,
+                scenarios=evidence.scenarios or None,
+            )
             written.append(item.name)
         if "indicators" in which and evidence.indicators is not None:
-            write_indicators(evidence.indicators, staging / "indicators",
-                             f"Park indicators: {evidence.park()}",
-                             f"Mean and 95% CI over {evidence.replications} replications, "
-                             f"{evidence.steps} months.")
+            write_indicators(
+                evidence.indicators,
+                staging / "indicators",
+                f"Park indicators: {evidence.park()}",
+                f"Mean and 95% CI over {evidence.replications} replications, "
+                f"{evidence.steps} months.",
+            )
             written.append("indicators")
     if not args.quiet:
         drawn = {item.group for item in items} | ({"indicators"} & set(written))
@@ -147,8 +216,14 @@ def _figures(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from analysis.report import write_report
 
-    path = write_report(args.experiment, args.out, args.sensitivity, parse_months(args.months),
-                        args.title, dpi=args.dpi)
+    path = write_report(
+        args.experiment,
+        args.out,
+        args.sensitivity,
+        parse_months(args.months),
+        args.title,
+        dpi=args.dpi,
+    )
     if not args.quiet:
         print(f"report written to {path}")
     return 0

@@ -12,13 +12,15 @@ METHOD_CHOICES = ("sobol", "morris", "fast", "pawn")
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``sensitivity``."""
     parser = subparsers.add_parser(
-        "sensitivity", help="global sensitivity analysis (Sobol, Morris, eFAST, PAWN)",
+        "sensitivity",
+        help="global sensitivity analysis (Sobol, Morris, eFAST, PAWN)",
         description=(
             "Which parameters drive the outputs? Samples the parameters with SALib, runs every "
             "point R times with common random numbers through the experiment engine (parallel, "
             "resumable), computes indices on the replication means, and reports the share of "
             "variance due to seed noise. Writes indices.csv, noise.csv, samples.csv, "
-            "convergence.csv, figures and manifest.json to --out."),
+            "convergence.csv, figures and manifest.json to --out."
+        ),
         epilog=(
             "Sample size by method: sobol N base samples, a power of two (runs = N*(D+2), "
             "or N*(2D+2) with --second-order); morris N trajectories (runs = N*(D+1), or "
@@ -30,56 +32,118 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "table, else landfill_tax_eur_per_t, subsidy_eur_per_unit, investment_grant_share, "
             "trust_threshold, generalized_trust_mean, awareness_mean, supply_uncertainty and "
             "transaction_cost_eur at their declared ranges. Whole-number parameters are "
-            "rounded. chertow_first_step counts as steps+1 when the 3-2 heuristic never held."))
+            "rounded. chertow_first_step counts as steps+1 when the 3-2 heuristic never held."
+        ),
+    )
     parser.add_argument("scenario", help="built-in scenario name or scenario file")
     add_scenario_options(parser)
-    parser.add_argument("--method", choices=METHOD_CHOICES, required=True,
-                        help="sensitivity method")
-    parser.add_argument("--samples", type=positive_int, required=True, metavar="N",
-                        help="sample size in the method's unit (see below)")
-    parser.add_argument("--steps", type=positive_int, default=None,
-                        help="months per run (default: 120)")
-    parser.add_argument("--replications", type=positive_int, default=2, metavar="R",
-                        help="runs per sample point with common seeds (default: 2; "
-                             "at least 2 to measure seed noise)")
-    parser.add_argument("--param", action="append", default=[], metavar="NAME=LOW:HIGH",
-                        help="vary this parameter over [LOW, HIGH] (or NAME alone: its declared "
-                             "range); repeatable")
-    parser.add_argument("--output", action="append", default=[], metavar="NAME",
-                        help="scalar output to analyse (repeatable; default "
-                             "total_exchanges_started, mean_recovery_rate, total_co2_avoided_t, "
-                             "chertow_first_step)")
-    parser.add_argument("--out", required=True, metavar="DIR",
-                        help="output folder (runs are stored in DIR/runs and reused on resume)")
-    parser.add_argument("--workers", type=positive_int, default=None,
-                        help="parallel local processes (default: all cores; 1 runs serially)")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="run on a Dask cluster at ADDRESS ('local' starts one here)")
-    parser.add_argument("--seed", type=seed_int, default=0,
-                        help="root seed of the design, bootstrap and replications (default: 0)")
-    parser.add_argument("--second-order", action="store_true",
-                        help="sobol: also second-order indices S2 (doubles the runs)")
-    parser.add_argument("--levels", type=positive_int, default=4,
-                        help="morris: levels of the grid, even (default: 4)")
-    parser.add_argument("--optimal-trajectories", type=positive_int, default=None, metavar="K",
-                        help="morris: keep the K most spread of the N trajectories (Campolongo "
-                             "et al. 2007), so runs = K*(D+1)")
-    parser.add_argument("--harmonics", type=positive_int, default=4, metavar="M",
-                        help="fast: interference harmonics M (default: 4)")
-    parser.add_argument("--fast-convergence", action="store_true",
-                        help="fast: also run search curves of N/2 and N/4 points for the "
-                             "convergence check (about 75%% more runs)")
-    parser.add_argument("--slides", type=positive_int, default=10,
-                        help="pawn: conditioning slides (default: 10)")
+    parser.add_argument(
+        "--method", choices=METHOD_CHOICES, required=True, help="sensitivity method"
+    )
+    parser.add_argument(
+        "--samples",
+        type=positive_int,
+        required=True,
+        metavar="N",
+        help="sample size in the method's unit (see below)",
+    )
+    parser.add_argument(
+        "--steps", type=positive_int, default=None, help="months per run (default: 120)"
+    )
+    parser.add_argument(
+        "--replications",
+        type=positive_int,
+        default=2,
+        metavar="R",
+        help="runs per sample point with common seeds (default: 2; "
+        "at least 2 to measure seed noise)",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=LOW:HIGH",
+        help="vary this parameter over [LOW, HIGH] (or NAME alone: its declared range); repeatable",
+    )
+    parser.add_argument(
+        "--output",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="scalar output to analyse (repeatable; default "
+        "total_exchanges_started, mean_recovery_rate, total_co2_avoided_t, "
+        "chertow_first_step)",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="output folder (runs are stored in DIR/runs and reused on resume)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="parallel local processes (default: all cores; 1 runs serially)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Dask cluster at ADDRESS ('local' starts one here)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=seed_int,
+        default=0,
+        help="root seed of the design, bootstrap and replications (default: 0)",
+    )
+    parser.add_argument(
+        "--second-order",
+        action="store_true",
+        help="sobol: also second-order indices S2 (doubles the runs)",
+    )
+    parser.add_argument(
+        "--levels",
+        type=positive_int,
+        default=4,
+        help="morris: levels of the grid, even (default: 4)",
+    )
+    parser.add_argument(
+        "--optimal-trajectories",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="morris: keep the K most spread of the N trajectories (Campolongo "
+        "et al. 2007), so runs = K*(D+1)",
+    )
+    parser.add_argument(
+        "--harmonics",
+        type=positive_int,
+        default=4,
+        metavar="M",
+        help="fast: interference harmonics M (default: 4)",
+    )
+    parser.add_argument(
+        "--fast-convergence",
+        action="store_true",
+        help="fast: also run search curves of N/2 and N/4 points for the "
+        "convergence check (about 75%% more runs)",
+    )
+    parser.add_argument(
+        "--slides", type=positive_int, default=10, help="pawn: conditioning slides (default: 10)"
+    )
     parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    parser.add_argument("--quiet", action="store_true",
-                        help="no progress bar and no summary table")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
     parser.set_defaults(func=_sensitivity)
 
 
 # Method-specific flags: which method each applies to (given with another, it is an error).
-METHOD_FLAGS = {"second_order": "sobol", "optimal_trajectories": "morris",
-                "fast_convergence": "fast"}
+METHOD_FLAGS = {
+    "second_order": "sobol",
+    "optimal_trajectories": "morris",
+    "fast_convergence": "fast",
+}
 
 
 def _method_options(args: argparse.Namespace) -> dict[str, object]:
@@ -87,13 +151,13 @@ def _method_options(args: argparse.Namespace) -> dict[str, object]:
         if getattr(args, flag) not in (None, False) and args.method != method:
             from analysis.sensitivity import SensitivityError
 
-            raise SensitivityError(f"--{flag.replace('_', '-')} applies only to "
-                                   f"--method {method}")
-    return {"sobol": {"second_order": args.second_order},
-            "morris": {"levels": args.levels,
-                       "optimal_trajectories": args.optimal_trajectories},
-            "fast": {"harmonics": args.harmonics, "convergence": args.fast_convergence},
-            "pawn": {"slides": args.slides}}[args.method]
+            raise SensitivityError(f"--{flag.replace('_', '-')} applies only to --method {method}")
+    return {
+        "sobol": {"second_order": args.second_order},
+        "morris": {"levels": args.levels, "optimal_trajectories": args.optimal_trajectories},
+        "fast": {"harmonics": args.harmonics, "convergence": args.fast_convergence},
+        "pawn": {"slides": args.slides},
+    }[args.method]
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
@@ -108,10 +172,20 @@ def _sensitivity(args: argparse.Namespace) -> int:
     steps = args.steps or DEFAULT_STEPS
     try:
         result, manifest = analyse_model(
-            scenario, args.method, args.samples, steps=steps, replications=args.replications,
-            out_dir=args.out, params=args.param, outputs=args.output, seed=args.seed,
-            workers=args.workers, scheduler=args.scheduler, progress=not args.quiet,
-            **_method_options(args))
+            scenario,
+            args.method,
+            args.samples,
+            steps=steps,
+            replications=args.replications,
+            out_dir=args.out,
+            params=args.param,
+            outputs=args.output,
+            seed=args.seed,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+            **_method_options(args),
+        )
     except RunsFailedError as error:
         print(f"symbiosis: {error}", file=sys.stderr)
         return 1
@@ -119,17 +193,24 @@ def _sensitivity(args: argparse.Namespace) -> int:
     if not args.quiet:
         main = MAIN_INDEX[args.method]
         table = result.indices[result.indices["index"] == main]
-        print(f"{scenario.name}: {args.method}, {manifest['points']} points x "
-              f"{args.replications} replications, {steps} months; {main} by output:")
+        print(
+            f"{scenario.name}: {args.method}, {manifest['points']} points x "
+            f"{args.replications} replications, {steps} months; {main} by output:"
+        )
         from analysis.style import format_number
 
-        print(table.pivot_table(index="parameter", columns="output", values="value",
-                                sort=False).to_string(float_format=format_number))
+        print(
+            table.pivot_table(
+                index="parameter", columns="output", values="value", sort=False
+            ).to_string(float_format=format_number)
+        )
         for row in result.noise.itertuples():
             share = row.noise_share_of_means
             text = "n/a" if share != share else f"{share:.0%}"
-            print(f"seed noise in {row.output}: {text} of the variance of point means"
-                  + (f" ({row.note})" if row.note else ""))
+            print(
+                f"seed noise in {row.output}: {text} of the variance of point means"
+                + (f" ({row.note})" if row.note else "")
+            )
         for note in result.notes:
             print(f"note: {note}")
     print(f"results written to {args.out}/")

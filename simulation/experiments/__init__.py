@@ -4,5 +4,11 @@ from simulation.experiments.engine import RunSpec, make_executor, run_specs
 from simulation.experiments.experiment import Experiment, load_experiment
 from simulation.experiments.seeds import replication_seeds
 
-__all__ = ["Experiment", "RunSpec", "load_experiment", "make_executor", "replication_seeds",
-           "run_specs"]
+__all__ = [
+    "Experiment",
+    "RunSpec",
+    "load_experiment",
+    "make_executor",
+    "replication_seeds",
+    "run_specs",
+]

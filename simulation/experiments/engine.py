@@ -83,8 +83,11 @@ class RunSpec:
 
         Identical specs share a key, whatever their scenario name, point or labels.
         """
-        text = json.dumps([self.params, int(self.steps), int(self.seed), _package_version()],
-                          sort_keys=True, default=str)
+        text = json.dumps(
+            [self.params, int(self.steps), int(self.seed), _package_version()],
+            sort_keys=True,
+            default=str,
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def __hash__(self) -> int:
@@ -103,8 +106,11 @@ def run_one(spec: RunSpec, store_details: bool) -> dict[str, Any]:
         result = run_model(spec.params, spec.steps, spec.seed)
         record["outputs"] = scalar_outputs(result)
         if store_details:
-            record["details"] = (pack_frame(result.timeseries), pack_frame(result.exchanges),
-                                 pack_frame(result.firms))
+            record["details"] = (
+                pack_frame(result.timeseries),
+                pack_frame(result.exchanges),
+                pack_frame(result.firms),
+            )
         record["status"] = "done"
     except Exception:  # noqa: BLE001 - a failing run is recorded, the experiment goes on
         record["status"] = "failed"
@@ -116,10 +122,20 @@ def run_one(spec: RunSpec, store_details: bool) -> dict[str, Any]:
 
 def _record(spec: RunSpec) -> dict[str, Any]:
     """The store record of ``spec`` before it has run."""
-    return {"run_key": spec.key, "seed": spec.seed, "steps": spec.steps,
-            "scenario": spec.scenario, "point": spec.point, "replication": spec.replication,
-            "status": "failed", "outputs": None, "details": None, "error": None,
-            "elapsed_s": None, "finished_utc": None}
+    return {
+        "run_key": spec.key,
+        "seed": spec.seed,
+        "steps": spec.steps,
+        "scenario": spec.scenario,
+        "point": spec.point,
+        "replication": spec.replication,
+        "status": "failed",
+        "outputs": None,
+        "details": None,
+        "error": None,
+        "elapsed_s": None,
+        "finished_utc": None,
+    }
 
 
 def _task_failed(chunk: list[RunSpec], error: str) -> list[dict[str, Any]]:
@@ -147,8 +163,9 @@ class SerialExecutor(Executor):
 
 
 @contextmanager
-def make_executor(workers: int | None = None,
-                  scheduler: str | None = None) -> Iterator[tuple[Executor, int]]:
+def make_executor(
+    workers: int | None = None, scheduler: str | None = None
+) -> Iterator[tuple[Executor, int]]:
     """The executor seam: serial, local processes, or a Dask cluster.
 
     Args:
@@ -209,12 +226,17 @@ def _dask_executor(workers: int | None, scheduler: str) -> Iterator[tuple[Execut
     except ImportError:
         from scenarios.errors import InputError
 
-        raise InputError("--scheduler needs the cluster extra: pip install "
-                         "'symbiosis[cluster]'") from None
+        raise InputError(
+            "--scheduler needs the cluster extra: pip install 'symbiosis[cluster]'"
+        ) from None
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=True, dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
         client = Client(cluster)
     else:
         try:
@@ -267,9 +289,16 @@ def chunk_size(n_runs: int, n_workers: int, seconds_per_run: float | None = None
     return max(1, size)
 
 
-def run_specs(specs: Sequence[RunSpec], out_dir: str | Path, *, workers: int | None = None,
-              scheduler: str | None = None, progress: bool = True, store_details: bool = True,
-              manifest: dict[str, Any] | None = None) -> Experiment:
+def run_specs(
+    specs: Sequence[RunSpec],
+    out_dir: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    store_details: bool = True,
+    manifest: dict[str, Any] | None = None,
+) -> Experiment:
     """Run every spec not already stored under ``out_dir`` and return the experiment.
 
     Args:
@@ -295,38 +324,57 @@ def run_specs(specs: Sequence[RunSpec], out_dir: str | Path, *, workers: int | N
     """
     folder = Path(out_dir)
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    scope = pd.DataFrame([(s.scenario, s.point, s.replication, s.key) for s in specs],
-                         columns=MEMBER_KEY).drop_duplicates()
+    scope = pd.DataFrame(
+        [(s.scenario, s.point, s.replication, s.key) for s in specs], columns=MEMBER_KEY
+    ).drop_duplicates()
     with ResultStore(folder) as store:
-        store.add_members((s.scenario, s.point, s.replication, s.key, s.seed, s.steps, s.labels)
-                          for s in specs)
+        store.add_members(
+            (s.scenario, s.point, s.replication, s.key, s.seed, s.steps, s.labels) for s in specs
+        )
         done = store.done_keys()
         unique: dict[str, RunSpec] = {}
         for spec in specs:
             if spec.key not in done:
                 unique.setdefault(spec.key, spec)
         pending = list(unique.values())
-        counts = {"runs_total": int(scope["run_key"].nunique()),
-                  "runs_reused": int(scope["run_key"].nunique()) - len(pending),
-                  "runs_done": 0, "runs_failed": 0}
+        counts = {
+            "runs_total": int(scope["run_key"].nunique()),
+            "runs_reused": int(scope["run_key"].nunique()) - len(pending),
+            "runs_done": 0,
+            "runs_failed": 0,
+        }
         info = {**(manifest or {}), "started_utc": started, "store_details": store_details}
         write_manifest(folder, {**info, "status": "running", **counts})
         status = "interrupted"
         try:
             if pending:
-                _execute(pending, store, folder, counts, workers, scheduler, progress,
-                         store_details)
+                _execute(
+                    pending, store, folder, counts, workers, scheduler, progress, store_details
+                )
             status = "finished"
         finally:
-            write_manifest(folder, {**info, "status": status, **counts,
-                                    "finished_utc": datetime.now(UTC).isoformat(
-                                        timespec="seconds")})
+            write_manifest(
+                folder,
+                {
+                    **info,
+                    "status": status,
+                    **counts,
+                    "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+                },
+            )
     return Experiment(folder, scope=scope)
 
 
-def _execute(pending: list[RunSpec], store: ResultStore, folder: Path, counts: dict[str, int],
-             workers: int | None, scheduler: str | None, progress: bool,
-             store_details: bool) -> None:
+def _execute(
+    pending: list[RunSpec],
+    store: ResultStore,
+    folder: Path,
+    counts: dict[str, int],
+    workers: int | None,
+    scheduler: str | None,
+    progress: bool,
+    store_details: bool,
+) -> None:
     from tqdm import tqdm
 
     with make_executor(workers, scheduler) as (executor, n_workers):
@@ -335,8 +383,7 @@ def _execute(pending: list[RunSpec], store: ResultStore, folder: Path, counts: d
         window = CHUNKS_IN_FLIGHT_PER_WORKER * n_workers
         running: set[Future] = set()
         submitted: dict[Future, list[RunSpec]] = {}
-        with tqdm(total=len(pending), unit="run", disable=not progress,
-                  dynamic_ncols=True) as bar:
+        with tqdm(total=len(pending), unit="run", disable=not progress, dynamic_ncols=True) as bar:
             while True:
                 for chunk in chunks:
                     running.add(_submit(executor, chunk, store_details, submitted))
@@ -364,8 +411,12 @@ def _execute(pending: list[RunSpec], store: ResultStore, folder: Path, counts: d
                         bar.set_postfix(failed=counts["runs_failed"])
 
 
-def _submit(executor: Executor, chunk: list[RunSpec], store_details: bool,
-            submitted: dict[Future, list[RunSpec]]) -> Future:
+def _submit(
+    executor: Executor,
+    chunk: list[RunSpec],
+    store_details: bool,
+    submitted: dict[Future, list[RunSpec]],
+) -> Future:
     """Submit a chunk; a broken executor gives a failed future, so its runs are recorded."""
     try:
         future = executor.submit(run_chunk, chunk, store_details)
@@ -376,8 +427,9 @@ def _submit(executor: Executor, chunk: list[RunSpec], store_details: bool,
     return future
 
 
-def _chunks(pending: list[RunSpec], n_workers: int,
-            timer: RunTimer | None = None) -> Iterator[list[RunSpec]]:
+def _chunks(
+    pending: list[RunSpec], n_workers: int, timer: RunTimer | None = None
+) -> Iterator[list[RunSpec]]:
     """Consecutive chunks of ``pending``, sized by ``chunk_size`` of the runs left.
 
     With a ``timer``, chunks are single runs until a run time is known, then hold about
@@ -389,13 +441,15 @@ def _chunks(pending: list[RunSpec], n_workers: int,
             size = 1
         else:
             size = chunk_size(len(pending) - start, n_workers, timer and timer.mean_s)
-        yield pending[start:start + size]
+        yield pending[start : start + size]
         start += size
 
 
 def _log_failure(folder: Path, record: dict[str, Any]) -> None:
     with open(folder / "failures.log", "a") as log:
-        log.write(f"--- run {record['run_key']} (scenario {record['scenario']}, point "
-                  f"{record['point']}, replication {record['replication']}, seed "
-                  f"{record['seed']}, {record['steps']} steps) failed at "
-                  f"{record['finished_utc']}\n{record['error']}\n")
+        log.write(
+            f"--- run {record['run_key']} (scenario {record['scenario']}, point "
+            f"{record['point']}, replication {record['replication']}, seed "
+            f"{record['seed']}, {record['steps']} steps) failed at "
+            f"{record['finished_utc']}\n{record['error']}\n"
+        )

@@ -53,8 +53,10 @@ class Experiment:
         """Failed runs with the last line of their error (full tracebacks in failures.log)."""
         runs = self.runs("failed")
         runs["error"] = runs["error"].map(
-            lambda text: text.strip().splitlines()[-1] if isinstance(text, str) and text.strip()
-            else "")
+            lambda text: (
+                text.strip().splitlines()[-1] if isinstance(text, str) and text.strip() else ""
+            )
+        )
         return runs[FAILURE_COLUMNS].reset_index(drop=True)
 
     def timeseries(self, scenarios: list[str] | None = None) -> pd.DataFrame:
@@ -82,14 +84,20 @@ class Experiment:
                     continue
                 frame = store.detail(row.run_key, "timeseries")
                 for position, (name, value) in enumerate(
-                        (("run_key", row.run_key), ("scenario", row.scenario),
-                         ("point", row.point), ("replication", row.replication),
-                         ("seed", row.seed))):
+                    (
+                        ("run_key", row.run_key),
+                        ("scenario", row.scenario),
+                        ("point", row.point),
+                        ("replication", row.replication),
+                        ("seed", row.seed),
+                    )
+                ):
                     frame.insert(position, name, value)
                 frames.append(frame)
         if not frames:
-            return pd.DataFrame(columns=["run_key", "scenario", "point", "replication", "seed",
-                                         *TIMESERIES_COLUMNS])
+            return pd.DataFrame(
+                columns=["run_key", "scenario", "point", "replication", "seed", *TIMESERIES_COLUMNS]
+            )
         return pd.concat(frames, ignore_index=True)
 
     def exchanges(self, run_key: str) -> pd.DataFrame:
@@ -113,6 +121,8 @@ def load_experiment(path: str | Path) -> Experiment:
     if not folder.is_dir():
         raise InputError(f"{folder}: no such experiment folder")
     if not (folder / STORE_NAME).is_file():
-        raise InputError(f"{folder}: not an experiment folder (no {STORE_NAME}; create one "
-                         "with 'symbiosis compare' or 'symbiosis sweep')")
+        raise InputError(
+            f"{folder}: not an experiment folder (no {STORE_NAME}; create one "
+            "with 'symbiosis compare' or 'symbiosis sweep')"
+        )
     return Experiment(folder)

@@ -18,8 +18,16 @@ def dependency_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {"python": platform.python_version()}
-    for name in ("symbiosis", "mesa", "numpy", "pandas", "scipy", "networkx", "SALib",
-                 "matplotlib"):
+    for name in (
+        "symbiosis",
+        "mesa",
+        "numpy",
+        "pandas",
+        "scipy",
+        "networkx",
+        "SALib",
+        "matplotlib",
+    ):
         try:
             versions[name] = version(name)
         except PackageNotFoundError:
@@ -30,8 +38,9 @@ def dependency_versions() -> dict[str, str]:
 def _git(*arguments: str) -> str | None:
     root = Path(__file__).resolve().parents[2]
     try:
-        out = subprocess.run(["git", *arguments], cwd=root, capture_output=True, text=True,
-                             timeout=5, check=False)
+        out = subprocess.run(
+            ["git", *arguments], cwd=root, capture_output=True, text=True, timeout=5, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout if out.returncode == 0 else None
@@ -58,10 +67,15 @@ def base_manifest(**fields: Any) -> dict[str, Any]:
     import shlex
 
     versions = dependency_versions()
-    return {"command": shlex.join(["symbiosis", *sys.argv[1:]]) if sys.argv else "",
-            "versions": versions, "package_version": versions["symbiosis"],
-            "git_commit": git_commit(), "git_dirty": git_dirty(),
-            "platform": platform.platform(), **fields}
+    return {
+        "command": shlex.join(["symbiosis", *sys.argv[1:]]) if sys.argv else "",
+        "versions": versions,
+        "package_version": versions["symbiosis"],
+        "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
+        "platform": platform.platform(),
+        **fields,
+    }
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:

@@ -25,8 +25,17 @@ from typing import Any
 import pandas as pd
 
 STORE_NAME = "store.sqlite"
-RUN_COLUMNS = ("run_key", "scenario", "point", "replication", "seed", "steps", "status",
-               "elapsed_s", "finished_utc")
+RUN_COLUMNS = (
+    "run_key",
+    "scenario",
+    "point",
+    "replication",
+    "seed",
+    "steps",
+    "status",
+    "elapsed_s",
+    "finished_utc",
+)
 MEMBER_KEY = ["scenario", "point", "replication", "run_key"]
 
 _SCHEMA = """
@@ -106,23 +115,42 @@ class ResultStore:
         with self.connection:
             self.connection.executemany(
                 "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?, ?)",
-                ((scenario, point, replication, key, seed, steps,
-                  json.dumps(labels, sort_keys=True, default=str))
-                 for scenario, point, replication, key, seed, steps, labels in members))
+                (
+                    (
+                        scenario,
+                        point,
+                        replication,
+                        key,
+                        seed,
+                        steps,
+                        json.dumps(labels, sort_keys=True, default=str),
+                    )
+                    for scenario, point, replication, key, seed, steps, labels in members
+                ),
+            )
 
     def write(self, record: dict[str, Any]) -> None:
         """Store one finished (or failed) run, details included, in a single transaction."""
         with self.connection:
             self.connection.execute(
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (record["run_key"], record["seed"], record["steps"], record["status"],
-                 record["elapsed_s"],
-                 json.dumps(record["outputs"]) if record["outputs"] is not None else None,
-                 record["error"], record["finished_utc"]))
+                (
+                    record["run_key"],
+                    record["seed"],
+                    record["steps"],
+                    record["status"],
+                    record["elapsed_s"],
+                    json.dumps(record["outputs"]) if record["outputs"] is not None else None,
+                    record["error"],
+                    record["finished_utc"],
+                ),
+            )
             details = record.get("details")
             if details is not None:
-                self.connection.execute("INSERT OR REPLACE INTO details VALUES (?, ?, ?, ?)",
-                                        (record["run_key"], *details))
+                self.connection.execute(
+                    "INSERT OR REPLACE INTO details VALUES (?, ?, ?, ?)",
+                    (record["run_key"], *details),
+                )
 
     def runs(self, status: str | None = "done") -> pd.DataFrame:
         """One row per member run with its labels and scalar outputs as columns.
@@ -132,9 +160,11 @@ class ResultStore:
         """
         from simulation.outputs import SCALAR_OUTPUTS
 
-        query = ("SELECT m.run_key, m.scenario, m.point, m.replication, m.seed, m.steps, "
-                 "COALESCE(r.status, 'pending'), r.elapsed_s, r.finished_utc, m.labels, "
-                 "r.outputs, r.error FROM members m LEFT JOIN results r USING (run_key)")
+        query = (
+            "SELECT m.run_key, m.scenario, m.point, m.replication, m.seed, m.steps, "
+            "COALESCE(r.status, 'pending'), r.elapsed_s, r.finished_utc, m.labels, "
+            "r.outputs, r.error FROM members m LEFT JOIN results r USING (run_key)"
+        )
         if status is not None:
             query += " WHERE COALESCE(r.status, 'pending') = ?"
         records, label_names = [], {}
@@ -144,13 +174,18 @@ class ResultStore:
             label_names.update(dict.fromkeys(labels))
             outputs = json.loads(row[10]) if row[10] else {}
             records.append({**item, **labels, "error": row[11], **outputs})
-        columns = [*RUN_COLUMNS, *(n for n in label_names if n not in RUN_COLUMNS), "error",
-                   *SCALAR_OUTPUTS]
+        columns = [
+            *RUN_COLUMNS,
+            *(n for n in label_names if n not in RUN_COLUMNS),
+            "error",
+            *SCALAR_OUTPUTS,
+        ]
         frame = pd.DataFrame.from_records(records, columns=columns)
         for name in SCALAR_OUTPUTS:
             frame[name] = frame[name].astype(float)
-        return frame.sort_values(["scenario", "point", "replication"], kind="stable") \
-            .reset_index(drop=True)
+        return frame.sort_values(["scenario", "point", "replication"], kind="stable").reset_index(
+            drop=True
+        )
 
     def detail(self, run_key: str, which: str) -> pd.DataFrame:
         """The ``timeseries``, ``exchanges`` or ``firms`` table of a run stored with details.
@@ -160,11 +195,13 @@ class ResultStore:
         """
         if which not in ("timeseries", "exchanges", "firms"):
             raise ValueError(f"unknown detail table {which!r}")
-        row = self.connection.execute(f"SELECT {which} FROM details WHERE run_key = ?",
-                                      (run_key,)).fetchone()
+        row = self.connection.execute(
+            f"SELECT {which} FROM details WHERE run_key = ?", (run_key,)
+        ).fetchone()
         if row is None:
-            raise KeyError(f"no {which} stored for run {run_key} (stored without details, "
-                           "not run, or failed)")
+            raise KeyError(
+                f"no {which} stored for run {run_key} (stored without details, not run, or failed)"
+            )
         return unpack_frame(row[0])
 
     def detail_keys(self) -> set[str]:

@@ -33,8 +33,11 @@ def _digest(text: str) -> str:
 
 def _table_hashes(path: Path) -> dict[str, str]:
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return {column: _digest("\n".join(table[column]))
-            for column in table.columns if column not in VOLATILE_COLUMNS}
+    return {
+        column: _digest("\n".join(table[column]))
+        for column in table.columns
+        if column not in VOLATILE_COLUMNS
+    }
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
@@ -74,14 +77,43 @@ def compute() -> dict[str, dict[str, dict[str, str]]]:
         for park in PARKS:
             for seed in SEEDS:
                 out = Path(tmp) / f"run-{park}-{seed}"
-                _cli(["run", "baseline", "--park", park, "--seed", str(seed), "--no-figure",
-                      "--out", str(out)])
+                _cli(
+                    [
+                        "run",
+                        "baseline",
+                        "--park",
+                        park,
+                        "--seed",
+                        str(seed),
+                        "--no-figure",
+                        "--out",
+                        str(out),
+                    ]
+                )
                 golden[f"run {park} seed {seed}"] = _folder_hashes(
-                    out, ("timeseries.csv", "exchanges.csv", "firms.csv", "summary.json"))
+                    out, ("timeseries.csv", "exchanges.csv", "firms.csv", "summary.json")
+                )
             out = Path(tmp) / f"compare-{park}"
-            _cli(["compare", "baseline", "landfill_tax", "--park", park, "--replications", "2",
-                  "--steps", str(COMPARE_STEPS), "--seed", "1", "--workers", "1", "--quiet",
-                  "--out", str(out)])
+            _cli(
+                [
+                    "compare",
+                    "baseline",
+                    "landfill_tax",
+                    "--park",
+                    park,
+                    "--replications",
+                    "2",
+                    "--steps",
+                    str(COMPARE_STEPS),
+                    "--seed",
+                    "1",
+                    "--workers",
+                    "1",
+                    "--quiet",
+                    "--out",
+                    str(out),
+                ]
+            )
             golden[f"compare {park}"] = _folder_hashes(out, ("runs.csv", "comparison.csv"))
     return golden
 
