@@ -47,6 +47,7 @@ class Evidence:
         indices: ``indices.csv`` of a sensitivity analysis, if any.
         noise: ``noise.csv`` of that analysis, if any.
         sensitivity_manifest: The manifest of the sensitivity folder, if any.
+        convergence: ``convergence.csv`` of that analysis, if any (indices on nested subsets).
     """
 
     path: Path
@@ -57,6 +58,7 @@ class Evidence:
     indices: pd.DataFrame | None = None
     noise: pd.DataFrame | None = None
     sensitivity_manifest: dict[str, Any] | None = None
+    convergence: pd.DataFrame | None = None
     _labels: dict[tuple[str, int], str] = field(default_factory=dict)
 
     @property
@@ -196,6 +198,16 @@ def _read_sensitivity(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, 
     return indices, noise, _read_json(folder / "manifest.json")
 
 
+def _read_convergence(folder: Path | None) -> pd.DataFrame | None:
+    path = folder / "convergence.csv" if folder is not None else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return None
+
+
 def _condition_labels(runs: pd.DataFrame, manifest: dict[str, Any]) -> pd.Series:
     """Scenario names, or 'scenario [k=v, ...]' per design point when a scenario has several."""
     points = runs.groupby("scenario")["point"].nunique()
@@ -297,8 +309,19 @@ def load_evidence(path: str | Path, sensitivity: str | Path | None = None) -> Ev
         scenarios = [s for s in declared if s in present] + [
             s for s in present if s not in declared
         ]
+    sensitivity_folder = (
+        Path(sensitivity) if sensitivity is not None else folder if has_indices else None
+    )
     return Evidence(
-        folder, manifest, experiment, runs, scenarios, indices, noise, sensitivity_manifest
+        folder,
+        manifest,
+        experiment,
+        runs,
+        scenarios,
+        indices,
+        noise,
+        sensitivity_manifest,
+        _read_convergence(sensitivity_folder),
     )
 
 
@@ -425,12 +448,30 @@ def build_figures(
                 )
             )
     if "sensitivity" in which and evidence.indices is not None and len(evidence.indices):
-        for name, fig in fg.sensitivity_figures(evidence.indices, evidence.noise):
+        from analysis.sensitivity import index_warnings, used_samples
+
+        samples = used_samples(evidence.sensitivity_manifest or {})
+        warned = index_warnings(evidence.indices, samples)
+        caption = "Sensitivity indices with 95% confidence intervals (bootstrap, from SALib)."
+        if warned:
+            caption += (
+                " Warning: these indices have not converged and must not be ranked ("
+                + "; ".join(dict.fromkeys(f"{w.output}: {w.text}" for w in warned))
+                + ")."
+            )
+        for name, fig in fg.sensitivity_figures(evidence.indices, evidence.noise, samples):
+            items.append(FigureItem(name, fig, caption, "sensitivity"))
+        if evidence.convergence is not None and len(evidence.convergence):
+            from analysis.sensitivity_plots import convergence_figure
+
+            fig = convergence_figure(evidence.convergence)
+            fig.plotted_data = evidence.convergence.reset_index(drop=True)
             items.append(
                 FigureItem(
-                    name,
+                    "sensitivity_convergence",
                     fig,
-                    "Sensitivity indices with 95% confidence intervals (bootstrap, from SALib).",
+                    "Convergence: the main index of each parameter at a quarter, half and all "
+                    "of the sample, with 95% bands; indices that still move have not converged.",
                     "sensitivity",
                 )
             )

@@ -985,7 +985,7 @@ def sensitivity_figure(indices: pd.DataFrame, output: str | None = None) -> Any:
 
 
 def sensitivity_figures(
-    indices: pd.DataFrame, noise: pd.DataFrame | None = None
+    indices: pd.DataFrame, noise: pd.DataFrame | None = None, samples: int | None = None
 ) -> list[tuple[str, Any]]:
     """Figures of a sensitivity analysis: one per method, as ``(name, figure)`` pairs.
 
@@ -1002,7 +1002,7 @@ def sensitivity_figures(
 
         for method in dict.fromkeys(indices["method"]):
             with matplotlib.rc_context(RC_PARAMS):
-                fig = indices_figure(indices, method, noise)
+                fig = indices_figure(indices, method, noise, samples)
             fig.plotted_data = indices[indices["method"] == method].reset_index(drop=True)
             figures.append((f"sensitivity_{method}", fig))
         return figures

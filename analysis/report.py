@@ -424,26 +424,46 @@ def _figures_of(group: str, figures: list[tuple[str, str]], missing: str) -> str
 
 
 def sensitivity_sentences(
-    indices: pd.DataFrame, noise: pd.DataFrame | None = None, top: int = 3
+    indices: pd.DataFrame,
+    noise: pd.DataFrame | None = None,
+    top: int = 3,
+    samples: int | None = None,
 ) -> list[str]:
-    """Per output and method, the most influential parameters by the method's main index."""
-    try:
-        from analysis.sensitivity import MAIN_INDEX
-    except ImportError:
-        MAIN_INDEX = {}  # noqa: N806 - same name as the module constant it stands in for
+    """Per output and method, the parameters ranked by the method's main index.
+
+    Where ``analysis.sensitivity.index_warnings`` finds a reason not to rank (indices outside
+    0 to 1, intervals wider than the index range, a sample below the sensible minimum), the
+    sentence says so and names no parameter as most influential.
+    """
+    from analysis.sensitivity import MAIN_INDEX, index_warnings
+
+    warned: dict[tuple[str, str], list[str]] = {}
+    for warning in index_warnings(indices, samples):
+        warned.setdefault((warning.output, warning.method), []).append(warning.text)
     sentences = []
     for (output, method), rows in indices.groupby(["output", "method"], sort=False):
-        index = MAIN_INDEX.get(method) or rows["index"].iloc[0]
+        index = MAIN_INDEX.get(str(method)) or rows["index"].iloc[0]
         ranked = rows[rows["index"] == index].sort_values("value", ascending=False).head(top)
         if ranked.empty:
             continue
         listed = ", ".join(
-            f"{r.parameter} ({index} {format_number(r.value)}"
-            + (f" ± {format_number(r.conf)}" if not pd.isna(r.conf) else "")
+            f"{name} ({index} {format_number(float(value))}"
+            + (f" ± {format_number(float(half))}" if half == half else "")
             + ")"
-            for r in ranked.itertuples()
+            for name, value, half in zip(
+                ranked["parameter"], ranked["value"], ranked["conf"], strict=True
+            )
         )
-        sentence = f"{describe(output)[0]} ({method}): most influential {listed}"
+        label = describe(str(output))[0]
+        reasons = warned.get((str(output), str(method)))
+        if reasons:
+            sentence = (
+                f"{label} ({method}): the indices cannot be ranked, because "
+                + "; and ".join(reasons)
+                + f" (largest estimates, not a ranking: {listed})"
+            )
+        else:
+            sentence = f"{label} ({method}): most influential {listed}"
         if noise is not None and "noise_share_of_means" in noise:
             share = noise.loc[noise["output"] == output, "noise_share_of_means"]
             if len(share) and not pd.isna(share.iloc[0]):
@@ -454,8 +474,42 @@ def sensitivity_sentences(
     return sentences
 
 
-def sensitivity_section(evidence: Evidence, figures: list[tuple[str, str]] = ()) -> str:
+def convergence_html(convergence: pd.DataFrame | None, indices: pd.DataFrame) -> str:
+    """Per output, a table of the main index of each parameter at each sample size."""
+    from analysis.sensitivity import MAIN_INDEX, SAMPLE_UNITS, convergence_table
+
+    if convergence is None or convergence.empty:
+        return _unavailable(
+            "No convergence check: the analysis has no nested smaller samples (eFAST needs "
+            "--fast-convergence), so whether the indices have settled is not known."
+        )
+    parts = []
+    for (output, method), _ in indices.groupby(["output", "method"], sort=False):
+        table = convergence_table(convergence, str(output), str(method))
+        if table.empty:
+            continue
+        head = "".join(f"<th>{_e(n)}</th>" for n in table.columns)
+        body = "".join(
+            f'<tr><th scope="row">{_e(name)}</th>'
+            + "".join(f"<td>{_e(format_number(v))}</td>" for v in row)
+            + "</tr>"
+            for name, row in table.iterrows()
+        )
+        parts.append(
+            f"<h3>Convergence: {_e(describe(str(output))[0])} ({_e(method)})</h3>"
+            f'<p class="note">{_e(MAIN_INDEX[str(method)])} at growing sample sizes '
+            f"({_e(SAMPLE_UNITS[str(method)])}); values that still move between the last "
+            "two columns have not converged.</p>"
+            f'<div class="scroll"><table class="plain"><thead><tr><th>Parameter</th>{head}'
+            f"</tr></thead><tbody>{body}</tbody></table></div>"
+        )
+    return "".join(parts)
+
+
+def sensitivity_section(evidence: Evidence, figures: list[tuple[str, str]] | None = None) -> str:
     """The sensitivity section's body: method, ranked parameters in words, and figures."""
+    from analysis.sensitivity import index_warnings, used_samples
+
     if evidence.indices is None:
         return _unavailable(
             "No sensitivity analysis was run for this experiment. Run "
@@ -464,6 +518,7 @@ def sensitivity_section(evidence: Evidence, figures: list[tuple[str, str]] = ())
             "add one."
         )
     sens = evidence.sensitivity_manifest or {}
+    samples = used_samples(sens)
     intro = (
         f"<p>{_e(sens.get('method_name', 'Sensitivity analysis'))} of "
         f"{_e((sens.get('scenario') or {}).get('name', 'the scenario'))}: "
@@ -471,10 +526,30 @@ def sensitivity_section(evidence: Evidence, figures: list[tuple[str, str]] = ())
         f" replications, {_e(sens.get('steps', '?'))} months each. Indices are computed on "
         "replication means; ± is the 95% bootstrap half-width.</p>"
     )
-    items = "".join(
-        f"<li>{_e(s)}.</li>" for s in sensitivity_sentences(evidence.indices, evidence.noise)
+    warned = index_warnings(evidence.indices, samples)
+    warning = (
+        '<p class="warning">Warning: these indices have not converged. '
+        + _e(
+            "; ".join(
+                dict.fromkeys(f"{describe(w.output)[0]} ({w.method}): {w.text}" for w in warned)
+            )
+        )
+        + ". No parameter is called most influential; raise --samples (and --replications) "
+        "and look at the convergence tables below.</p>"
+        if warned
+        else ""
     )
-    return intro + f"<ul>{items}</ul>" + _embedded(figures, "sensitivity")
+    items = "".join(
+        f"<li>{_e(s)}.</li>"
+        for s in sensitivity_sentences(evidence.indices, evidence.noise, samples=samples)
+    )
+    return (
+        intro
+        + warning
+        + f"<ul>{items}</ul>"
+        + convergence_html(evidence.convergence, evidence.indices)
+        + _embedded(figures or [], "sensitivity")
+    )
 
 
 def placeholder_counts() -> dict[str, tuple[int, int]]:
@@ -687,6 +762,7 @@ __all__ = [
     "SECTIONS",
     "build_report",
     "caveats",
+    "convergence_html",
     "cost_sentence",
     "difference_sentence",
     "figure_html",

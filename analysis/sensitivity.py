@@ -904,6 +904,168 @@ def analyse_function(
     ).indices
 
 
+# --- Honest reading: when the indices cannot be ranked ------------------------------------------
+
+# Sample sizes below which an index is too rough to rank parameters by. No published minimum holds
+# for every model: these are declared judgements (uncertainty: a factor of two either way), each
+# with its reasoning, and every warning states the number it applies.
+SENSIBLE_MINIMUM_SAMPLES = {
+    # Sobol base samples N: the bootstrap half-widths of ST shrink as 1/sqrt(N); for a model with
+    # seed noise they are typically about a tenth of the index range only from a few hundred on.
+    "sobol": 256,
+    # Morris trajectories r: mu* is a mean of r elementary effects per parameter; with fewer than
+    # ten its interval is commonly as large as the differences between parameters.
+    "morris": 10,
+    # eFAST points per search curve: the hard limit 4 M^2 + 1 (65 with M = 4) already makes the
+    # spectrum resolvable, so nothing is added to it.
+    "fast": 65,
+    # PAWN points: 20 points per conditioning slide (10 slides) before the KS distances settle.
+    "pawn": 200,
+}
+# Indices that lie in [0, 1] by definition (variance shares and Kolmogorov-Smirnov distances).
+BOUNDED_INDICES = frozenset({"S1", "ST", "S2", "pawn_median", "pawn_mean", "pawn_max"})
+SAMPLE_UNITS = {
+    "sobol": "base samples",
+    "morris": "trajectories",
+    "fast": "points per search curve",
+    "pawn": "points",
+}
+
+
+@dataclass(frozen=True)
+class IndexWarning:
+    """Why the indices of one output (by one method) must not be read as a ranking.
+
+    Attributes:
+        output: The output analysed.
+        method: The method.
+        reason: ``"outside"`` (indices outside [0, 1] by more than their interval), ``"wide"``
+            (intervals wider than the index range) or ``"samples"`` (sample below the method's
+            sensible minimum).
+        text: One sentence saying what and how much, numbers included.
+    """
+
+    output: str
+    method: str
+    reason: str
+    text: str
+
+
+def used_samples(manifest: Mapping[str, Any]) -> int | None:
+    """Sample-size units an analysis rests on, from its manifest (Morris: kept trajectories)."""
+    samples = manifest.get("samples")
+    if samples is None:
+        return None
+    optimal = (manifest.get("options") or {}).get("optimal_trajectories")
+    if manifest.get("method") == "morris" and optimal:
+        return int(optimal)
+    return int(samples)
+
+
+def index_warnings(indices: pd.DataFrame, samples: int | None = None) -> list[IndexWarning]:
+    """Every reason not to rank parameters by the main index, per output and method.
+
+    Three checks, on the method's main index (``MAIN_INDEX``): a bounded index outside [0, 1]
+    by more than its 95% half-width; a 95% interval wider than the range the index can take
+    ([0, 1], or for Morris mu* the range its values span over the parameters); and a sample
+    below ``SENSIBLE_MINIMUM_SAMPLES``.
+
+    Args:
+        indices: The ``indices.csv`` frame.
+        samples: The analysis's sample size in its method's unit (``used_samples``); without
+            it the sample check is skipped.
+
+    Returns:
+        The warnings, in output order; empty when the indices can be ranked.
+    """
+    from analysis.style import format_number
+
+    found: list[IndexWarning] = []
+    for (output, method), rows in indices.groupby(["output", "method"], sort=False):
+        index = MAIN_INDEX.get(str(method), str(rows["index"].iloc[0]))
+        main = rows[(rows["index"] == index) & rows["value"].notna()]
+        conf = main["conf"].fillna(0.0).abs()
+        if index in BOUNDED_INDICES:
+            outside = main[(main["value"] < -conf) | (main["value"] > 1 + conf)]
+            if len(outside):
+                listed = ", ".join(
+                    f"{name} {format_number(float(value))}"
+                    + (f" ± {format_number(abs(float(half)))}" if half == half else "")
+                    for name, value, half in zip(
+                        outside["parameter"].head(3),
+                        outside["value"].head(3),
+                        outside["conf"].head(3),
+                        strict=True,
+                    )
+                )
+                found.append(
+                    IndexWarning(
+                        str(output),
+                        str(method),
+                        "outside",
+                        f"{index} of {len(outside)} parameter(s) lies outside 0 to 1 by more "
+                        f"than its 95% interval ({listed}): the estimate has not converged",
+                    )
+                )
+            span = 1.0
+        else:
+            span = float(main["value"].max() - main["value"].min()) if len(main) else 0.0
+        wide = main[2 * conf > span]
+        if len(wide) and span >= 0:
+            where = "0 to 1" if index in BOUNDED_INDICES else "the spread of its values"
+            found.append(
+                IndexWarning(
+                    str(output),
+                    str(method),
+                    "wide",
+                    f"the 95% interval of {index} is wider than {where} for "
+                    f"{len(wide)} of {len(main)} parameter(s) (widest "
+                    f"± {format_number(float(conf.max()))}): the ranking is not resolved",
+                )
+            )
+        minimum = SENSIBLE_MINIMUM_SAMPLES.get(str(method))
+        if samples is not None and minimum is not None and samples < minimum:
+            found.append(
+                IndexWarning(
+                    str(output),
+                    str(method),
+                    "samples",
+                    f"{samples} {SAMPLE_UNITS[str(method)]} is below the sensible minimum of "
+                    f"{minimum} for {method}",
+                )
+            )
+    return found
+
+
+def warned_outputs(warnings_found: Iterable[IndexWarning]) -> set[tuple[str, str]]:
+    """The ``(output, method)`` pairs whose parameters must not be called most influential."""
+    return {(w.output, w.method) for w in warnings_found}
+
+
+def convergence_table(convergence: pd.DataFrame, output: str, method: str) -> pd.DataFrame:
+    """The main index of each parameter at each sample size: parameters x sample sizes.
+
+    Args:
+        convergence: The ``convergence.csv`` frame.
+        output: Which output.
+        method: Which method.
+
+    Returns:
+        One row per parameter, one column per sample size (ascending); empty when the analysis
+        has no convergence check.
+    """
+    index = MAIN_INDEX.get(method)
+    rows = convergence[
+        (convergence["output"] == output)
+        & (convergence["method"] == method)
+        & (convergence["index"] == index)
+    ]
+    if rows.empty:
+        return pd.DataFrame()
+    table = rows.pivot_table(index="parameter", columns="samples", values="value", sort=False)
+    return table[sorted(table.columns)]
+
+
 # --- Analytic test functions with known indices (as SALib ships them) ---------------------------
 
 ISHIGAMI_BOUNDS = {"x1": (-math.pi, math.pi), "x2": (-math.pi, math.pi), "x3": (-math.pi, math.pi)}

@@ -390,12 +390,17 @@ def write_results(
         result.convergence.to_csv(staging / "convergence.csv", index=False)
         names += ["indices.csv", "noise.csv", "samples.csv", "convergence.csv"]
         if figures:
+            from analysis.sensitivity import used_samples
             from analysis.sensitivity_plots import save_sensitivity_figures
 
             names += [
                 path.name
                 for path in save_sensitivity_figures(
-                    result.indices, result.convergence, staging, noise=result.noise
+                    result.indices,
+                    result.convergence,
+                    staging,
+                    noise=result.noise,
+                    samples=used_samples(manifest),
                 )
             ]
         full = {**manifest, "files": [*names, "manifest.json"]}

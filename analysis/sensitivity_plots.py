@@ -353,25 +353,50 @@ def _grid(n: int) -> tuple[Any, list[Any]]:
     return fig, flat[:n]
 
 
-def indices_figure(indices: pd.DataFrame, method: str, noise: pd.DataFrame | None = None) -> Any:
+def indices_figure(
+    indices: pd.DataFrame,
+    method: str,
+    noise: pd.DataFrame | None = None,
+    samples: int | None = None,
+) -> Any:
     """One panel per output with the method's indices; titles give the seed-noise share.
+
+    A panel whose indices fail a check of ``analysis.sensitivity.index_warnings`` says so in red
+    in its title ("not converged: do not rank"), and the figure's title names the reasons.
 
     Args:
         indices: The ``indices.csv`` frame.
         method: ``sobol``, ``morris``, ``fast`` or ``pawn``.
         noise: The ``noise.csv`` frame (optional).
+        samples: The analysis's sample size in the method's unit (for the sample check).
 
     Returns:
         The matplotlib Figure.
     """
-    outputs = list(dict.fromkeys(indices.loc[indices["method"] == method, "output"]))
+    from analysis.sensitivity import METHOD_NAMES, index_warnings
+
+    chosen = indices[indices["method"] == method]
+    outputs = list(dict.fromkeys(chosen["output"]))
+    warned: dict[str, list[str]] = {}
+    for warning in index_warnings(chosen, samples):
+        warned.setdefault(warning.output, []).append(warning.reason)
     fig, axes = _grid(max(1, len(outputs)))
     for ax, output in zip(axes, outputs, strict=False):
         PLOTTERS[method](indices, output, ax=ax)
-        ax.set_title(output + _noise_text(noise, output), fontsize=9)
-    from analysis.sensitivity import METHOD_NAMES
-
-    fig.suptitle(METHOD_NAMES[method])
+        title = output + _noise_text(noise, output)
+        if output in warned:
+            title += "\nWARNING: not converged, do not rank"
+        ax.set_title(title, fontsize=9, color="#B00020" if output in warned else "black")
+    title = METHOD_NAMES[method]
+    if warned:
+        reasons = {
+            "outside": "indices outside 0 to 1",
+            "wide": "intervals wider than the index range",
+            "samples": "sample below the sensible minimum",
+        }
+        found = dict.fromkeys(r for found in warned.values() for r in found)
+        title += "\nWarning: " + "; ".join(reasons[r] for r in found)
+    fig.suptitle(title, color="#B00020" if warned else "black")
     return fig
 
 
@@ -402,6 +427,7 @@ def save_sensitivity_figures(
     convergence: pd.DataFrame,
     out_dir: str | Path,
     noise: pd.DataFrame | None = None,
+    samples: int | None = None,
 ) -> list[Path]:
     """Write the indices figure of each method present and, if any, the convergence figure.
 
@@ -414,7 +440,7 @@ def save_sensitivity_figures(
     out = Path(out_dir)
     written = []
     for method in dict.fromkeys(indices["method"]):
-        fig = indices_figure(indices, method, noise)
+        fig = indices_figure(indices, method, noise, samples)
         path = out / FIGURE_FILES[method]
         fig.savefig(path, dpi=150)
         plt.close(fig)

@@ -543,7 +543,7 @@ def test_methods_constant_matches_the_cli_choices():
 
 def test_sobol_on_the_model_with_default_outputs(tmp_path, capsys):
     out = tmp_path / "sobol"
-    status, stdout, _ = run_cli(
+    status, stdout, stderr = run_cli(
         [
             "sensitivity",
             "baseline",
@@ -572,6 +572,8 @@ def test_sobol_on_the_model_with_default_outputs(tmp_path, capsys):
     assert set(indices["output"]) == set(DEFAULT_OUTPUTS)
     assert {"S1", "ST"} == set(indices["index"])
     assert (out / "sobol_indices.png").is_file()
+    # N = 8 is far below the sensible minimum: the CLI says so, even with --quiet.
+    assert "warning:" in stderr and "below the sensible minimum of 256 for sobol" in stderr
 
 
 def test_write_results_is_complete_and_drops_stale_figures(tmp_path):
@@ -588,3 +590,89 @@ def test_write_results_is_complete_and_drops_stale_figures(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["nan"] is None  # strict JSON: NaN written as null
     assert set(manifest["files"]) == {p.name for p in paths}
+
+
+def _indices(values: dict[str, tuple[float, float]], method: str = "sobol") -> pd.DataFrame:
+    index = {"sobol": "ST", "morris": "mu_star", "pawn": "pawn_median"}[method]
+    return pd.DataFrame(
+        [
+            {
+                "output": "total_exchanges_started",
+                "method": method,
+                "parameter": name,
+                "index": index,
+                "value": value,
+                "conf": conf,
+            }
+            for name, (value, conf) in values.items()
+        ]
+    )
+
+
+def test_index_warnings_flag_each_reason_and_pass_converged_indices():
+    from analysis.sensitivity import index_warnings
+
+    converged = _indices({"a": (0.6, 0.05), "b": (0.1, 0.04), "c": (0.0, 0.02)})
+    assert index_warnings(converged, samples=1024) == []
+    # The case of the issue: ST 2.14 +- 3040 at N = 4.
+    broken = _indices({"a": (2.14, 3040.0), "b": (-0.4, 0.1), "c": (0.2, 0.1)})
+    reasons = {w.reason for w in index_warnings(broken, samples=4)}
+    assert reasons == {"outside", "wide", "samples"}
+    texts = " ".join(w.text for w in index_warnings(broken, samples=4))
+    assert "b -0.4" in texts and "4 base samples is below the sensible minimum of 256" in texts
+    # Above 1 but within its interval is not "outside" (it is "wide" if the interval is > 1).
+    within = _indices({"a": (1.05, 0.1), "b": (0.2, 0.05)})
+    assert index_warnings(within, samples=1024) == []
+    # Morris mu* is unbounded: only the spread between parameters matters.
+    morris = _indices({"a": (50.0, 5.0), "b": (10.0, 4.0)}, "morris")
+    assert index_warnings(morris, samples=20) == []
+    unresolved = _indices({"a": (50.0, 30.0), "b": (40.0, 4.0)}, "morris")
+    assert [w.reason for w in index_warnings(unresolved, samples=5)] == ["wide", "samples"]
+
+
+def test_report_names_no_most_influential_parameter_when_indices_are_unreliable():
+    from analysis.report import sensitivity_sentences
+
+    broken = _indices({"a": (2.14, 3040.0), "b": (0.3, 0.1)})
+    (sentence,) = sensitivity_sentences(broken, samples=4)
+    assert "most influential" not in sentence and "cannot be ranked" in sentence
+    good = _indices({"a": (0.6, 0.05), "b": (0.1, 0.04)})
+    (sentence,) = sensitivity_sentences(good, samples=1024)
+    assert "most influential a (ST 0.600 ± 0.0500), b" in sentence
+
+
+def test_indices_figure_warns_in_its_title():
+    from analysis.sensitivity_plots import _pyplot, indices_figure
+
+    broken = _indices({"a": (2.14, 3040.0), "b": (0.3, 0.1)})
+    broken = pd.concat([broken, broken.assign(index="S1")])
+    fig = indices_figure(broken, "sobol", samples=4)
+    assert "Warning" in fig._suptitle.get_text()
+    assert "do not rank" in fig.axes[0].get_title()
+    _pyplot().close(fig)
+    good = _indices({"a": (0.6, 0.05), "b": (0.1, 0.04)})
+    fig = indices_figure(pd.concat([good, good.assign(index="S1")]), "sobol", samples=1024)
+    assert "Warning" not in fig._suptitle.get_text()
+    _pyplot().close(fig)
+
+
+def test_convergence_table_puts_sample_sizes_beside_each_parameter():
+    from analysis.sensitivity import convergence_table
+
+    rows = [
+        {
+            "output": "y",
+            "method": "sobol",
+            "parameter": p,
+            "index": "ST",
+            "samples": n,
+            "runs": n * 4,
+            "value": v,
+            "conf": 0.1,
+        }
+        for p, values in {"a": (0.5, 0.55, 0.6), "b": (0.2, 0.1, 0.1)}.items()
+        for n, v in zip((256, 64, 128), values, strict=True)
+    ]
+    table = convergence_table(pd.DataFrame(rows), "y", "sobol")
+    assert list(table.columns) == [64, 128, 256]
+    assert table.loc["a", 256] == 0.5 and table.loc["b", 64] == 0.1

@@ -163,8 +163,15 @@ def _method_options(args: argparse.Namespace) -> dict[str, object]:
 def _sensitivity(args: argparse.Namespace) -> int:
     import sys
 
-    from analysis.sensitivity import MAIN_INDEX
+    from analysis.sensitivity import (
+        MAIN_INDEX,
+        SAMPLE_UNITS,
+        convergence_table,
+        index_warnings,
+        used_samples,
+    )
     from analysis.sensitivity_model import RunsFailedError, analyse_model, write_results
+    from analysis.style import format_number
     from interfaces.commands.common import resolve_scenario
     from simulation.runner import DEFAULT_STEPS
 
@@ -197,8 +204,6 @@ def _sensitivity(args: argparse.Namespace) -> int:
             f"{scenario.name}: {args.method}, {manifest['points']} points x "
             f"{args.replications} replications, {steps} months; {main} by output:"
         )
-        from analysis.style import format_number
-
         print(
             table.pivot_table(
                 index="parameter", columns="output", values="value", sort=False
@@ -211,7 +216,19 @@ def _sensitivity(args: argparse.Namespace) -> int:
                 f"seed noise in {row.output}: {text} of the variance of point means"
                 + (f" ({row.note})" if row.note else "")
             )
+        for output in dict.fromkeys(table["output"]):
+            steps_table = convergence_table(result.convergence, output, args.method)
+            if steps_table.empty:
+                continue
+            print(f"convergence of {main} in {output} (by {SAMPLE_UNITS[args.method]}):")
+            print(steps_table.to_string(float_format=format_number))
         for note in result.notes:
             print(f"note: {note}")
+    for warning in index_warnings(result.indices, used_samples(manifest)):
+        print(
+            f"warning: {warning.output}: {warning.text}; do not rank parameters by these "
+            "indices (raise --samples or --replications)",
+            file=sys.stderr,
+        )
     print(f"results written to {args.out}/")
     return 0
