@@ -253,6 +253,16 @@ def test_sweep_runs_the_full_factorial_with_parameter_columns(tmp_path, capsys):
     assert len(points) == 6 and set(points["n"]) == {2}
     for output in KEY_OUTPUTS:
         assert {output, f"{output}_ci_low", f"{output}_ci_high"} <= set(points.columns)
+    # Paired differences from the first point, as comparison.csv has them for scenarios.
+    assert {"diff_mean", "diff_ci_low", "diff_ci_high"} <= set(points.columns)
+    first = KEY_OUTPUTS[0]
+    assert (points["diff_output"] == first).all()
+    assert points.loc[0, "diff_mean"] == 0 and points.loc[0, f"{first}_diff_mean"] == 0
+    paired = runs.pivot_table(index="replication", columns="point", values=first)
+    for p in range(6):
+        expected = (paired[p] - paired[0]).mean()
+        assert points.loc[p, "diff_mean"] == pytest.approx(expected)
+        assert points.loc[p, f"{first}_diff_mean"] == pytest.approx(expected)
     printed = capsys.readouterr().out
     assert "trust_threshold" in printed and "e+" not in printed
     manifest = json.loads((out / "manifest.json").read_text())
@@ -499,3 +509,53 @@ def test_interrupted_sweep_resumes_to_the_uninterrupted_result(tmp_path, uninter
     assert manifest["status"] == "finished"
     csv = pd.read_csv(out / "runs.csv")
     assert len(csv) == SWEEP_RUNS
+
+
+def test_sweep_with_series_writes_monthly_means_per_point(tmp_path):
+    out = tmp_path / "sweep"
+    assert (
+        main(
+            [
+                "sweep",
+                "baseline",
+                "--param",
+                "trust_threshold=0.3,0.7",
+                "--replications",
+                "2",
+                "--steps",
+                "6",
+                "--workers",
+                "1",
+                "--series",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    series = pd.read_csv(out / "series.csv")
+    month = "month" if "month" in series else "step"
+    assert sorted(set(zip(series["point"], series[month], strict=True))) == [
+        (p, m) for p in (0, 1) for m in sorted(set(series[month]))
+    ]
+    assert len(set(series[month])) >= 6 and "active_exchanges" in series
+
+
+def test_compare_api_reaches_a_target_without_the_cli(tmp_path):
+    from analysis.experiments import compare_scenarios
+    from scenarios.loader import load_scenario
+
+    batches: list[str] = []
+    result = compare_scenarios(
+        [load_scenario("baseline"), load_scenario("facilitation")],
+        tmp_path / "cmp",
+        replications=2,
+        steps=12,
+        workers=1,
+        progress=False,
+        target=("total_exchanges_started", 1e9),
+        on_batch=batches.append,
+    )
+    assert result.reached is True and result.replications == 2 and batches == []
+    assert set(result.table["scenario"]) == {"baseline", "facilitation"}

@@ -8,7 +8,7 @@ from typing import Any
 from interfaces.commands.common import add_scenario_options, positive_int, seed_int
 
 DEFAULT_REPLICATIONS = 10
-DEFAULT_MAX_REPLICATIONS = 200
+DEFAULT_MAX_REPLICATIONS = 200  # as analysis.experiments (not imported: keeps --help fast)
 # Timeseries columns drawn by compare's timeseries.png.
 TIMESERIES_PANELS = ["active_exchanges", "recovery_rate", "co2_avoided_t", "public_net_eur"]
 
@@ -103,7 +103,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "seeds: the full factorial of the --param values (default), or the rows of "
         "an explicit design file (--design FILE.csv, one column per parameter). "
         "Writes runs.csv (parameter values as columns), points.csv (key outputs "
-        "per point with 95% CIs) and manifest.json.",
+        "per point with 95% CIs and the paired difference from the first point, as "
+        "comparison.csv has it) and manifest.json; with --series also series.csv.",
     )
     sweep.add_argument("scenario", help="built-in scenario name or scenario file")
     sweep.add_argument(
@@ -123,6 +124,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_execution_options(sweep)
     sweep.add_argument(
         "--out", default=None, help="experiment folder (default: results/sweep-<scenario>)"
+    )
+    sweep.add_argument(
+        "--series",
+        action="store_true",
+        help="also store every run's monthly series and write series.csv (mean per point "
+        "and month); larger store",
     )
     sweep.set_defaults(func=_sweep)
 
@@ -290,8 +297,7 @@ def _finish_manifest(experiment: Any, extra: dict[str, Any]) -> dict[str, Any]:
 def _compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from analysis.statistics import comparison_table, widest_half_width
-    from simulation.experiments import RunSpec, replication_seeds
+    from analysis.experiments import compare_scenarios
     from simulation.experiments.manifest import base_manifest
     from simulation.outputs import KEY_OUTPUTS
     from simulation.runner import DEFAULT_STEPS
@@ -312,7 +318,6 @@ def _compare(args: argparse.Namespace) -> int:
     steps = args.steps or DEFAULT_STEPS
     names = [s.name for s in scenarios]
     out = Path(args.out or Path("results") / ("compare-" + "-".join(names)))
-    replications = args.replications
     manifest = base_manifest(
         command=_command_line(args, "scenarios"),
         kind="compare",
@@ -323,51 +328,35 @@ def _compare(args: argparse.Namespace) -> int:
         scenarios=_scenario_provenance(scenarios),
         outputs=outputs,
     )
-    started = None
-    while True:
-        seeds = replication_seeds(args.seed, replications)
-        specs = [
-            RunSpec(s.name, s.parameters(), steps, seed, k)
-            for s in scenarios
-            for k, seed in enumerate(seeds)
-        ]
-        experiment = _run(
-            specs, out, args, {**manifest, "replications": replications, "replication_seeds": seeds}
-        )
-        started = started or experiment.manifest.get("started_utc")
-        table = comparison_table(experiment.runs(), outputs, names[0], names)
-        if target is None:
-            verdict = None
-            break
-        width = widest_half_width(table, target[0])
-        if width <= target[1]:
-            verdict = (
-                f"target reached: the widest 95% CI half-width of {target[0]} is "
-                f"{width:.4g} <= {target[1]:g} with {replications} replications"
-            )
-            break
-        if replications >= args.max_replications:
-            verdict = (
-                f"target NOT reached: the widest 95% CI half-width of {target[0]} is "
-                f"{width:.4g} > {target[1]:g} at the maximum of {replications} "
-                "replications (raise --max-replications)"
-            )
-            break
-        replications = _next_replications(
-            experiment.runs(), target, names, replications, args.max_replications
-        )
-        if not args.quiet:
-            print(
-                f"half-width of {target[0]} is {width:.4g} > {target[1]:g}: "
-                f"going on to {replications} replications"
-            )
-    extra = {"started_utc": started, "replications": replications}
+    result = _removing_new_folder_on_error(
+        out,
+        lambda: compare_scenarios(
+            scenarios,
+            out,
+            replications=args.replications,
+            steps=steps,
+            seed=args.seed,
+            outputs=outputs,
+            target=target,
+            max_replications=args.max_replications,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+            manifest=manifest,
+            on_batch=None if args.quiet else print,
+        ),
+    )
+    experiment, table, verdict = result.experiment, result.table, result.verdict
+    extra: dict[str, Any] = {
+        "started_utc": result.started_utc,
+        "replications": result.replications,
+    }
     if target is not None:
         extra["target_ci"] = {
             "output": target[0],
             "half_width": target[1],
             "max_replications": args.max_replications,
-            "reached": verdict.startswith("target reached"),
+            "reached": result.reached,
             "verdict": verdict,
         }
     _finish_manifest(experiment, extra)
@@ -380,18 +369,19 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _next_replications(
-    runs: Any, target: tuple[str, float], names: list[str], current: int, maximum: int
-) -> int:
-    """Next batch: the replications the current spread says the target needs.
+def _removing_new_folder_on_error(out: Any, work: Any) -> Any:
+    """Call ``work()``; a user error before any run leaves no new folder behind."""
+    import shutil
 
-    At least one more, at most four times as many (the spread of a few runs is itself
-    uncertain), never above ``maximum``.
-    """
-    from analysis.statistics import replications_for_target
+    from scenarios.errors import InputError
 
-    needed = replications_for_target(runs, target[0], names[0], target[1], names)
-    return min(maximum, max(current + 1, min(needed, current * 4)))
+    existed = out.exists()
+    try:
+        return work()
+    except InputError:
+        if not existed:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
 
 
 def _write_compare(
@@ -540,7 +530,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from analysis.statistics import mean_ci
+    from analysis.experiments import sweep_points_table, sweep_series
     from scenarios.errors import InputError
     from simulation.experiments import RunSpec, replication_seeds
     from simulation.experiments.manifest import base_manifest
@@ -578,21 +568,17 @@ def _sweep(args: argparse.Namespace) -> int:
         points=points,
         scenarios=_scenario_provenance([scenario]),
     )
-    experiment = _run(specs, out, args, manifest, store_details=False)
+    experiment = _run(specs, out, args, manifest, store_details=args.series)
     _finish_manifest(experiment, {})
     runs = experiment.runs()
-    rows = []
-    for p, point in enumerate(points):
-        chosen = runs[runs["point"] == p]
-        row: dict[str, Any] = {"point": p, **point, "n": len(chosen)}
-        for output in KEY_OUTPUTS:
-            mean, low, high = mean_ci(chosen[output].to_numpy())
-            row.update({output: mean, f"{output}_ci_low": low, f"{output}_ci_high": high})
-        rows.append(row)
-    table = pd.DataFrame(rows)
+    table = sweep_points_table(runs, points, list(KEY_OUTPUTS))
     with atomic_output_dir(out) as staging:
         runs.drop(columns=["error"]).to_csv(staging / "runs.csv", index=False)
         table.to_csv(staging / "points.csv", index=False)
+        if args.series:
+            series = experiment.timeseries()
+            if len(series):
+                sweep_series(series).to_csv(staging / "series.csv", index=False)
     if not args.quiet:
         shown = table[["point", *points[0].keys(), "n", *KEY_OUTPUTS[:4]]]
         from analysis.style import format_number
