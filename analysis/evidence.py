@@ -18,7 +18,15 @@ import pandas as pd
 
 from scenarios.errors import InputError
 
-FIGURE_NAMES = ("timeseries", "comparison", "network", "flows", "cost_effectiveness", "sensitivity")
+FIGURE_NAMES = (
+    "timeseries",
+    "comparison",
+    "response",
+    "network",
+    "flows",
+    "cost_effectiveness",
+    "sensitivity",
+)
 STORE_FILE = "store.sqlite"
 INDICES_FILE = "indices.csv"
 
@@ -151,6 +159,27 @@ class Evidence:
 
         return indicators_table(self.runs, self.run_details, self.scenarios)
 
+    @property
+    def sweep_parameters(self) -> list[str]:
+        """The parameters a sweep varies, in design order (empty for other experiments)."""
+        points = self.manifest.get("points")
+        if self.manifest.get("kind") != "sweep" or not isinstance(points, list) or not points:
+            return []
+        names = list(dict.fromkeys(name for point in points for name in point))
+        return [name for name in names if len({str(p.get(name)) for p in points}) > 1]
+
+    @cached_property
+    def sweep_points(self) -> pd.DataFrame | None:
+        """A sweep's points table (``analysis.experiments.sweep_points_table``), else None."""
+        if not self.sweep_parameters or self.runs.empty:
+            return None
+        from analysis.experiments import sweep_points_table
+        from simulation.outputs import KEY_OUTPUTS
+
+        points = self.manifest["points"]
+        runs = self.runs[self.runs["point"] < len(points)]
+        return sweep_points_table(runs, points, list(KEY_OUTPUTS))
+
     def park(self) -> str:
         """The park simulated (from the runs' parameters)."""
         parks = []
@@ -208,6 +237,13 @@ def _read_convergence(folder: Path | None) -> pd.DataFrame | None:
         return None
 
 
+def _value_text(value: Any) -> str:
+    """A design value in a label: 100 rather than 100.0."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _condition_labels(runs: pd.DataFrame, manifest: dict[str, Any]) -> pd.Series:
     """Scenario names, or 'scenario [k=v, ...]' per design point when a scenario has several."""
     points = runs.groupby("scenario")["point"].nunique()
@@ -221,7 +257,9 @@ def _condition_labels(runs: pd.DataFrame, manifest: dict[str, Any]) -> pd.Series
             continue
         values = design[row.point] if row.point < len(design) else None
         text = (
-            ", ".join(f"{k}={v}" for k, v in values.items()) if isinstance(values, dict) else ""
+            ", ".join(f"{k}={_value_text(v)}" for k, v in values.items())
+            if isinstance(values, dict)
+            else ""
         ) or f"point {row.point}"
         labels.append(f"{row.scenario} [{text}]")
     return pd.Series(labels, index=runs.index)
@@ -395,6 +433,40 @@ def build_figures(
                 "comparison",
             )
         )
+    if "response" in which and evidence.sweep_points is not None:
+        parameters = list(evidence.sweep_parameters)
+        points = evidence.sweep_points
+        outputs = list(fg.RESPONSE_OUTPUTS)
+        if parameters:
+            averaged = (
+                f" The other parameters ({', '.join(parameters[2:])}) are averaged over."
+                if len(parameters) > 2
+                else ""
+            )
+            for k, x_name in enumerate(parameters[:2]):
+                order = [x_name, *(p for p in parameters[:2] if p != x_name)]
+                items.append(
+                    FigureItem(
+                        f"response_{k + 1}_{_slug(x_name)}",
+                        fg.response_figure(points, order, outputs),
+                        f"Response of the key outputs to {x_name}: mean of {n} replications "
+                        "per design point with its 95% confidence band."
+                        + (f" One line per value of {order[1]}." if len(order) > 1 else "")
+                        + averaged,
+                        "response",
+                    )
+                )
+            if len(parameters) == 2:
+                items.append(
+                    FigureItem(
+                        "response_heatmap",
+                        fg.response_heatmap_figure(points, parameters, outputs),
+                        f"Mean of each key output over the grid of {parameters[0]} and "
+                        f"{parameters[1]}; each cell gives the mean of {n} replications and "
+                        "its 95% confidence interval.",
+                        "response",
+                    )
+                )
     if "cost_effectiveness" in which and len(evidence.scenarios) > 1:
         table = fg.cost_effectiveness(evidence.runs, reference, evidence.scenarios)
         items.append(

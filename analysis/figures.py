@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from analysis.network_plot import (
     present_at,
 )
 from analysis.statistics import mean_ci
+from simulation.outputs import KEY_OUTPUTS
 from analysis.style import (
     FULL_WIDTH_IN,
     PNG_DPI,
@@ -43,6 +45,8 @@ from analysis.style import (
 FORMATS = ("png", "svg", "pdf")
 CONFIDENCE = 0.95
 DEFAULT_TIMESERIES = ("active_exchanges", "recovery_rate", "co2_avoided_t", "public_net_eur")
+# Outputs of the sweep response figures: the first four key outputs.
+RESPONSE_OUTPUTS = KEY_OUTPUTS[:4]
 UNIT_NAMES = {"t": "t", "MWh": "MWh", "m3": "m³"}
 
 
@@ -290,7 +294,12 @@ def comparison_figure(comparison: pd.DataFrame, outputs: Sequence[str] | None = 
     plotted = comparison[
         comparison["scenario"].isin(others) & comparison["output"].isin(outputs)
     ].reset_index(drop=True)
-    fig, axes = _grid(len(outputs), 2, 0.3 * len(others) + 1.15)
+    # Long condition labels (sweep points) get one column and wrapped tick labels, so that
+    # neither the labels of neighbouring panels nor the axes collapse into each other.
+    wrapped = [textwrap.fill(name, 34) for name in others]
+    lines = max(label.count("\n") + 1 for label in wrapped)
+    columns = 1 if max(len(name) for name in others) > 24 else 2
+    fig, axes = _grid(len(outputs), columns, (0.3 + 0.12 * (lines - 1)) * len(others) + 1.15)
     y = np.arange(len(others))[::-1]
     for ax, output in zip(axes, outputs, strict=True):
         chosen = plotted[plotted["output"] == output].set_index("scenario").reindex(others)
@@ -317,18 +326,171 @@ def comparison_figure(comparison: pd.DataFrame, outputs: Sequence[str] | None = 
                 linestyle="none",
                 gid=f"mean|{output}|{scenario}",
             )
-        ax.set_yticks(y, others)
+        ax.set_yticks(y, wrapped)
         ax.set_ylim(-0.6, len(others) - 0.4)
         ax.grid(axis="y", visible=False)
         text, unit = describe(output)
         ax.set_title(text, loc="left")
+        against = reference if len(reference) <= 24 else "the reference"
         ax.set_xlabel(
-            f"Difference from {reference} ({unit})" if unit else f"Difference from {reference}"
+            f"Difference from {against} ({unit})" if unit else f"Difference from {against}"
         )
         compact_axis(ax.xaxis)
     n = int(plotted["n"].max()) if len(plotted) else 0
-    fig.suptitle(f"Paired difference from {reference}: mean and 95% CI over {n} replications")
+    fig.suptitle(
+        textwrap.fill(
+            f"Paired difference from {reference}: mean and 95% CI over {n} replications", 90
+        )
+    )
     fig.plotted_data = plotted
+    return fig
+
+
+# --- sweeps: response curves and heat maps ---------------------------------------------------
+
+
+def _value_text(value: Any) -> str:
+    """A design value as a short label: 100 rather than 100.0, 0.6 rather than 0.6000."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        return str(value)
+    return f"{float(value):.6g}"
+
+
+@styled
+def response_figure(points: pd.DataFrame, parameters: Sequence[str], outputs: Sequence[str]) -> Any:
+    """Response curves of a sweep: each output's mean and 95% band against a swept parameter.
+
+    The first parameter is on the x axis; with a second, each of its values is a line of its
+    own (a third or more are averaged over, and the caption should say so). One panel per
+    output.
+
+    Args:
+        points: The sweep's points table (``analysis.experiments.sweep_points_table``).
+        parameters: The swept parameters, in design order.
+        outputs: Outputs to draw (columns ``<output>``, ``<output>_ci_low``, ``_ci_high``).
+    """
+    x_name = parameters[0]
+    group = parameters[1] if len(parameters) > 1 else None
+    groups = list(dict.fromkeys(points[group])) if group else [None]
+    colours = {g: OKABE_ITO[k % len(OKABE_ITO)] for k, g in enumerate(groups)}
+    fig, axes = _grid(len(outputs), 2, 2.3)
+    plotted = []
+    for ax, output in zip(axes, outputs, strict=True):
+        for g in groups:
+            chosen = points if g is None else points[points[group] == g]
+            summary = (
+                chosen.groupby(x_name, sort=True)[[output, f"{output}_ci_low", f"{output}_ci_high"]]
+                .mean()
+                .reset_index()
+            )
+            label = f"{group} = {_value_text(g)}" if group else output
+            ax.plot(
+                summary[x_name],
+                summary[output],
+                "o-",
+                color=colours[g],
+                label=label,
+                markersize=3,
+                gid=f"mean|{output}|{g}",
+            )
+            ax.fill_between(
+                summary[x_name],
+                summary[f"{output}_ci_low"],
+                summary[f"{output}_ci_high"],
+                color=colours[g],
+                alpha=0.18,
+                linewidth=0,
+                gid=f"band|{output}|{g}",
+            )
+            for row in summary.itertuples(index=False):
+                plotted.append(
+                    {
+                        "output": output,
+                        x_name: getattr(row, x_name),
+                        **({group: g} if group else {}),
+                        "mean": getattr(row, output),
+                        "ci_low": getattr(row, f"{output}_ci_low"),
+                        "ci_high": getattr(row, f"{output}_ci_high"),
+                    }
+                )
+        text, unit = describe(output)
+        ax.set_title(text, loc="left")
+        ax.set_xlabel(x_name)
+        ax.set_ylabel(unit or "value")
+        compact_axis(ax.yaxis)
+    if group:
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(
+            handles, labels, loc="outside lower center", ncols=min(len(groups), 4), frameon=False
+        )
+    n = int(points["n"].max()) if len(points) else 0
+    fig.suptitle(f"Response to {x_name}: mean and 95% CI over {n} replications per point")
+    fig.plotted_data = pd.DataFrame(plotted)
+    return fig
+
+
+@styled
+def response_heatmap_figure(
+    points: pd.DataFrame, parameters: Sequence[str], outputs: Sequence[str]
+) -> Any:
+    """Heat maps of a two-parameter sweep: each output's mean over the grid of values.
+
+    Each cell is written with its mean and, below, its 95% CI, so the colour is never the only
+    carrier of a number.
+    """
+    x_name, y_name = parameters[0], parameters[1]
+    xs = sorted(dict.fromkeys(points[x_name]))
+    ys = sorted(dict.fromkeys(points[y_name]))
+    columns = 2 if len(outputs) > 1 else 1
+    fig, axes = _grid(len(outputs), columns, max(2.4, 0.45 * len(ys) + 1.4))
+    plotted = []
+    for ax, output in zip(axes, outputs, strict=True):
+        grid = np.full((len(ys), len(xs)), np.nan)
+        for row in points.itertuples(index=False):
+            i, j = ys.index(getattr(row, y_name)), xs.index(getattr(row, x_name))
+            grid[i, j] = getattr(row, output)
+            plotted.append(
+                {
+                    "output": output,
+                    x_name: getattr(row, x_name),
+                    y_name: getattr(row, y_name),
+                    "mean": getattr(row, output),
+                    "ci_low": getattr(row, f"{output}_ci_low"),
+                    "ci_high": getattr(row, f"{output}_ci_high"),
+                }
+            )
+        image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
+        finite = grid[np.isfinite(grid)]
+        middle = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0
+        for cell in plotted:
+            if cell["output"] != output:
+                continue
+            i, j = ys.index(cell[y_name]), xs.index(cell[x_name])
+            interval = (
+                ""
+                if cell["ci_low"] != cell["ci_low"]
+                else f"\n{format_number(cell['ci_low'])} to {format_number(cell['ci_high'])}"
+            )
+            ax.text(
+                j,
+                i,
+                f"{format_number(cell['mean'])}{interval}",
+                ha="center",
+                va="center",
+                fontsize=6,
+                color="black" if cell["mean"] > middle else "white",
+            )
+        ax.set_xticks(range(len(xs)), [_value_text(v) for v in xs])
+        ax.set_yticks(range(len(ys)), [_value_text(v) for v in ys])
+        ax.set_xlabel(x_name)
+        ax.set_ylabel(y_name)
+        ax.grid(False)
+        text, unit = describe(output)
+        ax.set_title(f"{text} ({unit})" if unit else text, loc="left")
+        fig.colorbar(image, ax=ax, shrink=0.85)
+    n = int(points["n"].max()) if len(points) else 0
+    fig.suptitle(f"Mean over {n} replications per point (cell text: mean and 95% CI)")
+    fig.plotted_data = pd.DataFrame(plotted)
     return fig
 
 
@@ -1023,6 +1185,8 @@ __all__ = [
     "network_data",
     "network_figure",
     "plotted_data",
+    "response_figure",
+    "response_heatmap_figure",
     "size_text",
     "sankey_figure",
     "save_figure",

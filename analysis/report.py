@@ -393,6 +393,7 @@ def _comparison(evidence: Evidence, figures: list[tuple[str, str]]) -> str:
         ]
         parts.append("</ul>")
     parts.append(_embedded(figures, "comparison"))
+    parts.append(_embedded(figures, "response"))
     return "".join(parts)
 
 

@@ -433,3 +433,56 @@ def test_sidecar_names_the_scenarios_of_any_experiment_kind():
     sidecar = fg.figure_sidecar(sensitivity, "x", command="symbiosis figures s")
     assert (sidecar["scenarios"], sidecar["root_seed"]) == (["baseline"], 3)
     assert fg.figure_sidecar({}, "x", scenarios=["s [k=1]"])["scenarios"] == ["s [k=1]"]
+
+
+def _sweep_runs() -> tuple[pd.DataFrame, list[dict]]:
+    """A two-parameter sweep with a known response: y = 10 * tax + trust + seed noise."""
+    rng = np.random.default_rng(3)
+    points = [{"tax": t, "trust": r} for t in (0.0, 50.0, 100.0) for r in (0.4, 0.6)]
+    rows = []
+    for p, point in enumerate(points):
+        for k in range(4):
+            y = 10 * point["tax"] + point["trust"] + rng.normal(0, 1) + k
+            rows.append({"point": p, "replication": k, **{o: y for o in KEY_OUTPUTS}})
+    return pd.DataFrame(rows), points
+
+
+def test_response_curves_and_heat_map_draw_the_points_table(tmp_path):
+    import warnings
+
+    from analysis.experiments import sweep_points_table
+
+    runs, points = _sweep_runs()
+    table = sweep_points_table(runs, points, list(KEY_OUTPUTS))
+    outputs = list(fg.RESPONSE_OUTPUTS)
+    curves = fg.response_figure(table, ["tax", "trust"], outputs)
+    drawn = curves.plotted_data
+    chosen = drawn[(drawn["output"] == outputs[0]) & (drawn["trust"] == 0.6)]
+    expected = table[table["trust"] == 0.6].sort_values("tax")
+    assert list(chosen["mean"]) == pytest.approx(list(expected[outputs[0]]))
+    assert list(chosen["ci_low"]) == pytest.approx(list(expected[f"{outputs[0]}_ci_low"]))
+    assert len(_by_gid(curves.axes[0].collections, "band|")) == 2  # a band per value of trust
+    heat = fg.response_heatmap_figure(table, ["tax", "trust"], outputs)
+    assert len(heat.plotted_data) == len(points) * len(outputs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "constrained_layout not applied"
+        _save_and_read(curves, tmp_path, "curves")
+        _save_and_read(heat, tmp_path, "heat")
+
+
+def test_comparison_figure_with_long_sweep_labels_lays_out_without_warnings(tmp_path):
+    import warnings
+
+    runs, points = _sweep_runs()
+    labels = {
+        p: "baseline [" + ", ".join(f"{k}_eur_per_t_long_name={v}" for k, v in pt.items()) + "]"
+        for p, pt in enumerate(points)
+    }
+    runs = runs.assign(scenario=runs["point"].map(labels))
+    table = comparison_table(runs, list(KEY_OUTPUTS), labels[0], list(labels.values()))
+    fig = fg.comparison_figure(table)
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert all(max(len(line) for line in t.split("\n")) <= 34 for t in ticks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _save_and_read(fig, tmp_path, "comparison")

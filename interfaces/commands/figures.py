@@ -9,6 +9,7 @@ from interfaces.commands.common import positive_int
 FIGURE_CHOICES = (
     "timeseries",
     "comparison",
+    "response",
     "network",
     "flows",
     "cost_effectiveness",
