@@ -28,7 +28,6 @@ from analysis.network_plot import (
     present_at,
 )
 from analysis.statistics import mean_ci
-from simulation.outputs import KEY_OUTPUTS
 from analysis.style import (
     FULL_WIDTH_IN,
     PNG_DPI,
@@ -41,6 +40,7 @@ from analysis.style import (
     scenario_styles,
     styled,
 )
+from simulation.outputs import KEY_OUTPUTS
 
 FORMATS = ("png", "svg", "pdf")
 CONFIDENCE = 0.95
