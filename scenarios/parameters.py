@@ -45,6 +45,8 @@ class Parameter:
         optional: Whether ``None`` ("not set") is allowed, e.g. an instrument without end month.
         group: Heading under which the app and ``show`` list the parameter.
         source: Literature source of the default, or "placeholder".
+        file_suffix: If set, a string parameter also accepts the path of an existing file with
+            this suffix besides its choices (``park``: a park file of the user's own).
     """
 
     name: str
@@ -58,6 +60,7 @@ class Parameter:
     optional: bool = False
     group: str = "general"
     source: str = "placeholder"
+    file_suffix: str | None = None
 
     @property
     def type(self) -> type:
@@ -69,7 +72,8 @@ class Parameter:
     def allowed(self) -> str:
         """Describe the allowed values in a few words, for error messages and help."""
         if self.choices is not None:
-            return "one of " + ", ".join(self.choices)
+            files = f", or the path of a {self.file_suffix} file" if self.file_suffix else ""
+            return "one of " + ", ".join(self.choices) + files
         if self.type is bool:
             return "true or false"
         text = f"{self.type.__name__} in [{_fmt(self.low)}, {_fmt(self.high)}]"
@@ -789,6 +793,7 @@ PARK: tuple[Parameter, ...] = (
         choices=tuple(sorted(p.stem for p in (Path(__file__).parent / "parks").glob("*.toml"))),
         group="park",
         source="-",
+        file_suffix=".toml",
     ),
     Parameter(
         "n_firms",
@@ -883,6 +888,8 @@ def check_value(name: str, value: Any) -> Value:
             raise ParameterError(f"{name} must be true or false, got {value!r}")
         return value
     if expected is str:
+        if _is_declared_file(parameter, value):
+            return value
         if not isinstance(value, str) or value not in (parameter.choices or ()):
             hint = ""
             if isinstance(value, str):
@@ -909,6 +916,17 @@ def check_value(name: str, value: Any) -> Value:
     ):
         raise ParameterError(f"{name} = {value:g} is out of range ({parameter.allowed()})")
     return value
+
+
+def _is_declared_file(parameter: Parameter, value: Any) -> bool:
+    """Whether ``value`` is the path of an existing file the parameter accepts."""
+    suffix = parameter.file_suffix
+    return (
+        suffix is not None
+        and isinstance(value, str)
+        and value.endswith(suffix)
+        and Path(value).is_file()
+    )
 
 
 def parse_value(name: str, text: str) -> Value:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from importlib.metadata import version
@@ -20,6 +21,7 @@ from scenarios.parks import park_names
 from simulation.output import atomic_output_dir
 
 SYMBIOSIS = Path(sys.executable).parent / "symbiosis"
+ROOT = Path(__file__).resolve().parents[1]
 STEPS = 24
 
 TIMESERIES_REQUIRED = (
@@ -247,10 +249,10 @@ CASES = {
         ["run", "baseline", "--set", "social_network=smallworld"],
         ["social_network must be one of", "did you mean 'small_world'"],
     ),
-    "--park a file": (
+    "--park a bad file": (
         {"mine.toml": 'name = "x"\n'},
         ["run", "baseline", "--park", "mine.toml"],
-        ["--park 'mine.toml'", "only built-in parks"],
+        ["--park: mine.toml: a park needs at least two firms"],
     ),
     "--out is a file": (
         {"taken": "x"},
@@ -327,10 +329,16 @@ def test_the_installed_command_prints_no_traceback(tmp_path, files, argv, fragme
 # --- show, --set and --park ----------------------------------------------------------------------
 
 
+def parameter_lines(stdout: str) -> list[str]:
+    """The ``name = value # ...`` lines of ``show``: those of its [parameters] table."""
+    lines = stdout.splitlines()
+    return [line for line in lines[lines.index("[parameters]") + 1 :] if line.strip()]
+
+
 def show_all(capsys, *argv: str) -> list[str]:
     status, stdout, _ = cli(capsys, "show", *argv, "--all")
     assert status == 0
-    return [line for line in stdout.splitlines() if not line.startswith("#")]
+    return parameter_lines(stdout)
 
 
 @pytest.mark.parametrize(
@@ -363,10 +371,10 @@ def test_set_changes_exactly_the_parameter_named(capsys, scenario, assignment):
 
 
 def shown(value) -> str:
-    """How ``show`` writes a value."""
-    if value is None:
-        return "none"
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    """How ``show`` writes a value (as TOML)."""
+    from interfaces.commands.core import toml_value
+
+    return toml_value(value)
 
 
 def test_set_to_none_unsets_an_end_month_in_show(tmp_path, capsys):
@@ -377,7 +385,7 @@ def test_set_to_none_unsets_an_end_month_in_show(tmp_path, capsys):
     changed = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
     assert len(changed) == 1
     assert changed[0][0].split("=")[1].split()[0] == "24"
-    assert changed[0][1].split("=")[1].split()[0] == "none"
+    assert changed[0][1].split("=")[1].split()[0] == '"none"'
 
 
 def test_show_changed_lists_only_what_differs_and_reflects_set_and_park(capsys):
@@ -392,7 +400,7 @@ def test_show_changed_lists_only_what_differs_and_reflects_set_and_park(capsys):
         "--changed",
     )
     assert status == 0
-    lines = [line for line in stdout.splitlines() if not line.startswith("#")]
+    lines = parameter_lines(stdout)
     values = {
         line.split("=")[0].strip(): line.split("=")[1].split("#")[0].strip() for line in lines
     }
@@ -400,7 +408,7 @@ def test_show_changed_lists_only_what_differs_and_reflects_set_and_park(capsys):
         "landfill_tax_eur_per_t": "80.0",
         "landfill_tax_start_month": "12",
         "trust_threshold": "0.6",
-        "park": "kemi_tornio",
+        "park": '"kemi_tornio"',
     }
     assert "landfill_tax:" in stdout.splitlines()[0]
     status, stdout, _ = cli(capsys, "show", "baseline", "--changed")
@@ -412,10 +420,38 @@ def test_show_prints_every_resolved_parameter_by_default_and_marks_the_set_ones(
 
     status, stdout, _ = cli(capsys, "show", "landfill_tax", "--set", "trust_threshold=0.6")
     assert status == 0
-    lines = [line for line in stdout.splitlines() if not line.startswith("#")]
+    lines = parameter_lines(stdout)
     assert [line.split("=")[0].strip() for line in lines] == list(PARAMETERS)
     marked = {line.split("=")[0].strip() for line in lines if "# (set)" in line}
     assert marked == {"landfill_tax_eur_per_t", "landfill_tax_start_month", "trust_threshold"}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "park", "sets"),
+    [
+        ("landfill_tax", None, []),
+        ("world_bank_mix", None, ["trust_threshold=0.6"]),
+        ("baseline", "kokkola", ["subsidy_end_month=none"]),
+    ],
+)
+def test_show_prints_a_scenario_file_that_loads_back_and_can_be_extended(
+    tmp_path, capsys, scenario, park, sets
+):
+    import tomllib
+
+    from interfaces.commands.common import resolve_scenario
+
+    options = [*(["--park", park] if park else []), *(x for v in sets for x in ("--set", v))]
+    status, stdout, _ = cli(capsys, "show", scenario, *options)
+    assert status == 0
+    tomllib.loads(stdout)  # valid TOML: no "= none", strings quoted
+    shown_file = tmp_path / "shown.toml"
+    shown_file.write_text(stdout)
+    expected = resolve_scenario(scenario, park, sets).parameters()
+    assert load_scenario(str(shown_file)).parameters() == expected
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "shown.toml"\n[parameters]\ntrust_threshold = 0.7\n')
+    assert load_scenario(str(child)).parameters() == {**expected, "trust_threshold": 0.7}
 
 
 # --- scenarios, parks, parameters, validate ------------------------------------------------------
@@ -537,3 +573,36 @@ def test_validate_checks_park_files_too(tmp_path, capsys):
     status, _, stderr = cli(capsys, "validate", str(bad))
     assert status == 2
     assert stderr.count("\n") == 1 and "my_park.toml" in stderr and "food" in stderr
+
+
+# --- entry points ------------------------------------------------------------------------------
+
+
+def test_version_prints_the_installed_package_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"symbiosis {version('symbiosis')}"
+
+
+def test_python_m_interfaces_runs_the_cli_and_python_m_simulation_points_to_it(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "interfaces", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0 and done.stdout.startswith("symbiosis ")
+    done = subprocess.run(
+        [sys.executable, "-m", "simulation"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2 and "python -m interfaces" in done.stderr
+    assert len(done.stderr.splitlines()) == 1

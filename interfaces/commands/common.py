@@ -31,7 +31,11 @@ def seed_int(text: str) -> int:
 def add_scenario_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--park`` and ``--set key=value`` (repeatable)."""
     parser.add_argument(
-        "--park", default=None, help="run on this built-in park instead (see 'symbiosis parks')"
+        "--park",
+        default=None,
+        metavar="NAME|FILE.toml",
+        help="run on this park instead: a built-in name (see 'symbiosis parks') or a park "
+        "file of your own (see 'symbiosis park-from-table')",
     )
     parser.add_argument(
         "--set",
@@ -53,18 +57,20 @@ def resolve_scenario(name: str, park: str | None, assignments: list[str]) -> Any
     """
     from scenarios.loader import ScenarioError, load_scenario, parse_overrides
     from scenarios.parameters import ParameterError, validate
-    from scenarios.parks import PARKS_DIR, load_park_spec, park_path
+    from scenarios.parks import PARKS_DIR, ParkError, load_park_spec, park_path
 
     scenario = load_scenario(name)
     overrides = parse_overrides(assignments)
     if park is not None:
-        path = park_path(park)
-        if path.parent.resolve() != PARKS_DIR.resolve():
-            raise ScenarioError(
-                f"--park {park!r}: only built-in parks can be named here "
-                "(add the file to scenarios/parks/)"
-            )
-        overrides["park"] = path.stem
+        try:
+            path = park_path(park)
+            load_park_spec(park)
+        except ParkError as error:
+            raise ScenarioError(f"--park: {error}") from None
+        builtin = path.parent.resolve() == PARKS_DIR.resolve() and "/" not in park
+        # A park file of one's own is named by its absolute path, so that worker processes
+        # and the manifest find it wherever they run.
+        overrides["park"] = path.stem if builtin else str(path.resolve())
     try:
         validate({**scenario.overrides, **overrides})
     except ParameterError as error:

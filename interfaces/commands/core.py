@@ -8,7 +8,7 @@ from interfaces.commands.common import add_scenario_options, positive_int, seed_
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``run``, ``scenarios``, ``show``, ``validate`` and ``parks``."""
+    """Add ``run``, ``scenarios``, ``show``, ``validate``, ``parks`` and ``park-from-table``."""
     run = subparsers.add_parser(
         "run",
         help="simulate one scenario and write its results and overview figure",
@@ -59,6 +59,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     parks = subparsers.add_parser("parks", help="list the built-in parks")
     parks.set_defaults(func=_parks)
+
+    table = subparsers.add_parser(
+        "park-from-table",
+        help="build a park file from a facility table (CSV)",
+        description="Build a park file (TOML) from a facility table: one row per facility and "
+        "stream, with columns name, sector, x_km and y_km (or lat and lon), and optionally "
+        "stream with quantity_per_year (or tonnes_per_year) and size. Sizes come from the "
+        "listed quantities against the sector catalogue. Use the file with --park FILE.toml.",
+    )
+    table.add_argument("table", metavar="FACILITIES.csv", help="the facility table")
+    table.add_argument(
+        "--out", default=None, metavar="PARK.toml", help="park file (default: FACILITIES.toml)"
+    )
+    table.add_argument("--name", default=None, help="park name (default: the table's name)")
+    table.add_argument("--force", action="store_true", help="overwrite an existing park file")
+    table.set_defaults(func=_park_from_table)
 
     params = subparsers.add_parser(
         "parameters", help="list every declared parameter with unit, range and meaning"
@@ -122,11 +138,10 @@ def _show(args: argparse.Namespace) -> int:
 
     scenario = resolve_scenario(args.scenario, args.park, args.set)
     params = scenario.parameters()
-    print(f"# {scenario.name}: {scenario.description}")
-    if scenario.source:
-        print(f"# source: {scenario.source}")
     changed = [name for name in params if name in scenario.overrides]
     shown = changed if args.changed else list(params)
+    print(f"# {scenario.name}: every parameter after extends, --park and --set, as a scenario")
+    print("# file: save it and 'extends' it, or run it as it is.")
     if not changed:
         print("# every parameter at its default")
     else:
@@ -134,19 +149,34 @@ def _show(args: argparse.Namespace) -> int:
             f"# {len(changed)} of {len(params)} parameters set by the scenario and its options"
             + ("" if args.changed else ", marked '(set)'; --changed lists only those")
         )
+    print(f"description = {toml_value(scenario.description)}")
+    if scenario.source:
+        print(f"source = {toml_value(scenario.source)}")
+    print("\n[parameters]")
     width = max((len(name) for name in shown), default=0)
     for name in shown:
-        parameter, value = PARAMETERS[name], params[name]
-        text = (
-            "none"
-            if value is None
-            else str(value).lower()
-            if isinstance(value, bool)
-            else str(value)
-        )
+        parameter = PARAMETERS[name]
+        text = toml_value(params[name])
         mark = "(set) " if name in changed and not args.changed else ""
         print(f"{name:<{width}} = {text:<12} # {mark}{parameter.unit}; {parameter.meaning}")
     return 0
+
+
+def toml_value(value: object) -> str:
+    """A parameter value as TOML: quoted strings, true/false, numbers; "none" for not set.
+
+    Scenario files read the string "none" of an optional parameter as "not set" (TOML has no
+    null), so the printed file loads back to the same parameters.
+    """
+    import json
+
+    if value is None:
+        return '"none"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value))
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -212,6 +242,41 @@ def _parks(args: argparse.Namespace) -> int:
         else:
             size = "n_firms firms"
         print(f"{name:<{width}}  ({size}) {spec.get('description', '')}")
+    return 0
+
+
+def _park_from_table(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from scenarios.errors import InputError
+    from scenarios.park_table import park_from_table
+    from scenarios.parks import load_park_spec
+
+    source = Path(args.table)
+    out = Path(args.out) if args.out else source.with_suffix(".toml")
+    if out.suffix != ".toml":
+        raise InputError(f"--out {out}: a park file must end in .toml")
+    if out.exists() and not args.force:
+        raise InputError(f"{out}: exists already (give --force to overwrite it)")
+    if not out.parent.is_dir():
+        raise InputError(f"--out {out}: no folder {out.parent}")
+    text = park_from_table(source, args.name)
+    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".toml", dir=out.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        spec = load_park_spec(temporary)  # the written file is a valid park, or nothing is kept
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, out)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    print(
+        f"{out}: park {spec['name']!r} with {len(spec['firms'])} firms; run it with "
+        f"'symbiosis run baseline --park {out}'"
+    )
     return 0
 
 
