@@ -79,3 +79,114 @@ def test_bounds_hold_on_a_run():
             assert values.min() >= low - 1e-9, output.name
         if high is not None:
             assert values.max() <= high + 1e-9, output.name
+
+
+# --- adding an indicator: one declaration plus the function that computes it ----------------
+
+THROWAWAY = outputs.Output(
+    "exchanges_per_firm",
+    "exchanges per firm",
+    "Exchanges per firm",
+    "flow",
+    "sum",
+    "Active exchanges over the firms in the park (a throwaway test output).",
+    0.0,
+    total=True,
+    group="exchanges",
+)
+THROWAWAY_INDICATOR = outputs.Output(
+    "exchanges_per_firm_total",
+    "exchanges per firm",
+    "Exchanges per firm over the run",
+    "flow",
+    "sum",
+    "total_exchanges_per_firm (a throwaway test indicator).",
+    0.0,
+    scope="park",
+)
+
+
+@pytest.fixture
+def throwaway(monkeypatch):
+    """Declare one more timeseries output and one more park indicator, with their functions."""
+    from analysis import indicators_table
+    from simulation import indicators
+
+    monkeypatch.setattr(outputs, "SERIES", (*outputs.SERIES, THROWAWAY))
+    monkeypatch.setattr(outputs, "PARK_INDICATORS", (*outputs.PARK_INDICATORS, THROWAWAY_INDICATOR))
+    monkeypatch.setitem(
+        indicators.MEASURES,
+        THROWAWAY.name,
+        lambda model: len(model.book.active()) / len(model.companies),
+    )
+    monkeypatch.setitem(
+        indicators_table.PER_RUN,
+        THROWAWAY_INDICATOR.name,
+        lambda frame: frame["total_exchanges_per_firm"],
+    )
+    return THROWAWAY
+
+
+def test_a_declared_output_reaches_every_consumer(throwaway, tmp_path, capsys):
+    import pandas as pd
+
+    from analysis.indicators_table import indicators_table
+    from analysis.sensitivity_model import check_outputs
+    from analysis.style import describe, unit_of
+    from interfaces.cli import main
+    from simulation.runner import run_model
+    from simulation.scalars import scalar_outputs
+
+    name = throwaway.name
+    result = run_model({"park": "synthetic", "n_firms": 40}, steps=12, seed=2)
+    ts = result.timeseries
+    assert list(ts.columns)[-1] == name
+    expected = ts["active_exchanges"] / 40
+    assert ts[name].tolist() == pytest.approx(expected.tolist())
+    assert result.summary["final"][name] == pytest.approx(expected.iloc[-1])
+    assert result.summary["totals"][name] == pytest.approx(expected.sum())
+    scalars = scalar_outputs(result)
+    for scalar in (f"final_{name}", f"mean_{name}", f"total_{name}"):
+        assert scalar in scalars and scalar in outputs.scalar_output_names()
+    assert describe(f"total_{name}") == ("Exchanges per firm, total", "exchanges per firm")
+    assert unit_of(f"final_{name}") == "exchanges per firm/month"
+    assert check_outputs([f"mean_{name}"]) == [f"mean_{name}"]
+
+    # compare: runs.csv gains the scalar outputs, --output accepts them.
+    out = tmp_path / "compare"
+    argv = ["compare", "baseline", "--park", "synthetic", "--set", "n_firms=40"]
+    argv += ["--replications", "2", "--steps", "6", "--workers", "1", "--quiet"]
+    assert main([*argv, "--output", f"total_{name}", "--out", str(out)]) == 0
+    runs = pd.read_csv(out / "runs.csv")
+    assert {f"final_{name}", f"mean_{name}", f"total_{name}"} <= set(runs.columns)
+    comparison = pd.read_csv(out / "comparison.csv")
+    assert set(comparison["output"]) == {f"total_{name}"}
+
+    table = indicators_table(runs)
+    row = table[table["indicator"] == THROWAWAY_INDICATOR.name].iloc[0]
+    assert row["label"] == THROWAWAY_INDICATOR.label
+    assert row["mean"] == pytest.approx(runs[f"total_{name}"].mean())
+
+    capsys.readouterr()
+    assert main(["outputs", "--quiet", "--kind", "flow", "--scope", "month"]) == 0
+    assert name in capsys.readouterr().out.split()
+    assert main(["outputs", "--scalars", "--quiet"]) == 0
+    assert f"mean_{name}" in capsys.readouterr().out.split()
+
+
+def test_outputs_command_lists_the_declaration(capsys):
+    from interfaces.cli import main
+
+    assert main(["outputs"]) == 0
+    text = capsys.readouterr().out
+    assert "# timeseries columns" in text and "# park indicators" in text
+    line = next(line for line in text.splitlines() if line.startswith("recovery_rate "))
+    assert "[share, mean]" in line and "[0, 1]" in line and "share of material" in line
+    assert main(["outputs", "--quiet", "--kind", "share", "--scope", "month"]) == 0
+    names = capsys.readouterr().out.split()
+    assert names == [o.name for o in outputs.series() if o.kind == "share"]
+    assert main(["outputs", "--scalars", "-q"]) == 0
+    assert capsys.readouterr().out.split() == list(outputs.scalar_output_names())
+    with pytest.raises(SystemExit) as exit_:
+        main(["outputs", "--kind", "nonsense"])
+    assert exit_.value.code == 2

@@ -77,7 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=None,
         metavar="NAME",
-        help="scalar output to compare (repeatable; default: the key indicators)",
+        help="scalar output to compare (repeatable; `symbiosis outputs --scalars` lists them; "
+        "default: the key indicators)",
     )
     compare.add_argument(
         "--target-ci",
