@@ -1,5 +1,4 @@
-"""Core commands: run one scenario, list, show and validate scenarios, list parks, parameters
-and outputs."""
+"""Core commands: run a scenario; list scenarios, parks, parameters and outputs; show, validate."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from interfaces.commands.common import add_scenario_options, positive_int, seed_
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``run``, ``scenarios``, ``show``, ``validate``, ``parks``, ``parameters``, ``outputs``."""
+    """Add the core commands (run, scenarios, show, validate, parks, parameters, outputs)."""
     run = subparsers.add_parser(
         "run",
         help="simulate one scenario and write its results and overview figure",
