@@ -9,8 +9,7 @@ from interfaces.commands.common import add_scenario_options, positive_int, seed_
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the core commands (run, scenarios, show, validate, parks, park-from-table,
-    parameters, outputs)."""
+    """Add the core commands: run, scenarios, show, validate, parks, park-from-table, etc."""
     run = subparsers.add_parser(
         "run",
         help="simulate one scenario and write its results and overview figure",
