@@ -33,7 +33,9 @@ import pandas as pd
 from analysis.statistics import (
     CONFIDENCE,
     comparison_table,
-    mean_ci,
+    difference_bounds,
+    estimate,
+    output_bounds,
     replications_for_target,
     widest_half_width,
 )
@@ -218,9 +220,14 @@ def sweep_points_table(
         row: dict[str, Any] = {"point": p, **point, "n": len(chosen)}
         common = chosen.index.intersection(base.index)
         for output in outputs:
-            mean, low, high = mean_ci(chosen[output].to_numpy(dtype=float), confidence)
+            bounds = output_bounds(output)
+            mean, low, high = estimate(chosen[output].to_numpy(dtype=float), bounds, confidence)
             diff = (chosen.loc[common, output] - base.loc[common, output]).to_numpy(dtype=float)
-            d_mean, d_low, d_high = mean_ci(diff, confidence) if len(diff) else (np.nan,) * 3
+            d_mean, d_low, d_high = (
+                estimate(diff, difference_bounds(bounds), confidence)
+                if len(diff)
+                else (np.nan,) * 3
+            )
             row.update(
                 {
                     output: mean,

@@ -40,6 +40,7 @@ from analysis.style import (
     scenario_styles,
     styled,
 )
+from scenarios.outputs import find as find_output
 from simulation.outputs import KEY_OUTPUTS
 
 FORMATS = ("png", "svg", "pdf")
@@ -199,6 +200,11 @@ def timeseries_band_data(
         with np.errstate(invalid="ignore", divide="ignore"):
             t = stats.t.ppf(0.5 + confidence / 2, np.where(n > 1, n - 1, np.nan))
             half = t * summary["std"].to_numpy(dtype=float) / np.sqrt(n)
+        try:
+            low_bound, high_bound = find_output(output).bounds
+        except KeyError:
+            low_bound = high_bound = None
+        # The same clipping as statistics.estimate: a band never leaves the declared range.
         frames.append(
             pd.DataFrame(
                 {
@@ -207,8 +213,8 @@ def timeseries_band_data(
                     "step": summary["step"].astype(int),
                     "n": summary["count"].astype(int),
                     "mean": summary["mean"],
-                    "ci_low": summary["mean"] - half,
-                    "ci_high": summary["mean"] + half,
+                    "ci_low": (summary["mean"] - half).clip(lower=low_bound, upper=high_bound),
+                    "ci_high": (summary["mean"] + half).clip(lower=low_bound, upper=high_bound),
                 }
             )
         )

@@ -233,7 +233,11 @@ def indicators_table(
         for indicator in park_indicators():
             column = own[indicator.name].to_numpy(dtype=float)
             n, note = int(len(own)), ""
-            if indicator.statistic == "ratio":
+            if indicator.name in AGAINST_REFERENCE:
+                mean, low, high, n, note = _cost_per_tonne(
+                    indicator.name, runs, order, scenario, confidence
+                )
+            elif indicator.statistic == "ratio":
                 numerator, denominator = _RATIOS[indicator.name]
                 ratio = ratio_of_means(own[numerator], own[denominator], confidence)
                 mean, low, high = ratio.value, ratio.low, ratio.high
@@ -279,13 +283,42 @@ def indicators_table(
 def _clip(
     low: float, high: float, bounds: tuple[float | None, float | None]
 ) -> tuple[float, float]:
-    """Clip an interval to the values an indicator can take (NaN stays NaN)."""
-    lowest, highest = bounds
-    if lowest is not None and not math.isnan(low):
-        low, high = max(low, lowest), max(high, lowest)
-    if highest is not None and not math.isnan(high):
-        low, high = min(low, highest), min(high, highest)
-    return low, high
+    """Clip an interval to the values an indicator can take (``statistics.clip_interval``)."""
+    from analysis.statistics import clip_interval
+
+    return clip_interval(low, high, bounds)
+
+
+# Costs per tonne are against the reference scenario (the first compared), computed by the same
+# function as the report's cost-effectiveness section, so the two never disagree.
+AGAINST_REFERENCE = {
+    "public_cost_per_t_co2": "eur_per_t_co2",
+    "public_cost_per_t_diverted": "eur_per_t_diverted",
+}
+
+
+def _cost_per_tonne(
+    name: str, runs: pd.DataFrame, order: Sequence[str], scenario: str, confidence: float
+) -> tuple[float, float, float, int, str]:
+    """(value, low, high, n, note) of a cost per tonne of ``scenario`` against the reference."""
+    reference = order[0]
+    if scenario == reference:
+        return math.nan, math.nan, math.nan, 0, "the reference: costs per t are against it"
+    if "total_public_net_eur" not in runs:
+        return math.nan, math.nan, math.nan, 0, "n/a"
+    from analysis.figures import cost_effectiveness
+
+    row = cost_effectiveness(runs, reference, [scenario], confidence).iloc[0]
+    measure = AGAINST_REFERENCE[name]
+    status = str(row[f"{measure}_status"])
+    note = _RATIO_NOTES.get(status, "")
+    return (
+        float(row[measure]),
+        float(row[f"{measure}_ci_low"]),
+        float(row[f"{measure}_ci_high"]),
+        int(row["n"]),
+        f"against {reference}" + (f"; {note}" if note else ""),
+    )
 
 
 _RATIO_NOTES = {

@@ -31,6 +31,66 @@ def mean_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, 
     return mean, mean - half, mean + half
 
 
+Bounds = tuple[float | None, float | None]
+UNBOUNDED: Bounds = (None, None)
+
+
+def clip_interval(low: float, high: float, bounds: Bounds) -> tuple[float, float]:
+    """Clip an interval to the values a quantity can take (NaN stays NaN).
+
+    A t-interval of a skewed count or of a share near 0 can reach beyond what the quantity can
+    be; every table, figure and sentence clips it the same way, here.
+    """
+    lowest, highest = bounds
+    if lowest is not None and not math.isnan(low):
+        low, high = max(low, lowest), max(high, lowest)
+    if highest is not None and not math.isnan(high):
+        low, high = min(low, highest), min(high, highest)
+    return low, high
+
+
+def output_bounds(name: str) -> Bounds:
+    """The range a scalar output (a ``runs.csv`` column) can take, from the declaration.
+
+    ``final_`` and ``mean_`` values keep their output's bounds; a run total keeps a lower bound
+    of zero (a sum of non-negative months) and has no upper one. Unknown names are unbounded.
+    """
+    from scenarios.outputs import scalar_output
+
+    try:
+        scalar = scalar_output(name)
+    except KeyError:
+        return UNBOUNDED
+    low, high = scalar.output.bounds
+    if name.startswith("total_") and scalar.output.scope == "month":
+        return (0.0 if low is not None and low >= 0 else None), None
+    return low, high
+
+
+def difference_bounds(bounds: Bounds) -> Bounds:
+    """The range of a difference of two values of a quantity bounded on both sides."""
+    low, high = bounds
+    if low is None or high is None:
+        return UNBOUNDED
+    return low - high, high - low
+
+
+def estimate(
+    values: np.ndarray, bounds: Bounds = UNBOUNDED, confidence: float = CONFIDENCE
+) -> tuple[float, float, float]:
+    """Mean and 95% t-interval of replications, clipped to the quantity's bounds.
+
+    The one interval of a replicated quantity: comparison.csv, points.csv, the indicators
+    table, the figures, the report and the CLI all take it from here.
+
+    Returns:
+        (mean, low, high); the interval is NaN with fewer than two values.
+    """
+    mean, low, high = mean_ci(values, confidence)
+    low, high = clip_interval(low, high, bounds)
+    return mean, low, high
+
+
 def half_width(values: np.ndarray, confidence: float = CONFIDENCE) -> float:
     """Half-width of the t-interval of the mean of ``values`` (NaN for fewer than 2 values)."""
     x = np.asarray(values, dtype=float)
@@ -52,7 +112,8 @@ def comparison_table(
 
     Replications are paired by ``replication`` (common random numbers: replication k of every
     scenario used the same seed), so the difference's interval is the t-interval of the
-    per-replication differences.
+    per-replication differences. Intervals are clipped to the declared bounds of each output
+    (``estimate``), as everywhere else.
 
     Args:
         runs: One row per run with ``scenario``, ``replication`` and the output columns.
@@ -72,9 +133,10 @@ def comparison_table(
         own = runs[runs["scenario"] == scenario].set_index("replication")
         common = own.index.intersection(base.index)
         for output in outputs:
-            mean, low, high = mean_ci(own[output].to_numpy(), confidence)
+            bounds = output_bounds(output)
+            mean, low, high = estimate(own[output].to_numpy(), bounds, confidence)
             diff = (own.loc[common, output] - base.loc[common, output]).to_numpy(dtype=float)
-            d_mean, d_low, d_high = mean_ci(diff, confidence)
+            d_mean, d_low, d_high = estimate(diff, difference_bounds(bounds), confidence)
             rows.append(
                 {
                     "scenario": scenario,

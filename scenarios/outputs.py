@@ -880,18 +880,22 @@ PARK_INDICATORS: tuple[Output, ...] = (
     _park(
         "public_cost_per_t_co2",
         "EUR/t CO₂",
-        "Public net cost per t CO₂ avoided",
+        "Extra public net cost per extra t CO₂ avoided, against the reference",
         "level",
-        "Mean public net cost over mean CO₂ avoided (bootstrap 95% CI).",
+        "Against the reference scenario (the first compared), paired by replication: mean "
+        "extra public net cost over mean extra CO₂ avoided (paired bootstrap 95% CI); none for "
+        "the reference itself or a policy that avoids no extra CO₂.",
         statistic="ratio",
         group="money",
     ),
     _park(
         "public_cost_per_t_diverted",
         "EUR/t",
-        "Public net cost per t diverted",
+        "Extra public net cost per extra t kept out of landfill, against the reference",
         "level",
-        "Mean public net cost over mean landfill diversion (bootstrap 95% CI).",
+        "Against the reference scenario, paired by replication: mean extra public net cost "
+        "over the mean reduction in tonnes landfilled (paired bootstrap 95% CI); none for the "
+        "reference itself or a policy that landfills no less.",
         statistic="ratio",
         group="money",
     ),
