@@ -33,9 +33,43 @@ CATEGORY_STYLE = {
 SECTOR_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h", "<", ">")
 
 
+# For more sectors than Okabe-Ito has colours: the 20 colours of matplotlib's "tab20" (pairs of
+# a strong and a light shade of ten hues), so no two sectors of a legend share a colour.
+TAB20 = (
+    "#1f77b4",
+    "#aec7e8",
+    "#ff7f0e",
+    "#ffbb78",
+    "#2ca02c",
+    "#98df8a",
+    "#d62728",
+    "#ff9896",
+    "#9467bd",
+    "#c5b0d5",
+    "#8c564b",
+    "#c49c94",
+    "#e377c2",
+    "#f7b6d2",
+    "#7f7f7f",
+    "#c7c7c7",
+    "#bcbd22",
+    "#dbdb8d",
+    "#17becf",
+    "#9edae5",
+)
+
+
+def _palette(count: int) -> tuple[str, ...]:
+    return OKABE_ITO if count <= len(OKABE_ITO) else TAB20
+
+
 def sector_colours(sectors: list[str]) -> dict[str, str]:
-    """A stable colour per sector name (cycling the Okabe-Ito palette)."""
-    return {sector: OKABE_ITO[k % len(OKABE_ITO)] for k, sector in enumerate(sorted(sectors))}
+    """A distinct colour per sector name: Okabe-Ito for up to 9 sectors, else tab20 (20).
+
+    Only above 20 sectors do colours repeat; the markers (``sector_markers``) then differ.
+    """
+    palette = _palette(len(set(sectors)))
+    return {sector: palette[k % len(palette)] for k, sector in enumerate(sorted(sectors))}
 
 
 def sector_markers(sectors: list[str]) -> dict[str, str]:
@@ -44,8 +78,9 @@ def sector_markers(sectors: list[str]) -> dict[str, str]:
     With more sectors than the palette has colours, colour and marker together keep every sector
     distinct (and readable without colour).
     """
+    palette = _palette(len(set(sectors)))
     return {
-        sector: SECTOR_MARKERS[(k // len(OKABE_ITO)) % len(SECTOR_MARKERS)]
+        sector: SECTOR_MARKERS[(k // len(palette)) % len(SECTOR_MARKERS)]
         for k, sector in enumerate(sorted(sectors))
     }
 

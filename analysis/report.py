@@ -117,7 +117,32 @@ def _with_unit(value: float, unit: str) -> str:
 
 
 def _interval(low: float, high: float) -> str:
+    """The interval as "95% CI a to b", or a note that it is the same in every replication."""
+    if low == high:
+        return "the same in every replication"
     return f"95% CI {format_amount(low)} to {format_amount(high)}"
+
+
+def prose_label(name: str) -> str:
+    """An output's declared label as it reads inside a sentence.
+
+    "Public budget balance, total" becomes "the public budget balance over the run", so that
+    "raises the public budget balance over the run by 213 million EUR" reads as English.
+    """
+    text = lower_first(describe(name)[0])
+    for ending, replacement in (
+        (", total", " over the run"),
+        (", monthly mean", " (monthly mean)"),
+        (", last month", " in the last month"),
+    ):
+        if text.endswith(ending):
+            text = text[: -len(ending)] + replacement
+    return text if text[:1].isupper() else f"the {text}"
+
+
+def scenario_text(name: str) -> str:
+    """A scenario in prose: its name with spaces ("landfill tax"), design points as they are."""
+    return name if "[" in name else name.replace("_", " ")
 
 
 def difference_sentence(row: pd.Series | Any, reference: str) -> str:
@@ -133,8 +158,9 @@ def difference_sentence(row: pd.Series | Any, reference: str) -> str:
         float(get("diff_ci_low")),
         float(get("diff_ci_high")),
     )
-    text, unit = describe(output)
-    name = lower_first(text)
+    unit = describe(output)[1]
+    name = prose_label(output)
+    scenario, reference = scenario_text(scenario), scenario_text(reference)
     if math.isnan(mean):
         return f"{scenario}: no value of {name} to compare with {reference}"
     if math.isnan(low) or math.isnan(high):
@@ -144,6 +170,12 @@ def difference_sentence(row: pd.Series | Any, reference: str) -> str:
         )
     if low == high == mean == 0:
         return f"{scenario} leaves {name} exactly as in {reference}, in every replication"
+    if low == high == mean:
+        verb = "raises" if mean > 0 else "lowers"
+        return (
+            f"{scenario} {verb} {name} by {_with_unit(abs(mean), unit)} over {reference}, "
+            "the same in every replication"
+        )
     if low > 0:
         return (
             f"{scenario} raises {name} by {_with_unit(mean, unit)} "
@@ -178,6 +210,7 @@ def cost_sentence(row: Any, measure: str) -> str:
         measure: ``eur_per_t_co2`` or ``eur_per_t_diverted``.
     """
     per, nothing = PER_TONNE[measure]
+    scenario, reference = scenario_text(row.scenario), scenario_text(row.reference)
     value = getattr(row, measure)
     low, high = getattr(row, f"{measure}_ci_low"), getattr(row, f"{measure}_ci_high")
     status = getattr(row, f"{measure}_status")
@@ -191,21 +224,22 @@ def cost_sentence(row: Any, measure: str) -> str:
     )
     if status == "no effect":
         return (
-            f"{row.scenario} {nothing} than {row.reference}, so it has no cost per tonne; "
-            f"over the horizon it {money} than {row.reference}"
+            f"{scenario} {nothing} than {reference}, so it has no cost per tonne; "
+            f"over the horizon it {money} than {reference}"
         )
+    against = f"against {reference}"
     if value < 0:
-        text = f"{row.scenario}: net public revenue of {format_amount(-value)} EUR per {per}"
+        text = f"{scenario}, {against}: net public revenue of {format_amount(-value)} EUR per {per}"
         interval = f" ({_interval(-high, -low)})" if status == "ok" else ""
     else:
-        text = f"{row.scenario}: public cost of {format_amount(value)} EUR per {per}"
+        text = f"{scenario}, {against}: public cost of {format_amount(value)} EUR per {per}"
         interval = f" ({_interval(low, high)})" if status == "ok" else ""
     caveat = {
         "unbounded": "; its extra effect is not clearly above zero, so this ratio has "
         "no bounded confidence interval",
         "too few": "; one replication only, so no confidence interval",
     }.get(status, "")
-    return f"{text}{interval}{caveat}; over the horizon it {money} than {row.reference}"
+    return f"{text}{interval}{caveat}; over the horizon it {money} than {reference}"
 
 
 # --- sections ---------------------------------------------------------------------------------
@@ -272,10 +306,8 @@ def methods_paragraph(evidence: Evidence) -> str:
     park = evidence.park()
     try:
         spec = load_park_spec(park.split(",")[0])
-        park_text = (
-            f"the {park} park ({spec.get('description', '').rstrip('.')}; source: "
-            f"{spec.get('source', 'not given').rstrip('.')})"
-        )
+        description = str(spec.get("description", "")).rstrip(".")
+        park_text = f"the {park} park ({description})" if description else f"the {park} park"
     except InputError:
         park_text = f"the {park} park"
     steps = evidence.steps
@@ -305,10 +337,12 @@ def methods_paragraph(evidence: Evidence) -> str:
     text = (
         f"We simulated {park_text} for {horizon}, one step per month, under "
         f"{len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''} "
-        f"({', '.join(scenarios)}). Each scenario was run {evidence.replications} times "
+        f"({'; '.join(_scenario_with_description(evidence, s) for s in scenarios)}). "
+        f"Each scenario was run {evidence.replications} times "
         f"{seed_text}; replication k of every scenario used the same seed (common random "
         "numbers), so differences between scenarios are paired and the reference scenario "
-        f"{scenarios[0]} is compared with each other one replication by replication. Results "
+        f"{scenario_text(scenarios[0])} is compared with each other one replication by "
+        "replication. Results "
         "are means over replications with two-sided 95% Student-t confidence intervals; "
         "ratios (cost per tonne) use a paired bootstrap. "
         f"Model: symbiosis {version}"
@@ -319,6 +353,13 @@ def methods_paragraph(evidence: Evidence) -> str:
     if failed:
         text += f" {failed} failed run(s) are left out."
     return text
+
+
+def _scenario_with_description(evidence: Evidence, name: str) -> str:
+    """'landfill tax: A landfill tax of 80 EUR/t from year 2 ...' (the name alone if none)."""
+    spec = (evidence.manifest.get("scenarios") or {}).get(name) or {}
+    description = str(spec.get("description") or "").rstrip(".")
+    return f"{scenario_text(name)}: {lower_first(description)}" if description else name
 
 
 def _methods(evidence: Evidence) -> str:

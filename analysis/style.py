@@ -185,8 +185,14 @@ def prose_unit(unit: str) -> str:
     return unit
 
 
+# Thousands are separated by a narrow no-break (thin) space, as SI and ISO 80000-1 write them:
+# a comma would be read as a list separator in "25 240 (95% CI -1 542 to 52 020)", and the space
+# never breaks a number across lines.
+THIN_SPACE = "\u202f"
+
+
 def format_number(value: float, digits: int = 3) -> str:
-    """A number for prose and tables: 3 significant digits, thousands separated, no 1e+06."""
+    """A number for prose and tables: 3 significant digits, thin-space thousands, no 1e+06."""
     import math
 
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -199,6 +205,19 @@ def format_number(value: float, digits: int = 3) -> str:
     magnitude = math.floor(math.log10(abs(value)))
     if magnitude >= digits - 1:
         rounded = round(value, -(magnitude - digits + 1))
-        return f"{rounded:,.0f}"
+        return f"{rounded:,.0f}".replace(",", THIN_SPACE)
     decimals = digits - 1 - magnitude
-    return f"{value:,.{decimals}f}"
+    return f"{value:,.{decimals}f}".replace(",", THIN_SPACE)
+
+
+def format_interval(low: float, high: float, digits: int = 3) -> str:
+    """A 95% interval in words: "95% CI a to b"; "" when undefined or of zero width.
+
+    A quantity that is the same in every replication (a deterministic cost, a constant count)
+    has no interval to show, so none is written.
+    """
+    import math
+
+    if low is None or high is None or math.isnan(low) or math.isnan(high) or low == high:
+        return ""
+    return f"95% CI {format_number(low, digits)} to {format_number(high, digits)}"

@@ -86,9 +86,9 @@ def test_every_column_and_scalar_output_has_a_unit():
 
 
 def test_numbers_are_formatted_for_people():
-    assert format_number(1234.5) == "1,230"
+    assert format_number(1234.5) == "1\u202f230"  # thin-space thousands
     assert format_number(0.012345) == "0.0123"
-    assert format_number(-98_765_432) == "-98,800,000"
+    assert format_number(-98_765_432) == "-98\u202f800\u202f000"
     assert format_number(float("nan")) == "n/a"
     assert compact_number(2_500_000) == "2.5 M"
     assert compact_number(-1500) == "-1.5 k"

@@ -8,6 +8,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -161,7 +162,7 @@ def test_report_states_methods_comparison_and_caveats(report):
         assert needle in methods, needle
     comparison = re.search(r'<section id="comparison">(.*?)</section>', text, re.S).group(1)
     sentences = re.findall(
-        r"world_bank_mix (raises|lowers|does not clearly change) [^<]*"
+        r"world bank mix (raises|lowers|does not clearly change) [^<]*"
         r"95% CI [^<]*",
         comparison,
     )
@@ -333,19 +334,23 @@ def test_difference_sentences_say_direction_and_interval():
         )
 
     assert difference_sentence(row(4.2, 2.1, 6.3), "baseline") == (
-        "tax raises active exchanges at the end by 4.20 (95% CI 2.10 to 6.30) over baseline"
+        "tax raises the active exchanges at the end by 4.20 (95% CI 2.10 to 6.30) over baseline"
     )
     assert difference_sentence(row(-7.1e6, -7.4e6, -6.8e6, "total_public_net_eur"), "baseline") == (
-        "tax lowers public budget balance, total by 7.10 million EUR (95% CI 6.80 million to "
-        "7.40 million) compared with baseline"
+        "tax lowers the public budget balance over the run by 7.10 million EUR (95% CI 6.80 "
+        "million to 7.40 million) compared with baseline"
     )
     assert "does not clearly change" in difference_sentence(row(1, -1, 3), "baseline")
     assert "no confidence interval" in difference_sentence(
         row(1, float("nan"), float("nan")), "baseline"
     )
     assert difference_sentence(row(0.0, 0.0, 0.0), "baseline") == (
-        "tax leaves active exchanges at the end exactly as in baseline, in every replication"
+        "tax leaves the active exchanges at the end exactly as in baseline, in every replication"
     )
+    assert difference_sentence(row(3e5, 3e5, 3e5, "total_public_net_eur"), "baseline") == (
+        "tax raises the public budget balance over the run by 300 000 EUR over baseline, the "
+        "same in every replication"
+    ).replace("300 000", "300\u202f000")  # a deterministic difference shows no interval
 
 
 def test_scenarios_sharing_runs_keep_their_own_timeseries(tmp_path):
@@ -398,7 +403,8 @@ def test_cost_sentences_handle_revenue_and_zero_effects():
         return SimpleNamespace(scenario="p", reference="b", public_cost_eur=cost, **fields)
 
     assert cost_sentence(row(10.0, "ok", 500.0), "eur_per_t_co2") == (
-        "p: public cost of 10.0 EUR per extra tonne of CO2 avoided (95% CI 9.00 to 11.0); "
+        "p, against b: public cost of 10.0 EUR per extra tonne of CO2 avoided (95% CI 9.00 to "
+        "11.0); "
         "over the horizon it costs the public purse 500 EUR more than b"
     )
     assert (
@@ -446,3 +452,63 @@ def test_report_renders_in_a_headless_browser(report, tmp_path):
     assert headings == [title for _, title in SECTIONS]
     assert height > 3000
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
+
+
+def test_each_number_has_one_value_label_and_interval_across_the_report(report, experiment):
+    """One truth per number: the indicators table, the comparison, the cost section and the
+    CSVs give each quantity the same value, interval, label and unit."""
+    from analysis.evidence import load_evidence
+    from analysis.figures import cost_effectiveness
+    from analysis.style import describe, format_number
+
+    _, text = report
+    folder, _ = experiment
+    evidence = load_evidence(folder)
+    section = {
+        key: re.search(rf'<section id="{key}">(.*?)</section>', text, re.S).group(1)
+        for key in ("indicators", "comparison", "cost-effectiveness", "methods")
+    }
+    table, comparison = evidence.indicators, evidence.comparison
+    # The same quantity has the same mean and clipped interval in the table and comparison.csv.
+    for indicator, output in (
+        ("co2_avoided", "total_co2_avoided_t"),
+        ("synergies_started", "total_exchanges_started"),
+        ("synergies_active", "final_active_exchanges"),
+    ):
+        for scenario in evidence.scenarios:
+            row = table[(table["indicator"] == indicator) & (table["scenario"] == scenario)]
+            other = comparison[
+                (comparison["output"] == output) & (comparison["scenario"] == scenario)
+            ]
+            for column in ("mean", "ci_low", "ci_high"):
+                assert float(row[column].iloc[0]) == pytest.approx(
+                    float(other[column].iloc[0]), nan_ok=True
+                ), (indicator, scenario, column)
+            assert float(other["ci_low"].iloc[0]) >= 0 or np.isnan(other["ci_low"].iloc[0])
+    # Recovery rate: one label and one unit in the table and in figures and comparison.
+    recovery = table[table["indicator"] == "recovery_rate"].iloc[0]
+    assert recovery["unit"] == describe("mean_recovery_rate")[1]
+    # Cost per tonne: against the reference in the table and in the cost section, one value.
+    costs = cost_effectiveness(evidence.runs, evidence.reference, evidence.scenarios)
+    for measure, indicator in (
+        ("eur_per_t_co2", "public_cost_per_t_co2"),
+        ("eur_per_t_diverted", "public_cost_per_t_diverted"),
+    ):
+        row = costs.iloc[0]
+        cell = table[(table["indicator"] == indicator) & (table["scenario"] == row.scenario)]
+        assert float(cell["mean"].iloc[0]) == pytest.approx(float(row[measure]), nan_ok=True)
+        assert "against" in cell["label"].iloc[0] and "against" in cell["note"].iloc[0]
+        reference = table[
+            (table["indicator"] == indicator) & (table["scenario"] == evidence.reference)
+        ]
+        assert np.isnan(reference["mean"].iloc[0])  # the reference has no cost against itself
+        if not np.isnan(row[measure]):
+            shown = format_number(abs(float(row[measure])))
+            assert shown in section["indicators"] and shown in section["cost-effectiveness"]
+    assert "against baseline" in section["cost-effectiveness"]
+    # Readable numbers: no comma-separated intervals, no internals in the methods.
+    for body in section.values():
+        assert not re.search(r"\[-?[0-9][0-9,.]*, -?[0-9]", body)
+    assert "source: Generator" not in section["methods"]
+    # No zero-width intervals ("95% CI 300 000 to 300 000").
+    assert not re.search(r"CI (-?[0-9][0-9.\u202f]*(?: million| billion)?) to \1(?![0-9.])", text)

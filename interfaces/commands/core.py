@@ -138,17 +138,30 @@ def _run(args: argparse.Namespace) -> int:
         if not args.no_figure:
             from analysis.overview import save_overview
 
-            save_overview(result, staging / "overview.png", title=scenario.name)
+            save_overview(
+                result, staging / "overview.png", title=run_title(scenario, result, args.seed)
+            )
+    from analysis.style import format_number
+
     final, totals = result.summary["final"], result.summary["totals"]
     print(
         f"{scenario.name} on {result.summary['park']}: {steps} months, seed {args.seed}: "
         f"{int(final['active_exchanges'])} active exchanges, "
         f"{totals['exchanges_started']} started, "
         f"recovery rate {final['recovery_rate']:.1%}, "
-        f"{totals['co2_avoided_t']:,.0f} t CO2 avoided"
+        f"{format_number(totals['co2_avoided_t'])} t CO2 avoided"
     )
     print(f"results written to {out}/")
     return 0
+
+
+def run_title(scenario: object, result: object, seed: int) -> str:
+    """The overview's title: scenario, park, seed, and the settings that differ from defaults."""
+    overrides = getattr(scenario, "overrides", {}) or {}
+    settings = ", ".join(f"{name} = {value}" for name, value in overrides.items() if name != "park")
+    park = getattr(result, "summary", {}).get("park", "")
+    title = f"{getattr(scenario, 'name', '')} on the {park} park, seed {seed}"
+    return title + (f"\n{settings}" if settings else "\nevery parameter at its default")
 
 
 def _scenarios(args: argparse.Namespace) -> int:

@@ -398,21 +398,28 @@ def _save_png(figure: Any, path: Any) -> None:
 
 
 def _print_comparison(table: Any, reference: str) -> None:
-    """A readable table: per output, each scenario's mean and difference with 95% CIs."""
-    from analysis.style import format_number
+    """A readable table: per output (label and unit), each scenario's mean and difference.
+
+    Intervals read "95% CI a to b" (commas are never list separators); a quantity that is the
+    same in every replication shows no interval.
+    """
+    from analysis.style import describe, format_interval, format_number
 
     def number(value: float) -> str:
         return format_number(value, digits=4)
 
     def interval(low: float, high: float) -> str:
-        return "" if low != low else f"[{number(low)}, {number(high)}]"
+        return format_interval(low, high, digits=4) or (
+            "" if low != low else "same in every replication"
+        )
 
     width = max(len(s) for s in table["scenario"])
     for output, rows in table.groupby("output", sort=False):
-        print(f"\n{output}")
+        label, unit = describe(str(output))
+        print(f"\n{label}{f' ({unit})' if unit else ''}  [{output}]")
         print(
-            f"  {'scenario':<{width}}  {'n':>4}  {'mean':>11}  {'95% CI':<25}"
-            f"  {'diff vs ' + reference:>14}  95% CI of the paired difference"
+            f"  {'scenario':<{width}}  {'n':>4}  {'mean':>11}  {'':<30}"
+            f"  {'diff vs ' + reference:>14}  paired difference"
         )
         for row in rows.itertuples():
             diff = "(reference)" if row.scenario == reference else number(row.diff_mean)
@@ -421,7 +428,7 @@ def _print_comparison(table: Any, reference: str) -> None:
             )
             print(
                 f"  {row.scenario:<{width}}  {row.n:>4}  {number(row.mean):>11}  "
-                f"{interval(row.ci_low, row.ci_high):<25}  {diff:>14}  {diff_ci}"
+                f"{interval(row.ci_low, row.ci_high):<30}  {diff:>14}  {diff_ci}"
             )
     print()
 
