@@ -152,7 +152,7 @@ def difference_sentence(row: pd.Series | Any, reference: str) -> str:
     over baseline".
     """
     get = row.get if hasattr(row, "get") else lambda key: getattr(row, key)
-    scenario, output = get("scenario"), get("output")
+    scenario, output = str(get("scenario")), str(get("output"))
     mean, low, high = (
         float(get("diff_mean")),
         float(get("diff_ci_low")),
