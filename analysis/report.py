@@ -682,7 +682,67 @@ def _provenance(evidence: Evidence) -> str:
     if evidence.sensitivity_manifest and evidence.manifest is not evidence.sensitivity_manifest:
         fields.append(("Sensitivity command", evidence.sensitivity_manifest.get("command")))
     rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in fields if v not in (None, ""))
-    return f'<dl class="provenance">{rows}</dl>'
+    return f'<dl class="provenance">{rows}</dl>' + invocations_html(evidence)
+
+
+def invocations_behind(evidence: Evidence) -> list[dict[str, Any]]:
+    """The invocations of the folder that added the runs behind the report's numbers.
+
+    ``manifest.json`` keeps an append-only ``invocations`` list (command, start and end, package
+    version, code fingerprint, runs added, reused and failed). An invocation is behind the
+    numbers if it added runs and, when the runs carry a ``fingerprint``, its fingerprint is one
+    of theirs. A folder written before the list existed has none (empty result).
+    """
+    listed = (evidence.manifest or {}).get("invocations") or []
+    if not isinstance(listed, list):
+        return []
+    fingerprints = (
+        set(evidence.runs["fingerprint"].dropna().astype(str))
+        if "fingerprint" in evidence.runs
+        else set()
+    )
+    chosen = []
+    for entry in listed:
+        if not isinstance(entry, dict) or int(entry.get("runs_added") or 0) <= 0:
+            continue
+        if fingerprints and str(entry.get("fingerprint")) not in fingerprints:
+            continue
+        chosen.append(entry)
+    return chosen
+
+
+def invocations_html(evidence: Evidence) -> str:
+    """A table of the invocations behind the numbers (or a note when the folder has none)."""
+    listed = (evidence.manifest or {}).get("invocations")
+    if not listed:
+        return _unavailable(
+            "This folder's manifest records only its latest command (it was written before "
+            "manifests kept every invocation), so the commands that added its runs cannot be "
+            "listed."
+        )
+    chosen = invocations_behind(evidence)
+    if not chosen:
+        return _unavailable("No recorded invocation added the runs in this report.")
+    rows = "".join(
+        "<tr>"
+        f"<td>{_e(entry.get('started_utc', ''))}</td>"
+        f"<td>{_e(entry.get('finished_utc', ''))}</td>"
+        f"<td><code>{_e(entry.get('command', ''))}</code></td>"
+        f"<td>{_e(entry.get('package_version', ''))}</td>"
+        f"<td><code>{_e(str(entry.get('fingerprint', ''))[:12])}</code></td>"
+        f"<td>{_e(entry.get('runs_added', 0))}</td>"
+        f"<td>{_e(entry.get('runs_reused', 0))}</td>"
+        f"<td>{_e(entry.get('runs_failed', 0))}</td>"
+        "</tr>"
+        for entry in chosen
+    )
+    return (
+        f"<h3>Invocations behind these numbers ({len(chosen)} of {len(listed)} recorded)</h3>"
+        '<div class="scroll"><table class="plain"><thead><tr><th>Started (UTC)</th>'
+        "<th>Finished (UTC)</th><th>Command</th><th>Version</th><th>Code fingerprint</th>"
+        "<th>Runs added</th><th>Reused</th><th>Failed</th></tr></thead><tbody>"
+        f"{rows}</tbody></table></div>"
+    )
 
 
 def build_report(
@@ -808,6 +868,7 @@ __all__ = [
     "cost_sentence",
     "difference_sentence",
     "figure_html",
+    "invocations_behind",
     "methods_paragraph",
     "placeholder_counts",
     "sensitivity_section",

@@ -512,3 +512,62 @@ def test_each_number_has_one_value_label_and_interval_across_the_report(report, 
     assert "source: Generator" not in section["methods"]
     # No zero-width intervals ("95% CI 300 000 to 300 000").
     assert not re.search(r"CI (-?[0-9][0-9.\u202f]*(?: million| billion)?) to \1(?![0-9.])", text)
+
+
+def test_provenance_lists_the_invocations_that_added_the_runs(experiment, tmp_path):
+    """manifest.json's append-only invocations (the store's schema): the report lists those
+    that added the runs behind its numbers, not a resume that ran nothing."""
+    import shutil
+
+    from analysis.evidence import load_evidence
+    from analysis.report import build_report, invocations_behind
+
+    folder, _ = experiment
+    copy = tmp_path / "exp"
+    shutil.copytree(folder, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    fingerprint = "abc123def4567890"
+    manifest["invocations"] = [
+        {
+            "command": "symbiosis compare baseline world_bank_mix --replications 1",
+            "started_utc": "2026-01-01T10:00:00+00:00",
+            "finished_utc": "2026-01-01T10:05:00+00:00",
+            "package_version": "0.9",
+            "fingerprint": fingerprint,
+            "runs_added": 2,
+            "runs_reused": 0,
+            "runs_failed": 0,
+        },
+        {
+            "command": "symbiosis compare baseline world_bank_mix --replications 2",
+            "started_utc": "2026-01-02T10:00:00+00:00",
+            "finished_utc": "2026-01-02T10:03:00+00:00",
+            "package_version": "0.9",
+            "fingerprint": fingerprint,
+            "runs_added": 2,
+            "runs_reused": 2,
+            "runs_failed": 0,
+        },
+        {
+            "command": "symbiosis compare baseline world_bank_mix --replications 2",
+            "started_utc": "2026-01-03T10:00:00+00:00",
+            "finished_utc": "2026-01-03T10:00:01+00:00",
+            "package_version": "0.9",
+            "fingerprint": fingerprint,
+            "runs_added": 0,
+            "runs_reused": 4,
+            "runs_failed": 0,
+        },
+    ]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    evidence = load_evidence(copy)
+    chosen = invocations_behind(evidence)
+    assert [entry["started_utc"][:10] for entry in chosen] == ["2026-01-01", "2026-01-02"]
+    text = build_report(evidence, dpi=40)
+    provenance = re.search(r'<section id="provenance">(.*?)</section>', text, re.S).group(1)
+    assert "Invocations behind these numbers (2 of 3 recorded)" in provenance
+    assert "--replications 1" in provenance and "abc123def456" in provenance
+    assert "2026-01-03" not in provenance
+    # A folder written before the list existed says so instead of guessing.
+    plain = build_report(load_evidence(folder), dpi=40)
+    assert "records only its latest command" in plain
