@@ -13,7 +13,7 @@ CHROMIUM ?= /usr/bin/chromium
 
 PORT ?= 8765
 
-.PHONY: run test test-all lint bench clean browser app notebooks
+.PHONY: run test test-all lint bench clean browser app notebooks docs-notebooks
 
 $(VENV)/.created:
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (install one, or pass PYTHON=...)" >&2; exit 2; }
@@ -46,6 +46,11 @@ app: $(VENV)/.installed-app
 
 notebooks: $(VENV)/.installed-classroom
 	$(VENV)/bin/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+# Rendered notebooks with their outputs (docs/notebooks/*.md), for readers who do not run them;
+# tests/test_rendered_notebooks.py fails when a notebook changed since its rendering.
+docs-notebooks: $(VENV)/.installed-classroom
+	$(VENV)/bin/python docs/render_notebooks.py
 
 # Debian's chromium for the browser tests (pytest -m browser): installed when missing if we are
 # root; otherwise those tests skip and say why.
