@@ -358,7 +358,7 @@ SERIES: tuple[Output, ...] = (
     Output(
         "landfill_tax_eur_per_t",
         "EUR/t",
-        "Landfill tax",
+        "Landfill tax in force",
         "level",
         "last",
         "Landfill tax in force in the month.",

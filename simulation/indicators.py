@@ -26,6 +26,15 @@ if TYPE_CHECKING:
 # code that must see outputs added later calls ``scenarios.outputs.timeseries_columns()``.
 TIMESERIES_COLUMNS: tuple[str, ...] = timeseries_columns()
 
+# Columns that add up over the month's stages (``record_*``): they start each month at 0.
+_COUNTERS = (
+    "new_exchanges",
+    "ended_exchanges",
+    "negotiations",
+    "failed_negotiations",
+    "firm_net_benefit_eur",
+)
+
 Measure = Callable[["SymbiosisModel"], float]
 # Functions computing declared timeseries outputs that ``Indicators`` does not book itself,
 # each called at the end of every month with the model (``measure`` registers them).
@@ -78,8 +87,9 @@ class Indicators:
         self._graph_row: dict[str, Any] = {}
 
     def open_month(self) -> None:
-        """Reset the month's counters."""
-        self.row = dict.fromkeys(self.columns, 0)
+        """Reset the month's counters; every other column is unset until the month closes."""
+        self.row = dict.fromkeys(self.columns)
+        self.row.update(dict.fromkeys(_COUNTERS, 0))
         self.row["step"] = self.model.month + 1
 
     def record_new(self, count: int, one_off_eur: float) -> None:
@@ -170,6 +180,12 @@ class Indicators:
         for name, compute in MEASURES.items():
             if name in row:
                 row[name] = compute(model)
+        unset = [name for name, value in row.items() if value is None]
+        if unset:
+            raise RuntimeError(
+                f"timeseries outputs {unset} are declared (scenarios.outputs) but nothing "
+                "computes them: register a function with simulation.indicators.measure"
+            )
 
 
 class IndicatorCollector(mesa.DataCollector):

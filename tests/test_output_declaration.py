@@ -190,3 +190,11 @@ def test_outputs_command_lists_the_declaration(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["outputs", "--kind", "nonsense"])
     assert exit_.value.code == 2
+
+
+def test_a_declared_output_that_nothing_computes_is_reported(monkeypatch):
+    from simulation.runner import run_model
+
+    monkeypatch.setattr(outputs, "SERIES", (*outputs.SERIES, THROWAWAY))
+    with pytest.raises(RuntimeError, match="exchanges_per_firm.*simulation.indicators.measure"):
+        run_model({"park": "synthetic", "n_firms": 40}, steps=1, seed=1)
