@@ -8,8 +8,11 @@ definition and its source. The data collector and ``timeseries.csv``, the run to
 the app's indicator panel, the park indicators table and ``symbiosis outputs`` all read it. As
 EMA workbench separates outcomes from uncertainties and levers, outputs sit beside parameters.
 
-Adding an indicator is one ``Output`` in ``SERIES`` (or ``RUN_TOTALS``) plus the function that
-computes it (``simulation.indicators.measure``); every consumer finds it from here.
+Adding an indicator is one ``Output`` in ``SERIES`` plus the function that computes it
+(``simulation.indicators.measure``); every consumer finds it from here. A run total that is
+not the sum of a column goes in ``BOOK_TOTALS`` or ``OPERATOR_TOTALS`` with its function in
+``simulation.runner.RUN_TOTAL_MEASURES``; a park indicator in ``PARK_INDICATORS`` with its
+function in ``analysis.indicators_table.PER_RUN``.
 
 Kinds:
 
@@ -490,8 +493,10 @@ SERIES: tuple[Output, ...] = (
     ),
 )
 
-# Totals of a run that are not the sum of a timeseries column (from the run's books).
-RUN_TOTALS: tuple[Output, ...] = (
+# Totals of a run that are not the sum of a timeseries column: the exchange book's, listed
+# before the summed columns in summary.json and runs.csv, and the operator's, listed after them
+# (``run_totals``); ``simulation.runner.RUN_TOTAL_MEASURES`` reads each from the run.
+BOOK_TOTALS: tuple[Output, ...] = (
     _count(
         "exchanges_started",
         "Exchanges started",
@@ -508,6 +513,8 @@ RUN_TOTALS: tuple[Output, ...] = (
         scope="run",
         group="exchanges",
     ),
+)
+OPERATOR_TOTALS: tuple[Output, ...] = (
     _count(
         "workshops_held",
         "Workshops held",
@@ -525,6 +532,7 @@ RUN_TOTALS: tuple[Output, ...] = (
         group="policy",
     ),
 )
+RUN_TOTALS: tuple[Output, ...] = (*BOOK_TOTALS, *OPERATOR_TOTALS)
 
 # The month the Chertow (2007) 3-2 heuristic first held (NaN in runs.csv if it never did).
 CHERTOW_FIRST_STEP = Output(
@@ -573,10 +581,7 @@ def summed_columns() -> tuple[str, ...]:
 
 def run_totals() -> tuple[Output, ...]:
     """Every run total: the exchange book's, the summed columns', the operator's (in order)."""
-    book = tuple(o for o in RUN_TOTALS if o.group == "exchanges")
-    summed = tuple(o for o in series() if o.total)
-    rest = tuple(o for o in RUN_TOTALS if o.group != "exchanges")
-    return (*book, *summed, *rest)
+    return (*BOOK_TOTALS, *(o for o in series() if o.total), *OPERATOR_TOTALS)
 
 
 def total_names() -> tuple[str, ...]:
