@@ -336,7 +336,8 @@ SERIES: tuple[Output, ...] = (
         "public_spending_eur",
         "EUR",
         "Public spending",
-        "Subsidies, grants, incentives and operator funding paid in the month.",
+        "Subsidies, investment grants, disclosure incentives, operator funding and shared "
+        "infrastructure paid by the authority in the month.",
         total=True,
         group="money",
     ),
