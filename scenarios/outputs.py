@@ -442,7 +442,6 @@ SERIES: tuple[Output, ...] = (
         "Firms in at least one active exchange at the end of the month.",
         unit="firms",
         group="network",
-        source=WASSERMAN_FAUST_1994,
     ),
     _share(
         "network_density",
