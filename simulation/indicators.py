@@ -1,6 +1,6 @@
 """Indicators of a run: the monthly accounting of flows, money and emissions, and network metrics.
 
-One row per step (DESIGN.md section 6). Column names are a contract with users' scripts.
+One row per step (docs/model.md, section 7.11). Column names are a contract with users' scripts.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ class Indicators:
         self.row["failed_negotiations"] += failed
 
     def account_flows(self, active: np.ndarray, flow: np.ndarray, prices: Prices) -> None:
-        """Book this month's flows, disposal, money and emissions (DESIGN.md section 3, stage 6)."""
+        """Book this month's flows, disposal, money and emissions (docs/model.md, section 7.9)."""
         model, row = self.model, self.row
         streams, table, book, auth = model.streams, model.companies, model.book, model.authority
         p = model.params
