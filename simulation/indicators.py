@@ -1,8 +1,9 @@
 """Indicators of a run: the month's row of the timeseries, read from the model, and network metrics.
 
-One row per month; the columns are the timeseries outputs declared in ``scenarios.outputs``
-(their names are a contract with users' scripts). The accounting that changes the model's state
-is ``simulation.accounting``; ``Indicators`` only reads the model and the month's account.
+One row per month (docs/model.md, section 7.11); the columns are the timeseries outputs
+declared in ``scenarios.outputs`` (their names are a contract with users' scripts). The
+accounting that changes the model's state is ``simulation.accounting``; ``Indicators`` only
+reads the model and the month's account.
 A new indicator is one ``Output`` in ``scenarios.outputs.SERIES`` and one function registered
 with ``measure``.
 """
