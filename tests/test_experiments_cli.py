@@ -393,11 +393,10 @@ def test_bad_design_file_is_one_line_exit_2_and_no_folder(tmp_path, capsys, cont
     assert not out.exists()
 
 
-def test_argparse_rejects_zero_replications(tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["compare", "baseline", "--replications", "0", "--out", str(tmp_path / "o")])
-    assert exit_info.value.code == 2
-    assert "--replications" in capsys.readouterr().err.splitlines()[-1]
+def test_argparse_rejects_zero_replications(tmp_path, cli):
+    status, _, err = cli("compare", "baseline", "--replications", "0", "--out", tmp_path / "o")
+    assert status == 2
+    assert "--replications" in err.splitlines()[-1]
     assert not (tmp_path / "o").exists()
 
 

@@ -1,11 +1,13 @@
-"""Every notebook in notebooks/ runs top to bottom in a fresh kernel, and is stored clean."""
+"""Every notebook in notebooks/ runs top to bottom in a fresh kernel, and is stored clean.
+
+How long each takes is measured by benchmarks/bench_notebooks.py, not asserted here.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,6 @@ EXPECTED = (
 KERNEL = "python3"  # the kernel the notebooks name, for users' Jupyter
 TEST_KERNEL = "symbiosis-tests"  # the kernel the tests run them on: this interpreter
 CELL_TIMEOUT_S = 600
-BUDGET_S = 120  # one notebook on a shared 2-core machine; they are meant to take about a minute
 
 
 def test_the_four_notebooks_exist():
@@ -77,9 +78,7 @@ def test_notebook_runs_top_to_bottom(path, tmp_path, test_kernel):
         kernel_name=test_kernel,
         resources={"metadata": {"path": str(tmp_path)}},
     )
-    started = time.perf_counter()
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
-    elapsed = time.perf_counter() - started
     outputs = [
         output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
     ]
@@ -88,4 +87,3 @@ def test_notebook_runs_top_to_bottom(path, tmp_path, test_kernel):
     assert warnings == [], f"{path.name} wrote to stderr: {warnings}"
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert images, f"{path.name} showed no figure"
-    assert elapsed < BUDGET_S, f"{path.name} took {elapsed:.0f} s"
