@@ -11,11 +11,9 @@ import pandas as pd
 import pytest
 
 from interfaces.cli import main
-from scenarios.errors import InputError
 from scenarios.loader import load_scenario, scenario_names
 from scenarios.parameters import PARAMETERS, parse_value
 from scenarios.parks import park_names
-from simulation.output import atomic_output_dir
 
 STEPS = 24
 
@@ -458,39 +456,6 @@ def test_help_lists_the_core_commands(cli):
     status, text, _ = cli("run", "--help")
     assert status == 0
     assert "--park" in text and "--set" in text and "--seed" in text and "--steps" in text
-
-
-# --- atomic_output_dir ---------------------------------------------------------------------------
-
-
-def test_atomic_output_dir_leaves_nothing_when_the_block_fails(tmp_path):
-    target = tmp_path / "a" / "b" / "results"
-    with pytest.raises(RuntimeError), atomic_output_dir(target) as staging:
-        (staging / "half.csv").write_text("x")
-        raise RuntimeError("crash")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_atomic_output_dir_replaces_files_and_keeps_others(tmp_path):
-    target = tmp_path / "results"
-    target.mkdir()
-    (target / "old.csv").write_text("old")
-    (target / "keep.txt").write_text("keep")
-    with atomic_output_dir(target) as staging:
-        (staging / "old.csv").write_text("new")
-        (staging / "sub").mkdir()
-        (staging / "sub" / "more.csv").write_text("more")
-    assert (target / "old.csv").read_text() == "new"
-    assert (target / "keep.txt").read_text() == "keep"
-    assert (target / "sub" / "more.csv").read_text() == "more"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
-
-
-def test_atomic_output_dir_refuses_a_file_as_target(tmp_path):
-    (tmp_path / "file").write_text("x")
-    for target in (tmp_path / "file", tmp_path / "file" / "sub"):
-        with pytest.raises(InputError, match="is a file, not a folder"), atomic_output_dir(target):
-            pass
 
 
 @pytest.mark.parametrize(
