@@ -43,7 +43,7 @@ def test_notebook_is_stored_without_outputs(path):
 
 
 @pytest.fixture(scope="module")
-def test_kernel(tmp_path_factory):
+def notebook_kernel(tmp_path_factory):
     """A kernelspec running this very interpreter, whatever kernels the machine has.
 
     A user-level ``python3`` kernelspec (``~/.local/share/jupyter``) would take precedence over
@@ -69,13 +69,13 @@ def test_kernel(tmp_path_factory):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_top_to_bottom(path, tmp_path, test_kernel):
+def test_notebook_runs_top_to_bottom(path, tmp_path, notebook_kernel):
     """Executed in a temporary working folder, so results/ written by a notebook lands there."""
     notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT_S,
-        kernel_name=test_kernel,
+        kernel_name=notebook_kernel,
         resources={"metadata": {"path": str(tmp_path)}},
     )
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails

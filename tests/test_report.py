@@ -6,6 +6,7 @@ import base64
 import json
 import re
 from html.parser import HTMLParser
+from importlib.metadata import version
 
 import pandas as pd
 import pytest
@@ -239,7 +240,7 @@ def test_figures_command_writes_every_figure_with_its_data_and_sidecar(experimen
         sidecar = json.loads((out / f"{name}.json").read_text())
         assert sidecar["scenarios"] == ["baseline", "world_bank_mix"]
         assert sidecar["replications"] == 2 and sidecar["root_seed"] == 0
-        assert sidecar["package_version"]
+        assert sidecar["package_version"] == version("symbiosis")
         assert sidecar["command"].startswith(f"symbiosis figures {folder}")
     network = pd.read_csv(out / "network_02_world_bank_mix.csv")
     assert sorted(network["month"].unique()) == [6, 18]
