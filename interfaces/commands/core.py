@@ -161,7 +161,11 @@ def run_title(scenario: object, result: object, seed: int) -> str:
     settings = ", ".join(f"{name} = {value}" for name, value in overrides.items() if name != "park")
     park = getattr(result, "summary", {}).get("park", "")
     title = f"{getattr(scenario, 'name', '')} on the {park} park, seed {seed}"
-    return title + (f"\n{settings}" if settings else "\nevery parameter at its default")
+    import textwrap
+
+    if not settings:
+        return title + "\nevery parameter at its default"
+    return title + "\n" + textwrap.fill(settings, 110)
 
 
 def _scenarios(args: argparse.Namespace) -> int:
