@@ -151,7 +151,10 @@ def difference_sentence(row: pd.Series | Any, reference: str) -> str:
     Example: "world_bank_mix raises active exchanges at the end by 119 (95% CI 105 to 134)
     over baseline".
     """
-    get = row.get if hasattr(row, "get") else lambda key: getattr(row, key)
+
+    def get(key: str) -> Any:
+        return row.get(key) if hasattr(row, "get") else getattr(row, key)
+
     scenario, output = str(get("scenario")), str(get("output"))
     mean, low, high = (
         float(get("diff_mean")),
@@ -268,7 +271,7 @@ def _findings(evidence: Evidence) -> str:
         table["output"].isin(FINDING_OUTPUTS) & (table["scenario"] != evidence.reference)
     ].itertuples():
         items.append(
-            f'<li class="finding">{_e(difference_sentence(row, evidence.reference))}.</li>'
+            f'<li class="finding">{_e(difference_sentence(row, str(evidence.reference)))}.</li>'
         )
     return (
         "<p>Paired differences from the reference scenario "
@@ -429,7 +432,7 @@ def _comparison(evidence: Evidence, figures: list[tuple[str, str]]) -> str:
         text, unit = describe(output)
         parts.append(f"<h3>{_e(text)}{f' ({_e(unit)})' if unit else ''}</h3><ul>")
         parts += [
-            f"<li>{_e(difference_sentence(row, evidence.reference))}.</li>"
+            f"<li>{_e(difference_sentence(row, str(evidence.reference)))}.</li>"
             for row in rows.itertuples()
         ]
         parts.append("</ul>")
@@ -443,7 +446,7 @@ def _cost(evidence: Evidence, figures: list[tuple[str, str]]) -> str:
         return _unavailable("Cost-effectiveness needs a reference scenario and a policy.")
     from analysis.figures import cost_effectiveness
 
-    table = cost_effectiveness(evidence.runs, evidence.reference, evidence.scenarios)
+    table = cost_effectiveness(evidence.runs, str(evidence.reference), evidence.scenarios)
     items = []
     for row in table.itertuples():
         items.append(f"<li>{_e(cost_sentence(row, 'eur_per_t_co2'))}.</li>")

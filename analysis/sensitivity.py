@@ -499,7 +499,7 @@ def indices_of(
                 conf_level=CONF_LEVEL,
                 seed=boot_seed,
             )
-            rows = _rows(output, "sobol", names, "S1", si["S1"], si["S1_conf"]) + _rows(
+            found = _rows(output, "sobol", names, "S1", si["S1"], si["S1_conf"]) + _rows(
                 output, "sobol", names, "ST", si["ST"], si["ST_conf"]
             )
             if options["second_order"]:
@@ -509,8 +509,8 @@ def indices_of(
                         pairs.append(f"{a}{INTERACTION}{names[j]}")
                         values.append(si["S2"][i, j])
                         confs.append(si["S2_conf"][i, j])
-                rows += _rows(output, "sobol", pairs, "S2", values, confs)
-            return rows
+                found += _rows(output, "sobol", pairs, "S2", values, confs)
+            return found
         if design.method == "morris":
             from SALib.analyze import morris
 
@@ -604,7 +604,7 @@ def pawn_confidence(
 
     rng = np.random.default_rng(seed)
     n = len(y)
-    draws = {"median": [], "mean": [], "maximum": []}
+    draws: dict[str, list[np.ndarray]] = {"median": [], "mean": [], "maximum": []}
     for _ in range(resamples):
         rows = rng.integers(0, n, n)
         distances = pawn_slide_distances(np.asarray(x)[rows], np.asarray(y)[rows], slides)

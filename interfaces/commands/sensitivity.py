@@ -209,12 +209,16 @@ def _sensitivity(args: argparse.Namespace) -> int:
                 index="parameter", columns="output", values="value", sort=False
             ).to_string(float_format=format_number)
         )
-        for row in result.noise.itertuples():
-            share = row.noise_share_of_means
+        for output, share, note in zip(
+            result.noise["output"],
+            result.noise["noise_share_of_means"].astype(float),
+            result.noise["note"].fillna("").astype(str),
+            strict=True,
+        ):
             text = "n/a" if share != share else f"{share:.0%}"
             print(
-                f"seed noise in {row.output}: {text} of the variance of point means"
-                + (f" ({row.note})" if row.note else "")
+                f"seed noise in {output}: {text} of the variance of point means"
+                + (f" ({note})" if note else "")
             )
         for output in dict.fromkeys(table["output"]):
             steps_table = convergence_table(result.convergence, output, args.method)
