@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from scenarios.bounds import MAX_FIRMS
 from scenarios.errors import InputError
 
 Kind = Literal["lever", "uncertainty", "park"]
@@ -797,7 +798,7 @@ PARK: tuple[Parameter, ...] = (
         "Number of firms made by the synthetic or regional generator",
         "park",
         3,
-        50_000,
+        MAX_FIRMS,  # declared cap, scenarios/bounds.py
         group="park",
     ),
     Parameter(
