@@ -162,7 +162,6 @@ def _command_line(args: argparse.Namespace, name: str) -> str:
 
 
 def _figures(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from analysis.evidence import build_figures, load_evidence
     from analysis.figures import save_figure

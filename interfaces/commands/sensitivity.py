@@ -171,9 +171,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
     import sys
 
     from analysis.sensitivity import MAIN_INDEX
-    from simulation.output import make_staging_dir, replace_dir
     from analysis.sensitivity_model import RunsFailedError, analyse_model, write_results
     from interfaces.commands.common import resolve_scenario
+    from simulation.output import make_staging_dir, replace_dir
     from simulation.runner import DEFAULT_STEPS
 
     scenario = resolve_scenario(args.scenario, args.park, args.set)
@@ -234,8 +234,10 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 
 def _sensitivity_folder(args: argparse.Namespace) -> Path:
-    """The ``--out`` folder, checked before any work: not empty, not a file, and either new,
-    an earlier sensitivity analysis (resumed), or replaced with ``--overwrite``.
+    """The ``--out`` folder, checked before any work starts.
+
+    It must not be empty or a file, and be new, an earlier sensitivity analysis (resumed), or
+    replaced with ``--overwrite``.
 
     Raises:
         InputError: On an empty ``--out``, a file, too many runs, or a folder of other results.
