@@ -172,7 +172,7 @@ def check_park_spec(spec: dict[str, Any], path: Path | str) -> None:
         ParkError: On the first unknown key, wrong type, bad value or unknown sector.
     """
     generator = spec.get("generator", "explicit")
-    if generator not in _GENERATOR_KEYS:
+    if not isinstance(generator, str) or generator not in _GENERATOR_KEYS:
         raise ParkError(
             f"{path}: generator must be one of {', '.join(_GENERATOR_KEYS)}, got {generator!r}"
         )

@@ -7,12 +7,15 @@ behind; the next writer next to the same target removes every such folder whose 
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from scenarios.errors import InputError
 
@@ -163,3 +166,31 @@ def atomic_output_dir(target: str | Path, replace: bool = False) -> Iterator[Pat
             os.replace(path, destination)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def strict_json(value: Any, **options: Any) -> str:
+    """JSON text with every non-finite float written as ``null`` (never NaN or Infinity).
+
+    Args:
+        value: Dicts, lists, strings, numbers, booleans, None and NumPy scalars.
+        **options: Passed to ``json.dumps`` (``indent``, ``sort_keys``...).
+    """
+    return json.dumps(_finite(value), allow_nan=False, default=_plain, **options)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    if hasattr(value, "item") and hasattr(value, "dtype"):  # a NumPy scalar
+        return _finite(value.item())
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)

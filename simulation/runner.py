@@ -7,7 +7,6 @@ agree.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.exchanges import END_REASONS
+from simulation.output import strict_json
 
 DEFAULT_STEPS = 120  # ten years of months (DESIGN.md section 3)
 
@@ -124,14 +124,9 @@ class RunResult:
         self.timeseries.to_csv(paths[0], index=False)
         self.exchanges.to_csv(paths[1], index=False)
         self.firms.to_csv(paths[2], index=False)
-        paths[3].write_text(json.dumps(self.summary, indent=2, default=_json_default) + "\n")
+        # Strict JSON: an undefined number is null, never NaN or Infinity.
+        paths[3].write_text(strict_json(self.summary, indent=2) + "\n")
         return paths
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {value!r}")
 
 
 def run_model(

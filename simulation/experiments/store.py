@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -32,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from scenarios.errors import InputError
+from simulation.output import strict_json
 
 STORE_NAME = "store.sqlite"
 STORE_FORMAT = "symbiosis-result-store"
@@ -108,34 +108,6 @@ _PLAIN_TYPES = ("int64", "double", "bool", "string", "large_string")
 
 class StoreError(InputError):
     """A results folder whose store is corrupt, truncated, foreign or of an unsafe format."""
-
-
-def strict_json(value: Any, **options: Any) -> str:
-    """JSON text with every non-finite float written as ``null`` (never NaN or Infinity).
-
-    Args:
-        value: Dicts, lists, strings, numbers, booleans, None and NumPy scalars.
-        **options: Passed to ``json.dumps`` (``indent``, ``sort_keys``...).
-    """
-    return json.dumps(_finite(value), allow_nan=False, default=_plain, **options)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    if hasattr(value, "item") and hasattr(value, "dtype"):  # a NumPy scalar
-        return _finite(value.item())
-    return value
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
 
 
 def pack_frame(frame: pd.DataFrame) -> bytes:
