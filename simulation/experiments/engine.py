@@ -48,7 +48,7 @@ CHUNK_SECONDS = 2.0
 # Chunks in flight per worker: keeps every worker busy without holding results in memory.
 CHUNKS_IN_FLIGHT_PER_WORKER = 2
 # Imported once by the fork server that local worker processes are forked from.
-WORKER_PRELOAD = ("simulation.runner", "simulation.model", "simulation.outputs")
+WORKER_PRELOAD = ("simulation.runner", "simulation.model", "simulation.scalars")
 # Seconds between a worker's checks that the main process is still alive.
 WATCHDOG_INTERVAL_S = 0.5
 # Specs recorded in the store per transaction while an experiment is set up.
@@ -140,8 +140,8 @@ class SpecGrid:
 
 def run_one(spec: RunSpec, store_details: bool) -> dict[str, Any]:
     """Run one spec; never raises on a model error: a failure becomes a record with traceback."""
-    from simulation.outputs import scalar_outputs
     from simulation.runner import run_model
+    from simulation.scalars import scalar_outputs
 
     started = time.perf_counter()
     record = _record(spec)
