@@ -623,3 +623,23 @@ def test_two_processes_resume_one_folder_at_once(tmp_path):
     entries = json.loads((out / "manifest.json").read_text())["invocations"]
     assert len(entries) == 2
     assert sum(e["runs_added"] for e in entries) >= 4
+
+
+def test_manifest_temporaries_of_killed_processes_are_removed(compared, tmp_path):
+    from simulation.experiments.manifest import write_manifest
+
+    folder = copy_folder(compared, tmp_path / "manifest_temporary")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (folder / f".manifest.json.{dead.pid}.tmp").write_text("half")
+    write_manifest(folder, {"kind": "compare", "undefined": float("nan")})
+    assert not list(folder.glob(".manifest.json.*"))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["undefined"] is None and len(manifest["invocations"]) == 1
+
+
+def test_validate_refuses_instrument_months_beyond_the_cap_on_months(tmp_path):
+    path = tmp_path / "late.toml"
+    path.write_text(f"[policy.landfill_tax]\nlevel = 10.0\nstart_month = {MAX_STEPS + 1}\n")
+    status, _, err = cli("validate", path)
+    assert_one_line_error(status, err, "start_month")

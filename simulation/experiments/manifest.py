@@ -167,10 +167,24 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
         with ResultStore(folder, create=False) as store:
             manifest["invocations"] = store.invocations()
     path = folder / MANIFEST_NAME
+    _remove_stale_temporaries(folder)
     temporary = folder / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
     temporary.write_text(strict_json(manifest, indent=2) + "\n")
     os.replace(temporary, path)
     return path
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Remove manifest temporaries that killed processes left (``.manifest.json.PID.tmp``)."""
+    for temporary in folder.glob(f".{MANIFEST_NAME}.*.tmp"):
+        pid = temporary.name[len(MANIFEST_NAME) + 2 : -len(".tmp")]
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                temporary.unlink(missing_ok=True)
+            except OSError:
+                pass
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
