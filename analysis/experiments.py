@@ -96,6 +96,7 @@ def compare_scenarios(
     progress: bool = True,
     manifest: Mapping[str, Any] | None = None,
     on_batch: Callable[[str], None] | None = None,
+    run: Callable[[Any, dict[str, Any]], Any] | None = None,
 ) -> CompareResult:
     """Run scenarios over common-seed replications into ``out`` and compare them.
 
@@ -121,11 +122,13 @@ def compare_scenarios(
         progress: Show the engine's progress bar.
         manifest: Extra manifest fields recorded by the engine (the CLI's command line...).
         on_batch: Called with a sentence before each further batch (the CLI prints it).
+        run: ``run(specs, manifest) -> Experiment`` runs one batch (the CLI's, which stages
+            ``--overwrite`` and records the invocation); default ``run_specs`` into ``out``.
 
     Raises:
         InputError: On a bad target, or ``max_replications`` below ``replications``.
     """
-    from simulation.experiments import RunSpec, replication_seeds, run_specs
+    from simulation.experiments import SpecGrid, replication_seeds, run_specs
     from simulation.outputs import KEY_OUTPUTS
     from simulation.runner import DEFAULT_STEPS
 
@@ -141,26 +144,32 @@ def compare_scenarios(
             chosen.append(target[0])
     steps = steps or DEFAULT_STEPS
     names = [s.name for s in scenarios]
-    started = None
-    while True:
-        seeds = replication_seeds(seed, replications)
-        specs = [
-            RunSpec(s.name, s.parameters(), steps, rep_seed, k)
-            for s in scenarios
-            for k, rep_seed in enumerate(seeds)
-        ]
-        experiment = run_specs(
+
+    def default_run(specs: Any, batch_manifest: dict[str, Any]) -> Any:
+        return run_specs(
             specs,
             Path(out),
             workers=workers,
             scheduler=scheduler,
             progress=progress,
             store_details=True,
-            manifest={
-                **(manifest or {}),
-                "replications": replications,
-                "replication_seeds": seeds,
+            manifest=batch_manifest,
+            experiment={
+                "kind": "compare",
+                "scenarios": [[s.name, s.parameters()] for s in scenarios],
+                "steps": steps,
+                "root_seed": seed,
             },
+        )
+
+    run_batch = run or default_run
+    started = None
+    while True:
+        seeds = replication_seeds(seed, replications)
+        specs = SpecGrid([(s.name, 0, s.parameters(), {}) for s in scenarios], steps, seeds)
+        experiment = run_batch(
+            specs,
+            {**(manifest or {}), "replications": replications, "replication_seeds": seeds},
         )
         started = started or experiment.manifest.get("started_utc")
         table = comparison_table(experiment.runs(), chosen, names[0], names)
