@@ -512,7 +512,8 @@ def test_provenance_lists_the_invocations_that_added_the_runs(experiment, tmp_pa
     copy = tmp_path / "exp"
     shutil.copytree(folder, copy)
     manifest = json.loads((copy / "manifest.json").read_text())
-    fingerprint = "abc123def4567890"
+    runs = pd.read_csv(copy / "runs.csv")
+    fingerprint = str(runs["fingerprint"].iloc[0]) if "fingerprint" in runs else "abc123def456"
     manifest["invocations"] = [
         {
             "command": "symbiosis compare baseline world_bank_mix --replications 1",
@@ -552,8 +553,12 @@ def test_provenance_lists_the_invocations_that_added_the_runs(experiment, tmp_pa
     text = build_report(evidence, dpi=40)
     provenance = re.search(r'<section id="provenance">(.*?)</section>', text, re.S).group(1)
     assert "Invocations behind these numbers (2 of 3 recorded)" in provenance
-    assert "--replications 1" in provenance and "abc123def456" in provenance
+    assert "--replications 1" in provenance and fingerprint[:12] in provenance
     assert "2026-01-03" not in provenance
+    # The compare that made the folder is listed as the store recorded it.
+    real = build_report(load_evidence(folder), dpi=40)
+    assert "Invocations behind these numbers (1 of 1 recorded)" in real
     # A folder written before the list existed says so instead of guessing.
-    plain = build_report(load_evidence(folder), dpi=40)
-    assert "records only its latest command" in plain
+    del manifest["invocations"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    assert "records only its latest command" in build_report(load_evidence(copy), dpi=40)
