@@ -216,63 +216,83 @@ def Dashboard(session: Session, on_seed: Any = None) -> None:
 def RunDashboard(session: Session, current: AppModel, on_seed: Any = None) -> None:
     """The month, network, live plots and key indicators of one run.
 
-    Built once per run; after each step ``show_step`` updates the month, the panel and the
-    charts on their widgets (the charts get only what changed since the last frame).
+    Built once per run; after each step ``LiveView.show_step`` updates the month, the panel and
+    the charts on their widgets (the charts get only what changed since the last frame).
     ``on_seed`` is told the seed of each new run, so that a new scenario starts on it.
     """
-    setup = solara.use_memo(lambda: chart_setup(current.runs()), [current])
+    live = solara.use_memo(lambda: LiveView(session, current), [current])
 
     def report_seed() -> None:
         if on_seed is not None and not current.seed_problem:
             on_seed(str(current.seed))
 
     solara.use_effect(report_seed, [current])
+    solara.use_effect(live.attach, [current])
     if current.seed_problem:
         solara.Warning(current.seed_problem, classes=["symbiosis-seed-problem"])
-    month = ipyvuetify.Html.element(
-        tag="span", children=[str(current.month)], attributes={"data-testid": "month"}
-    )
     with solara.Row(style={"align-items": "baseline"}):
-        ipyvuetify.Html.element(tag="h3", children=["Month ", month])
+        ipyvuetify.Html.element(tag="h3", children=["Month ", live.month])
         if current.twin is not None:
             _paragraph("A and B step together on the same seed.")
-    panel = solara.widgets.HTML.element(tag="div", unsafe_innerHTML=indicator_html(current))
-    charts = LiveChartsWidget.element(setup=setup, delta={})
     wrap = {"flex-wrap": "wrap", "align-items": "flex-start"}
     with solara.Row(style=wrap):
-        solara.Column(children=[charts], style={"flex": "3 1 640px"})
+        solara.Column(children=[live.charts], style={"flex": "3 1 640px"})
         solara.Column(
-            children=[panel], classes=["symbiosis-indicators"], style={"flex": "1 1 300px"}
+            children=[live.panel], classes=["symbiosis-indicators"], style={"flex": "1 1 300px"}
         )
 
-    def attach() -> Any:
-        month_widget, panel_widget = solara.get_widget(month), solara.get_widget(panel)
-        charts_widget = solara.get_widget(charts)
-        shown_months = [run["month"] for run in setup["runs"]]
-        key = [setup["key"]]
 
-        def show_step() -> None:
-            with session.lock:
-                runs = current.runs()
-                delta = chart_delta(key[0], runs, shown_months)
-                html, text = indicator_html(current), str(current.month)
-            shown_months[:] = [change["to"] for change in delta["runs"]]
-            month_widget.children = [text]
-            panel_widget.unsafe_innerHTML = html
-            charts_widget.delta = delta
+class LiveView:
+    """The widgets of one run that change at every step, owned here rather than by Solara.
 
-        def resync() -> None:
-            with session.lock:
-                fresh = chart_setup(current.runs())
-            key[0] = fresh["key"]
-            shown_months[:] = [run["month"] for run in fresh["runs"]]
-            charts_widget.setup = fresh
+    Solara re-applies the properties of the elements it rendered whenever any part of the page
+    renders again; widgets made here and placed in the page as they are keep the values
+    ``show_step`` gives them.
 
-        charts_widget.on_resync = resync
-        session.views.append(show_step)
-        return lambda: session.views.remove(show_step)
+    Attributes:
+        month: The month shown (``data-testid="month"``).
+        panel: The indicator panel.
+        charts: The network and plots (``LiveChartsWidget``).
+    """
 
-    solara.use_effect(attach, [current])
+    def __init__(self, session: Session, run: AppModel) -> None:
+        """Make the widgets showing ``run`` as it is now."""
+        self.session, self.run = session, run
+        self.setup = chart_setup(run.runs())
+        self.shown_months = [picture["month"] for picture in self.setup["runs"]]
+        self.month = ipyvuetify.Html(
+            tag="span", children=[str(run.month)], attributes={"data-testid": "month"}
+        )
+        self.panel = solara.widgets.HTML(tag="div", unsafe_innerHTML=indicator_html(run))
+        self.charts = LiveChartsWidget(setup=self.setup, delta={}, on_resync=self.resync)
+
+    def attach(self) -> Any:
+        """Show every step of the run from now on; the returned function stops and frees."""
+        self.session.views.append(self.show_step)
+
+        def detach() -> None:
+            self.session.views.remove(self.show_step)
+            for widget in (self.month, self.panel, self.charts):
+                widget.close()
+
+        return detach
+
+    def show_step(self) -> None:
+        """Send what changed since the last frame: month, panel and the charts' changes."""
+        with self.session.lock:
+            delta = chart_delta(self.setup["key"], self.run.runs(), self.shown_months)
+            html, text = indicator_html(self.run), str(self.run.month)
+        self.shown_months = [change["to"] for change in delta["runs"]]
+        self.month.children = [text]
+        self.panel.unsafe_innerHTML = html
+        self.charts.delta = delta
+
+    def resync(self) -> None:
+        """The browser missed a frame: send it the whole picture again."""
+        with self.session.lock:
+            self.setup = chart_setup(self.run.runs())
+        self.shown_months = [picture["month"] for picture in self.setup["runs"]]
+        self.charts.setup = self.setup
 
 
 def _testid(name: str) -> dict[str, Any]:
