@@ -151,25 +151,25 @@ class Session:
 
     Attributes:
         model: The current run (replaced on Reset; the dashboard is built anew for each run).
-        playing: Whether Play is on.
-        speed: Play speed, months per second.
+        playing: Whether Play is on (the page's controls keep it).
+        speed: Play speed, months per second (the page's controls keep it).
         lock: Held while the run steps, is replaced or is read for the page.
         views: Functions called after every step to show it.
     """
 
     def __init__(self, model_class: type[AppModel]) -> None:
-        """Start a run of ``model_class`` with reactive state for the page."""
+        """Start a run of ``model_class``."""
         self.model_class = model_class
-        self.model = solara.reactive(model_class())
-        self.playing = solara.reactive(False)
-        self.speed = solara.reactive(DEFAULT_SPEED_MONTHS_PER_S)
+        self.model: AppModel = model_class()
+        self.playing = False
+        self.speed = DEFAULT_SPEED_MONTHS_PER_S
         self.lock = threading.Lock()
         self.views: list[Any] = []
 
     def step(self, months: int = 1) -> None:
         """Advance the run by ``months`` and show it."""
         with self.lock:
-            model = self.model.value
+            model = self.model
             for _ in range(months):
                 model.step()
         for view in list(self.views):
@@ -177,10 +177,10 @@ class Session:
 
     def reset(self) -> None:
         """Stop playing and start a new run with the current inputs."""
-        self.playing.value = False
+        self.playing = False
+        fresh = self.model_class()
         with self.lock:
-            fresh = self.model_class()
-        self.model.value = fresh
+            self.model = fresh
 
     def play(self, context: Any) -> None:
         """The play loop: step at ``speed`` while Play is on and the page is connected.
@@ -192,23 +192,24 @@ class Session:
         """
         owed_months = 0.0
         last = time.monotonic()
-        while self.playing.value and not SHUTDOWN.is_set() and _page_connected(context):
+        while self.playing and not SHUTDOWN.is_set() and _page_connected(context):
             now = time.monotonic()
-            owed_months = min(owed_months + (now - last) * self.speed.value, MAX_MONTHS_PER_FRAME)
+            owed_months = min(owed_months + (now - last) * self.speed, MAX_MONTHS_PER_FRAME)
             last = now
             months = int(owed_months)
             if months:
                 owed_months -= months
                 self.step(months)
             SHUTDOWN.wait(max(0.0, FRAME_S - (time.monotonic() - now)))
-        if self.playing.value and not _page_connected(context):
-            self.playing.value = False
 
 
 @solara.component
-def Dashboard(session: Session, on_seed: Any = None) -> None:
-    """The dashboard of the current run, built anew (fresh widgets) for each run."""
-    current = session.model.use_value()
+def Dashboard(session: Session, run_number: int, on_seed: Any = None) -> None:
+    """The dashboard of the current run, built anew (fresh widgets) for each run.
+
+    ``run_number`` counts the runs of the session: a new number (Reset) redraws.
+    """
+    current = session.model
     RunDashboard(session, current, on_seed=on_seed).key(f"run-{id(current)}")
 
 
@@ -300,10 +301,14 @@ def _testid(name: str) -> dict[str, Any]:
 
 
 @solara.component
-def RunControls(session: Session) -> None:
-    """Reset, Step, Play/Pause, the play speed and the downloads, at the top of the sidebar."""
-    playing = session.playing.use_value()
-    speed = session.speed.use_value()
+def RunControls(session: Session, on_new_run: Any) -> None:
+    """Reset, Step, Play/Pause, the play speed and the downloads, at the top of the sidebar.
+
+    ``on_new_run`` is called after Reset has replaced the session's run.
+    """
+    playing, set_playing = solara.use_state(False)
+    speed, set_speed = solara.use_state(DEFAULT_SPEED_MONTHS_PER_S)
+    session.playing, session.speed = playing, speed
     context = solara.use_memo(_current_context, [])
 
     def play_loop() -> None:
@@ -313,11 +318,17 @@ def RunControls(session: Session) -> None:
     solara.lab.use_task(play_loop, dependencies=[playing], prefer_threaded=True)
 
     def toggle() -> None:
-        session.playing.value = not session.playing.value
+        session.playing = not playing
+        set_playing(not playing)
+
+    def reset() -> None:
+        set_playing(False)
+        session.reset()
+        on_new_run()
 
     with solara.Card("Run", classes=["symbiosis-run-controls"]):
         with solara.Row(gap="6px"):
-            solara.Button("Reset", on_click=session.reset, outlined=True, **_testid("reset"))
+            solara.Button("Reset", on_click=reset, outlined=True, **_testid("reset"))
             solara.Button(
                 "Step", on_click=session.step, disabled=playing, outlined=True, **_testid("step")
             )
@@ -331,18 +342,18 @@ def RunControls(session: Session) -> None:
         solara.ToggleButtonsSingle(
             value=str(speed),
             values=[str(s) for s in SPEEDS_MONTHS_PER_S],
-            on_value=lambda text: session.speed.set(int(text)),
+            on_value=lambda text: set_speed(int(text)),
         )
         _paragraph("Play speed, months per second (a slow computer shows bigger jumps).")
         with solara.Row(gap="6px"):
             solara.FileDownload(
-                lambda: series_csv(session.model.value),
+                lambda: series_csv(session.model),
                 filename="symbiosis_series.csv",
                 mime_type="text/csv",
                 children=[solara.Button("Series CSV", text=True, **_testid("download-series"))],
             )
             solara.FileDownload(
-                lambda: exchanges_csv(session.model.value),
+                lambda: exchanges_csv(session.model),
                 filename="symbiosis_exchanges.csv",
                 mime_type="text/csv",
                 children=[
@@ -448,15 +459,20 @@ def Workbench(
     def on_change(name: str, value: Any) -> None:
         user_set[name] = value
 
+    run_number, set_run_number = solara.use_state(0)
+
     def stop_playing() -> Any:
-        return lambda: session.playing.set(False)  # the choice changed: this run's loop ends
+        def stop() -> None:
+            session.playing = False  # the choice changed: this run's loop ends
+
+        return stop
 
     solara.use_effect(stop_playing, choice)
     with solara.Sidebar():
-        RunControls(session).key("run|" + "|".join(choice))
+        RunControls(session, lambda: set_run_number(lambda n: n + 1)).key("run|" + "|".join(choice))
         ScenarioPicker(scenario, park, compare)
         InputsCard(specs, on_change).key("inputs|" + "|".join(choice))
-    Dashboard(session, on_seed=on_seed).key("dashboard|" + "|".join(choice))
+    Dashboard(session, run_number, on_seed=on_seed).key("dashboard|" + "|".join(choice))
 
 
 @solara.component
@@ -471,5 +487,25 @@ def Page() -> None:  # noqa: N802 (Solara components are named like classes)
         last_seed.current = seed
 
     solara.Title("symbiosis: classroom")
+    Choice(scenario, park, compare, last_seed, on_seed=remember_seed)
+
+
+@solara.component
+def Choice(
+    scenario: solara.Reactive[str],
+    park: solara.Reactive[str],
+    compare: solara.Reactive[str],
+    last_seed: Any,
+    on_seed: Any = None,
+) -> None:
+    """The workbench of the chosen scenario, park and comparison; a new choice remounts it.
+
+    ``last_seed`` (a ref) holds the seed of the latest run, on which a new choice starts.
+
+    A component of its own below the page: reading the choice here subscribes this component
+    to it (the page itself is not re-rendered by the Solara server when a sidebar picker sets
+    the choice).
+    """
     key = f"{scenario.value}|{park.value}|{compare.value}"
-    Workbench(scenario, park, compare, last_seed.current, on_seed=remember_seed).key(key)
+    with solara.Column(style={"width": "100%"}):
+        Workbench(scenario, park, compare, last_seed.current, on_seed=on_seed).key(key)
