@@ -18,17 +18,18 @@ import numpy as np
 import traitlets
 
 from analysis.network_plot import CATEGORY_STYLE, sector_colours
+from scenarios.outputs import describe
 from simulation.model import SymbiosisModel
 
-# The live plots: (timeseries column, title, unit on the axis, scale, cumulative?). Recovery
-# rate is a share 0-1 in the series and shown in per cent.
+# The live plots: (timeseries column, title, unit on the axis, scale, cumulative?). Titles are
+# the declared labels (scenarios.outputs); recovery rate is a share 0-1 shown in per cent.
 LIVE_PLOTS: tuple[tuple[str, str, str, float, bool], ...] = (
-    ("active_exchanges", "Active exchanges", "exchanges (count)", 1.0, False),
-    ("recovery_rate", "Recovery rate", "by-products exchanged (%)", 100.0, False),
-    ("co2_avoided_t", "CO2 avoided, cumulative", "CO2 (t)", 1.0, True),
+    ("active_exchanges", describe("active_exchanges")[0], "exchanges (count)", 1.0, False),
+    ("recovery_rate", describe("recovery_rate")[0], "by-products exchanged (%)", 100.0, False),
+    ("co2_avoided_t", f"{describe('co2_avoided_t')[0]}, cumulative", "CO₂ (t)", 1.0, True),
     (
         "public_net_cum_eur",
-        "Public budget balance, cumulative",
+        describe("public_net_cum_eur")[0],
         "EUR (negative: net cost)",
         1.0,
         False,
