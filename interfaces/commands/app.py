@@ -82,7 +82,7 @@ def _app(args: argparse.Namespace) -> int:
 
     from scenarios.errors import InputError
 
-    missing = [name for name in ("solara", "altair") if importlib.util.find_spec(name) is None]
+    missing = [name for name in ("solara",) if importlib.util.find_spec(name) is None]
     if missing:
         raise InputError(
             f"the app needs the optional [app] extra ({', '.join(missing)} not "
