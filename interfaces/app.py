@@ -52,7 +52,7 @@ LIVE_PLOTS = (
 )
 # The indicator panel: (label, function of a model giving the text).
 INDICATORS: tuple[tuple[str, Any], ...] = (
-    ("Month", lambda m: f"{m.month}"),
+    ("Month", lambda m: f"{m.steps}"),
     ("Seed", lambda m: f"{m.seed}"),
     ("Active exchanges", lambda m: f"{int(m.indicators.row['active_exchanges'])}"),
     (
@@ -118,7 +118,7 @@ def network_figure(model: AppModel) -> Figure:
         result = collect_results(run)
         draw_exchange_network(ax, result.firms, result.exchanges, legend=index == len(runs) - 1)
         active = int((result.exchanges["end_step"] < 0).sum()) if len(result.exchanges) else 0
-        ax.set_title(f"{label}: {active} exchanges, month {run.month}", fontsize=10)
+        ax.set_title(f"{label}: {active} exchanges, month {run.steps}", fontsize=10)
     return fig
 
 
@@ -151,11 +151,11 @@ def plots_figure(model: AppModel) -> Figure:
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(unit, fontsize=8)
         ax.tick_params(labelsize=8)
-        ax.set_xlim(left=0, right=max(12, model.month))
+        ax.set_xlim(left=0, right=max(12, model.steps))
         ax.yaxis.set_major_formatter(FuncFormatter(_compact))
     for ax in axes[2:]:
         ax.set_xlabel("month", fontsize=8)
-    if model.month:
+    if model.steps:
         axes[0].legend(fontsize=8, frameon=False)
     return fig
 
@@ -209,7 +209,7 @@ def Dashboard(
             on_seed(str(current.seed))
 
     solara.use_effect(report_seed, [id(current)])
-    dependencies = [update_counter.value, id(current), current.month]
+    dependencies = [update_counter.value, id(current), current.steps]
     if current.seed_problem:
         solara.Warning(current.seed_problem, classes=["symbiosis-seed-problem"])
     network = solara.FigureMatplotlib(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
+from scenarios.parameters import DISCLOSURE_INCENTIVE, LANDFILL_TAX, SUBSIDY, VIRGIN_TAX
 from simulation import market
 from simulation.market import Prices
 
@@ -92,7 +93,7 @@ class Indicators:
     def open_month(self) -> None:
         """Reset the month's counters."""
         self.row = dict.fromkeys(TIMESERIES_COLUMNS, 0)
-        self.row["step"] = self.model.month + 1
+        self.row["step"] = self.model.steps
 
     def record_new(self, count: int, one_off_eur: float) -> None:
         """Count exchanges started this month and their one-off costs to firms."""
@@ -149,18 +150,18 @@ class Indicators:
         members = table.platform_tier > 0
         n_members = np.count_nonzero(members)
         fee = p["platform_fee_eur_per_month"] if model.operator.platform_open else 0.0
-        incentive = auth.level("disclosure_incentive") if model.operator.platform_open else 0.0
+        incentive = auth.level(DISCLOSURE_INCENTIVE) if model.operator.platform_open else 0.0
         if n_members and incentive - fee:
             table.net_benefit_eur[members] += incentive - fee
         if incentive and n_members:
             auth.pay(incentive * n_members, "disclosure incentives")
-        subsidy = auth.level("subsidy")
+        subsidy = auth.level(SUBSIDY)
         if subsidy:
             auth.pay(subsidy * float(flow.sum()), "subsidies")
         virgin_bought = ((model.need.sum(0) - exchanged) * streams.substitution_ratio)[material]
         auth.collect(
-            auth.level("landfill_tax") * row["landfilled_t"]
-            + auth.level("virgin_tax") * float(np.maximum(virgin_bought, 0.0).sum())
+            auth.level(LANDFILL_TAX) * row["landfilled_t"]
+            + auth.level(VIRGIN_TAX) * float(np.maximum(virgin_bought, 0.0).sum())
         )
         value_eur = float(value.sum())
         row["value_created_eur"] = value_eur
@@ -179,7 +180,7 @@ class Indicators:
         row["public_net_cum_eur"] = self.public_net_cum_eur
         self.firm_net_benefit_cum_eur += row["firm_net_benefit_eur"]
         row["firm_net_benefit_cum_eur"] = self.firm_net_benefit_cum_eur
-        row["landfill_tax_eur_per_t"] = float(auth.level("landfill_tax"))
+        row["landfill_tax_eur_per_t"] = float(auth.level(LANDFILL_TAX))
         row["operator_budget_eur"] = model.operator.budget_eur
         n = len(table)
         _, tier1, tier2 = np.bincount(table.platform_tier, minlength=3).tolist()

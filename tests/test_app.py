@@ -148,7 +148,7 @@ def test_side_by_side_runs_scenario_b_on_the_same_seed_and_world():
     model = chosen(trust_threshold=0.4, landfill_tax_eur_per_t=20.0)
     for _ in range(STEPS):
         model.step()
-    assert model.twin is not None and model.twin.month == model.month == STEPS
+    assert model.twin is not None and model.twin.steps == model.steps == STEPS
     params_b = {**load_scenario("landfill_tax").parameters(), "trust_threshold": 0.4}
     assert model.twin.params == params_b  # B keeps its own policy, shares A's behaviour
     expected = run_model(params_b, steps=STEPS, seed=3).timeseries

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from scenarios.loader import load_scenario
+from scenarios.parameters import LANDFILL_TAX, VIRGIN_TAX
 from simulation.model import SymbiosisModel
 from simulation.runner import run_model
 
@@ -114,7 +115,7 @@ def _check_step(model: SymbiosisModel) -> None:
         .sum()
     )
     expected_revenue = (
-        auth.level("landfill_tax") * landfilled + auth.level("virgin_tax") * virgin_bought
+        auth.level(LANDFILL_TAX) * landfilled + auth.level(VIRGIN_TAX) * virgin_bought
     )
     assert row["public_revenue_eur"] == pytest.approx(expected_revenue, rel=1e-9, abs=1e-6)
     assert row["public_spending_eur"] == pytest.approx(
