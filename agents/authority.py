@@ -9,14 +9,12 @@ applies their timing: every other module asks it for ``level(instrument)`` or
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import mesa
 
 from scenarios import parameters
-from scenarios.parameters import LANDFILL_TAX, Instrument, Value
-
-MONTHS_PER_YEAR = 12  # calendar: the adaptive rule reviews the tax at each year's end
+from scenarios.parameters import LANDFILL_TAX, MONTHS_PER_YEAR, Instrument, Value
 
 
 class Authority(mesa.Agent):
@@ -86,9 +84,18 @@ class Authority(mesa.Agent):
         self.spending_eur = 0.0
         self.spending_by_purpose_eur = {}
 
-    def level[L: (bool, int, float)](self, instrument: Instrument[L]) -> L:
-        """Level of an instrument this month (zero or false when it is not in force)."""
-        return self._levels[instrument.name]
+    @overload
+    def level[L: (bool, int, float)](self, instrument: Instrument[L]) -> L: ...
+    @overload
+    def level(self, instrument: str) -> Value: ...
+    def level(self, instrument: Instrument[Any] | str) -> Any:
+        """Level of an instrument this month (zero or false when it is not in force).
+
+        Pass the typed handle (``LANDFILL_TAX``), whose level type the type checker knows; a
+        name is accepted for instruments declared at run time, and its level is untyped.
+        """
+        name = instrument if isinstance(instrument, str) else instrument.name
+        return self._levels[name]
 
     def in_force(self, instrument: Instrument[Any]) -> bool:
         """Whether this month lies in the instrument's window (its ``extra`` settings apply)."""

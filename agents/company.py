@@ -18,6 +18,14 @@ import numpy as np
 from scenarios.parameters import ModelParameters
 
 
+class Tier(enum.IntEnum):
+    """What a firm discloses on the digital platform (Fraccascia & Yazan 2018)."""
+
+    NONE = 0  # not a member
+    STREAMS = 1  # stream type, quantity and location
+    COST_DATA = 2  # also its costs, so partners can verify the split of a deal's value
+
+
 class Channel(enum.IntEnum):
     """How the two firms of a candidate exchange came to know of each other.
 
@@ -390,7 +398,7 @@ class Companies:
     ) -> np.ndarray:
         """Deals both sides accept; each side gets half the NPV (``doubt`` is 2 x deals)."""
         return self.accept_offers(
-            npv_eur / 2,
+            npv_eur / 2,  # each side's half of the deal's value
             gross_eur,
             unit_interval(self.generalized_trust[supplier] + pair_trust),
             trust_needed,
@@ -398,7 +406,7 @@ class Companies:
             doubt[0],
             cost_uncertainty_share,
         ) & self.accept_offers(
-            npv_eur / 2,
+            npv_eur / 2,  # each side's half of the deal's value
             gross_eur,
             unit_interval(self.generalized_trust[receiver] + pair_trust),
             trust_needed,
@@ -452,11 +460,12 @@ class Companies:
             - fee_eur
             - confidentiality_risk_eur * guard
         )
-        choice = np.where(utility_1 > 0, 1, 0)
-        if tier_offered >= 2:
-            choice = np.where((utility_2 > utility_1) & (utility_2 > 0), 2, choice)
+        choice = np.where(utility_1 > 0, Tier.STREAMS, Tier.NONE)
+        if tier_offered >= Tier.COST_DATA:
+            better = (utility_2 > utility_1) & (utility_2 > 0)
+            choice = np.where(better, Tier.COST_DATA, choice)
         if mandatory:
-            choice = np.maximum(choice, 1)
+            choice = np.maximum(choice, Tier.STREAMS)
         self.platform_tier[deciding] = choice[deciding]
 
 

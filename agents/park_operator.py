@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from agents.company import Channel, Companies
+from agents.company import Channel, Companies, Tier
 from scenarios.parameters import (
     CONTRACTS,
     FACILITATION,
+    MONTHS_PER_YEAR,
     OPERATOR_FUNDING,
     PLATFORM,
     SHARED_INFRASTRUCTURE,
@@ -25,8 +26,6 @@ from scenarios.parameters import (
 
 if TYPE_CHECKING:
     from agents.authority import Authority
-
-MONTHS_PER_YEAR = 12  # calendar: yearly funding and workshop counts are spread over months
 
 # A function answering, for each point of a first set, the indices of the k nearest points of
 # a second set (``simulation.market.nearest``; handed in, as the kernel sits a floor above).
@@ -108,7 +107,7 @@ class ParkOperator(mesa.Agent):
         """
         candidates = np.flatnonzero(eligible)
         size = min(self.workshop_participants, len(candidates))
-        if size < 2:
+        if size < 2:  # a workshop brings at least two firms together
             return np.zeros(0, dtype=np.int64)
         weights = self.settings.workshop_attendance_floor + trust_in_operator[candidates]
         chosen = rng.choice(candidates, size=size, replace=False, p=weights / weights.sum())
@@ -195,10 +194,10 @@ class ParkOperator(mesa.Agent):
     ) -> np.ndarray:
         """Whether both sides of each pair see each other's cost data (tier 2) this month."""
         return (
-            (companies.platform_tier[supplier] == 2)
-            & (companies.platform_tier[receiver] == 2)
+            (companies.platform_tier[supplier] == Tier.COST_DATA)
+            & (companies.platform_tier[receiver] == Tier.COST_DATA)
             & self.platform_open
-            & (tier >= 2)
+            & (tier >= Tier.COST_DATA)
         )
 
     def platform_suggestions(
@@ -220,7 +219,7 @@ class ParkOperator(mesa.Agent):
         if not self.platform_open:
             return empty, empty
         member = companies.platform_tier > 0
-        if np.count_nonzero(member) < 2:
+        if np.count_nonzero(member) < 2:  # matching needs two members
             return empty, empty
         offers = can_supply & member[:, None]
         needs = can_receive & member[:, None]

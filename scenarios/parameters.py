@@ -27,6 +27,10 @@ from typing import Any, Literal, get_type_hints
 from scenarios.errors import InputError
 
 Kind = Literal["lever", "uncertainty", "park"]
+
+# The model's time step is a month; yearly parameters ("1/year", "EUR/year") are spread over
+# this many months.
+MONTHS_PER_YEAR = 12
 Value = bool | int | float | str | None
 
 

@@ -22,6 +22,7 @@ from scenarios.parameters import (
     CONTRACTS,
     DISCLOSURE_INCENTIVE,
     INVESTMENT_GRANT,
+    MONTHS_PER_YEAR,
     PLATFORM,
     ModelParameters,
     validate,
@@ -34,7 +35,6 @@ from simulation.indicators import IndicatorCollector, Indicators
 from simulation.social import social_ties
 
 _EPS = 1e-9  # numerical tolerance: quantities below it count as nothing left
-MONTHS_PER_YEAR = 12  # calendar: yearly rates are spread evenly over months
 
 
 class SymbiosisModel(mesa.Model):
@@ -411,7 +411,7 @@ class SymbiosisModel(mesa.Model):
         trust_to_sign = s.trust_threshold - (s.contract_trust_relief if contracts else 0.0)
         cost_data = operator.cost_data_shared(companies, supplier, receiver, auth.level(PLATFORM))
         gross = quantity * prices.unit_gain_eur[stream] * annuity
-        doubt = self.rng.random((2, len(npv)))
+        doubt = self.rng.random((2, len(npv)))  # each side's, supplier first
         trust_needed = trust_to_sign - s.cost_data_trust_relief * cost_data
         accepts = companies.both_accept(
             supplier,
@@ -484,7 +484,7 @@ class SymbiosisModel(mesa.Model):
         grant = investment * pipe * auth.level(INVESTMENT_GRANT)
         if grant.sum():
             auth.pay(grant.sum(), "investment grants")
-        one_off_each = (prices.one_off_eur[stream] + transaction_eur) / 2
+        one_off_each = (prices.one_off_eur[stream] + transaction_eur) / 2  # split evenly
         np.add.at(self.companies.net_benefit_eur, supplier, -one_off_each)
         np.add.at(self.companies.net_benefit_eur, receiver, -one_off_each)
         self.indicators.record_new(len(supplier), 2 * one_off_each.sum())
