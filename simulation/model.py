@@ -29,7 +29,7 @@ from scenarios.parameters import (
 )
 from scenarios.parks import build_park
 from scenarios.resources import sector_catalogue, stream_catalogue
-from simulation import market
+from simulation import accounting, market
 from simulation.exchanges import ExchangeBook
 from simulation.indicators import IndicatorCollector, Indicators
 from simulation.social import social_ties
@@ -135,7 +135,7 @@ class SymbiosisModel(mesa.Model):
         """Stage 1: the authority sets the instruments in force; the operator is funded."""
         self.authority.apply_instruments(self.current_month)
         self.indicators.open_month()
-        self.operator.receive_funding(self.authority, self.indicators.fees_due())
+        self.operator.receive_funding(self.authority, accounting.fees_due(self))
         self.operator.build_infrastructure(self.authority)
         self.update_prices()
 
@@ -505,7 +505,9 @@ class SymbiosisModel(mesa.Model):
         )
         self.flow = flow
         self.flow_rows = active
-        self.indicators.account_flows(active, flow, self.month_prices)
+        self.indicators.record_account(
+            accounting.account_flows(self, active, flow, self.month_prices)
+        )
 
     def reevaluate_exchanges(self) -> None:
         """Stage 7: trust follows delivery; exchanges end when unprofitable, idle or distrusted."""
