@@ -48,13 +48,13 @@ class Authority(mesa.Agent):
         self.schedule: dict[str, tuple[Any, int, int | None]] = {
             instrument.name: (
                 params[instrument.level.name],
-                int(params[instrument.start_param]),  # type: ignore[arg-type]
+                int(_number(params[instrument.start_param])),
                 _month_or_none(params[instrument.end_param]),
             )
             for instrument in self.instruments
         }
-        self.target_recovery_rate = float(params["adaptive_target_recovery_rate"])  # type: ignore[arg-type]
-        self.tax_step_eur_per_t = float(params["adaptive_tax_step_eur_per_t"])  # type: ignore[arg-type]
+        self.target_recovery_rate = _number(params["adaptive_target_recovery_rate"])
+        self.tax_step_eur_per_t = _number(params["adaptive_tax_step_eur_per_t"])
         self.landfill_tax_raise_eur_per_t = 0.0
         self._active: dict[str, bool] = {}
         self._levels: dict[str, Any] = {}
@@ -140,5 +140,11 @@ class Authority(mesa.Agent):
             self.landfill_tax_raise_eur_per_t += self.tax_step_eur_per_t
 
 
+def _number(value: Value) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {value!r}")
+    return float(value)
+
+
 def _month_or_none(value: Value) -> int | None:
-    return None if value is None else int(value)
+    return None if value is None else int(_number(value))

@@ -1312,6 +1312,8 @@ class ModelParameters:
     @classmethod
     def of(cls, params: dict[str, Value]) -> ModelParameters:
         """The typed view of a validated parameter dict (names declared at run time left out)."""
+        # The values were checked against the declaration by validate() and the field types
+        # against the declaration at import, so the dict of Value unions fits the fields.
         return cls(**{name: params[name] for name in _FIELD_NAMES})  # type: ignore[arg-type]
 
 
