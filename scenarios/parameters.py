@@ -132,11 +132,16 @@ class Instrument[L: (bool, int, float)]:
     extra: tuple[Parameter, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
-        """Check that the level's declared type is the instrument's ``level_type``."""
+        """Check the level's type, and that whatever acts on prices says which (the cache key)."""
         if self.level.type is not self.level_type:
             raise RuntimeError(
                 f"instrument {self.name!r}: level {self.level.name!r} is declared as "
                 f"{self.level.type.__name__}, not {self.level_type.__name__}"
+            )
+        if (self.price_input is not None or self.effect is not None) and not self.affects_prices:
+            raise RuntimeError(
+                f"instrument {self.name!r} acts on prices: name the terms it changes "
+                f"(changes=..., from {', '.join(PRICE_TERMS)})"
             )
 
     @property

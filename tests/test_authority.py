@@ -110,6 +110,14 @@ def test_an_instruments_level_type_must_match_its_declaration():
         Instrument("tax", LANDFILL_TAX.level, "A tax", int)
 
 
+def test_an_instrument_acting_on_prices_must_name_the_terms_it_changes():
+    # Otherwise it would be missing from the price-cache key and its effect would go stale.
+    with pytest.raises(RuntimeError, match="name the terms"):
+        Instrument("tax", LANDFILL_TAX.level, "A tax", float, effect=lambda p, level, s: p)
+    with pytest.raises(RuntimeError, match="name the terms"):
+        Instrument("tax", LANDFILL_TAX.level, "A tax", float, changes=("trust",), price_input="x")
+
+
 # --- a throwaway instrument: one declaration and one effect function --------------------------
 
 
