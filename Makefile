@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine (see README.md):
 #   make run    create .venv with Python >= 3.12, install, simulate the default scenario
-#   make test   create .venv with the development extras, run the test suite
+#   make test   create .venv with the development extras, run the checks (make lint), then the
+#               test suite: exactly what `pytest` alone runs (pyproject.toml's addopts)
 SHELL := /bin/bash
 VENV ?= .venv
 OUT ?= results/default
@@ -57,14 +58,20 @@ browser:
 	      >/dev/null || echo "warning: could not install chromium; browser tests will skip"; \
 	  else echo "note: $(CHROMIUM) missing and not root: browser tests will skip"; fi; }
 
-test: $(VENV)/.installed-dev browser
-	$(VENV)/bin/python -m pytest -m "not slow"
-
-test-all: $(VENV)/.installed-dev browser
-	$(VENV)/bin/python -m pytest -m ""
-
+# The checks, in order, stopping at the first failure: layout, lint, types (all configured in
+# pyproject.toml; .pre-commit-config.yaml runs the same three before each commit).
 lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+# No -m here: the default set (everything but `slow`; browser tests skip and say why when
+# chromium is missing) is pyproject.toml's, so `make test` and `pytest` run the same tests.
+test: lint browser
+	$(VENV)/bin/python -m pytest
+
+test-all: lint browser
+	$(VENV)/bin/python -m pytest -m ""
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/run.py

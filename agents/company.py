@@ -150,7 +150,7 @@ class Companies:
         stop_probability: float,
         stop_months: int,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Draw this month's supply and need of every firm.
+        """Draw this month's supply and need of every firm (docs/model.md, section 7.2).
 
         With probability ``turbulence`` a firm's production level moves by up to
         ``uncertainty`` either way (Albino et al. 2016 separate the two); with probability
@@ -250,6 +250,8 @@ class Companies:
         settings: ModelParameters,
     ) -> np.ndarray:
         """Pair trust after a month of deliveries: reliable delivery builds it, failure costs it.
+
+        docs/model.md, section 7.10.
 
         Delivering at least ``reliable_delivery_share`` of the plan adds
         ``trust_gain_per_month``; delivering less than ``failed_delivery_share`` loses
@@ -374,7 +376,7 @@ class Companies:
         doubt: np.ndarray,
         cost_uncertainty_share: float,
     ) -> np.ndarray:
-        """Whether one side accepts each offered deal.
+        """Whether one side accepts each offered deal (docs/model.md, section 7.8).
 
         A side accepts when its trust in the partner clears what the deal needs and its share
         looks positive. Without the partner's cost data (tier 2) a side cannot check the split,

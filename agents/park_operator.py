@@ -212,7 +212,7 @@ class ParkOperator(mesa.Agent):
 
         For each stream, every member disclosing a supply of it is shown the nearest members
         disclosing a need for it; each suggestion is made with probability ``platform_recall``
-        (matching is imperfect).
+        (matching is imperfect, docs/model.md section 7.6).
         """
         s = self.settings
         empty = np.zeros(0, dtype=np.int64)

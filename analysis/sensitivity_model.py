@@ -28,7 +28,8 @@ from analysis.sensitivity import (
 # Parameters analysed when neither --param nor the scenario's [sensitivity] table names any:
 # the main policy levers and the behavioural parameters the literature says drive emergence
 # (trust: Ghali et al. 2017; information/awareness: World Bank 2021; supply uncertainty: Albino,
-# Fraccascia & Giannoccaro 2016; transaction costs: DESIGN.md section 4), at their declared ranges.
+# Fraccascia & Giannoccaro 2016; transaction costs: docs/model.md section 7.7), at their declared
+# ranges.
 DEFAULT_PARAMETERS: tuple[str, ...] = (
     "landfill_tax_eur_per_t",
     "subsidy_eur_per_unit",

@@ -62,19 +62,6 @@ SCENARIO_COLOURS = (
 LINE_STYLES = ("-", "--", ":", "-.")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">")
 
-# Display name, unit and whether it is an amount per month, of every timeseries column, as
-# declared in ``scenarios.outputs`` when this module was imported (kept for scripts; ``describe``
-# reads the declaration at call time).
-SERIES_LABELS: dict[str, tuple[str, str, bool]] = {
-    output.name: (output.label, output.unit, output.per_month)
-    for output in (outputs.STEP, *outputs.series())
-}
-
-# Run totals (``total_<name>``) that are not totals of a timeseries column.
-TOTAL_LABELS: dict[str, tuple[str, str]] = {
-    output.name: (output.label, output.unit) for output in outputs.RUN_TOTALS
-}
-
 
 def describe(name: str) -> tuple[str, str]:
     """Display name and unit of a timeseries column, a scalar output or a park indicator.

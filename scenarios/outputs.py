@@ -8,8 +8,11 @@ definition and its source. The data collector and ``timeseries.csv``, the run to
 the app's indicator panel, the park indicators table and ``symbiosis outputs`` all read it. As
 EMA workbench separates outcomes from uncertainties and levers, outputs sit beside parameters.
 
-Adding an indicator is one ``Output`` in ``SERIES`` (or ``RUN_TOTALS``) plus the function that
-computes it (``simulation.indicators.measure``); every consumer finds it from here.
+Adding an indicator is one ``Output`` in ``SERIES`` plus the function that computes it
+(``simulation.indicators.measure``); every consumer finds it from here. A run total that is
+not the sum of a column goes in ``BOOK_TOTALS`` or ``OPERATOR_TOTALS`` with its function in
+``simulation.runner.RUN_TOTAL_MEASURES``; a park indicator in ``PARK_INDICATORS`` with its
+function in ``analysis.indicators_table.PER_RUN``.
 
 Kinds:
 
@@ -42,7 +45,7 @@ KINDS: tuple[OutputKind, ...] = ("count", "flow", "level", "share", "flag")
 SCOPES: tuple[Scope, ...] = ("month", "run", "park")
 
 # Sources shared by many outputs. The accounting follows the monthly schedule in docs/model.md.
-ACCOUNTING = "model accounting (docs/model.md, submodel 'flows and accounting')"
+ACCOUNTING = "model accounting (docs/model.md)"
 CHERTOW_2007 = (
     "Chertow, M. R. (2007). 'Uncovering' industrial symbiosis. Journal of Industrial "
     "Ecology 11(1), 11-30"
@@ -333,7 +336,8 @@ SERIES: tuple[Output, ...] = (
         "public_spending_eur",
         "EUR",
         "Public spending",
-        "Subsidies, grants, incentives and operator funding paid in the month.",
+        "Subsidies, investment grants, disclosure incentives, operator funding and shared "
+        "infrastructure paid by the authority in the month.",
         total=True,
         group="money",
     ),
@@ -358,7 +362,7 @@ SERIES: tuple[Output, ...] = (
     Output(
         "landfill_tax_eur_per_t",
         "EUR/t",
-        "Landfill tax",
+        "Landfill tax in force",
         "level",
         "last",
         "Landfill tax in force in the month.",
@@ -438,7 +442,6 @@ SERIES: tuple[Output, ...] = (
         "Firms in at least one active exchange at the end of the month.",
         unit="firms",
         group="network",
-        source=WASSERMAN_FAUST_1994,
     ),
     _share(
         "network_density",
@@ -490,8 +493,10 @@ SERIES: tuple[Output, ...] = (
     ),
 )
 
-# Totals of a run that are not the sum of a timeseries column (from the run's books).
-RUN_TOTALS: tuple[Output, ...] = (
+# Totals of a run that are not the sum of a timeseries column: the exchange book's, listed
+# before the summed columns in summary.json and runs.csv, and the operator's, listed after them
+# (``run_totals``); ``simulation.runner.RUN_TOTAL_MEASURES`` reads each from the run.
+BOOK_TOTALS: tuple[Output, ...] = (
     _count(
         "exchanges_started",
         "Exchanges started",
@@ -508,6 +513,8 @@ RUN_TOTALS: tuple[Output, ...] = (
         scope="run",
         group="exchanges",
     ),
+)
+OPERATOR_TOTALS: tuple[Output, ...] = (
     _count(
         "workshops_held",
         "Workshops held",
@@ -525,6 +532,7 @@ RUN_TOTALS: tuple[Output, ...] = (
         group="policy",
     ),
 )
+RUN_TOTALS: tuple[Output, ...] = (*BOOK_TOTALS, *OPERATOR_TOTALS)
 
 # The month the Chertow (2007) 3-2 heuristic first held (NaN in runs.csv if it never did).
 CHERTOW_FIRST_STEP = Output(
@@ -573,10 +581,7 @@ def summed_columns() -> tuple[str, ...]:
 
 def run_totals() -> tuple[Output, ...]:
     """Every run total: the exchange book's, the summed columns', the operator's (in order)."""
-    book = tuple(o for o in RUN_TOTALS if o.group == "exchanges")
-    summed = tuple(o for o in series() if o.total)
-    rest = tuple(o for o in RUN_TOTALS if o.group != "exchanges")
-    return (*book, *summed, *rest)
+    return (*BOOK_TOTALS, *(o for o in series() if o.total), *OPERATOR_TOTALS)
 
 
 def total_names() -> tuple[str, ...]:

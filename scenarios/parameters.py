@@ -388,7 +388,7 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
                 2,
                 200,
                 "park operator",
-                source="UK NISP workshop format (DESIGN.md 2)",
+                source="UK NISP workshop format (to verify: docs/bibliography.md)",
             ),
             _lever(
                 "brokering",
@@ -1041,7 +1041,7 @@ PARK: tuple[Parameter, ...] = (
         "The municipality supplies sorted municipal waste to the park (Ulsan)",
         "park",
         group="park",
-        source="World Bank 2021, Ulsan case (seed 004)",
+        source="World Bank 2021, Ulsan case",
     ),
 )
 

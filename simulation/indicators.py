@@ -1,8 +1,9 @@
 """Indicators of a run: the month's row of the timeseries, read from the model, and network metrics.
 
-One row per month; the columns are the timeseries outputs declared in ``scenarios.outputs``
-(their names are a contract with users' scripts). The accounting that changes the model's state
-is ``simulation.accounting``; ``Indicators`` only reads the model and the month's account.
+One row per month (docs/model.md, section 7.11); the columns are the timeseries outputs
+declared in ``scenarios.outputs`` (their names are a contract with users' scripts). The
+accounting that changes the model's state is ``simulation.accounting``; ``Indicators`` only
+reads the model and the month's account.
 A new indicator is one ``Output`` in ``scenarios.outputs.SERIES`` and one function registered
 with ``measure``.
 """
@@ -26,6 +27,15 @@ if TYPE_CHECKING:
 # The columns of timeseries.csv as declared when this module was imported (``step`` first);
 # code that must see outputs added later calls ``scenarios.outputs.timeseries_columns()``.
 TIMESERIES_COLUMNS: tuple[str, ...] = timeseries_columns()
+
+# Columns that add up over the month's stages (``record_*``): they start each month at 0.
+_COUNTERS = (
+    "new_exchanges",
+    "ended_exchanges",
+    "negotiations",
+    "failed_negotiations",
+    "firm_net_benefit_eur",
+)
 
 Measure = Callable[["SymbiosisModel"], float]
 # Functions computing declared timeseries outputs that ``Indicators`` does not book itself,
@@ -79,8 +89,9 @@ class Indicators:
         self._graph_row: dict[str, Any] = {}
 
     def open_month(self) -> None:
-        """Reset the month's counters."""
-        self.row = dict.fromkeys(self.columns, 0)
+        """Reset the month's counters; every other column is unset until the month closes."""
+        self.row = dict.fromkeys(self.columns)
+        self.row.update(dict.fromkeys(_COUNTERS, 0))
         self.row["step"] = self.model.steps
 
     def record_new(self, count: int, one_off_eur: float) -> None:
@@ -171,6 +182,12 @@ class Indicators:
         for name, compute in MEASURES.items():
             if name in row:
                 row[name] = compute(model)
+        unset = [name for name, value in row.items() if value is None]
+        if unset:
+            raise RuntimeError(
+                f"timeseries outputs {unset} are declared (scenarios.outputs) but nothing "
+                "computes them: register a function with simulation.indicators.measure"
+            )
 
 
 class IndicatorCollector(mesa.DataCollector):

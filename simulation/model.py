@@ -1,9 +1,10 @@
-"""The Mesa model of an eco-industrial park (docs/model.md).
+"""The Mesa model of an eco-industrial park (docs/model.md, the ODD protocol of this model).
 
-``SymbiosisModel.step`` is the monthly schedule, one verb per stage. The decisions are the
-agents': the firms' in ``agents.company.Companies`` (a population over arrays), the operator's
-in ``agents.park_operator`` and the authority's in ``agents.authority``. Matching and costing of
-candidate exchanges is the array kernel in ``simulation.market``.
+``SymbiosisModel.step`` is the monthly schedule of docs/model.md section 3, one verb per
+stage. The decisions are the agents': the firms' in ``agents.company.Companies`` (a population
+over arrays), the operator's in ``agents.park_operator`` and the authority's in
+``agents.authority``. Matching and costing of candidate exchanges is the array kernel in
+``simulation.market``.
 
 One clock: Mesa's step counter ``steps`` (months simulated, counting the one running). Month
 stamps in the book of exchanges and in the firms' state are 0-based (``current_month``).
@@ -117,7 +118,7 @@ class SymbiosisModel(mesa.Model):
             raise RuntimeError("no prices before the first month's policy is applied")
         return self._month_prices
 
-    # --- the monthly schedule ------------------------------------------------------------------
+    # --- the monthly schedule (docs/model.md, section 3) ----------------------------------------
 
     def step(self) -> None:
         """Simulate one month."""

@@ -20,7 +20,7 @@ import pandas as pd
 from scenarios import outputs
 from simulation.exchanges import END_REASONS
 
-DEFAULT_STEPS = 120  # ten years of months (DESIGN.md section 3)
+DEFAULT_STEPS = 120  # ten years of months (docs/model.md, section 2)
 
 EXCHANGE_COLUMNS = (
     "supplier",
@@ -76,7 +76,7 @@ def package_version() -> str:
 
 @dataclass
 class RunResult:
-    """Tidy results of one run (DESIGN.md section 6).
+    """Tidy results of one run (docs/model.md, section 7.11).
 
     Attributes:
         timeseries: One row per step; columns ``scenarios.outputs.timeseries_columns()``.

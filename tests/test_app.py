@@ -26,7 +26,6 @@ from interfaces.app_model import (
     scenario_parameters,
     slider_step,
 )
-from interfaces.cli import main
 from scenarios.loader import load_scenario
 from scenarios.parameters import INSTRUMENTS, PARAMETERS
 from simulation.model import SymbiosisModel
@@ -308,25 +307,24 @@ def test_help_does_not_import_the_app_stack():
 
 
 @pytest.mark.parametrize("port", ["0", "70000", "eighty"])
-def test_bad_port_is_a_usage_error(port, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["app", "--port", port])
-    assert exit_info.value.code == 2
-    assert "--port" in capsys.readouterr().err
+def test_bad_port_is_a_usage_error(port, cli):
+    status, _, err = cli("app", "--port", port)
+    assert status == 2
+    assert "--port" in err.splitlines()[-1]
 
 
-def test_busy_port_is_one_line_and_exit_2(capsys):
+def test_busy_port_is_one_line_and_exit_2(cli):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        assert main(["app", "--port", str(port)]) == 2
-    err = capsys.readouterr().err
+        status, _, err = cli("app", "--port", port)
+    assert status == 2
     assert err.startswith(f"symbiosis: error: cannot serve on 127.0.0.1:{port}")
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_missing_app_extra_is_one_line_and_exit_2(monkeypatch, capsys):
+def test_missing_app_extra_is_one_line_and_exit_2(monkeypatch, cli):
     import importlib.util
 
     real_find_spec = importlib.util.find_spec
@@ -335,5 +333,6 @@ def test_missing_app_extra_is_one_line_and_exit_2(monkeypatch, capsys):
         "find_spec",
         lambda name, *a: None if name == "solara" else real_find_spec(name, *a),
     )
-    assert main(["app"]) == 2
-    assert "pip install 'symbiosis[app]'" in capsys.readouterr().err
+    status, _, err = cli("app")
+    assert status == 2 and err.count("\n") == 1
+    assert "pip install 'symbiosis[app]'" in err
