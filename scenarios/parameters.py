@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_type_hints
 
+from scenarios.bounds import MAX_FIRMS, MAX_STEPS
 from scenarios.errors import InputError
 
 Kind = Literal["lever", "uncertainty", "park"]
@@ -169,7 +170,7 @@ class Instrument[L: (bool, int, float)]:
                 f"First month (0-based) in which the {self.name.replace('_', ' ')} is in force",
                 "lever",
                 0,
-                10_000,
+                MAX_STEPS,  # no run is longer (scenarios/bounds.py)
                 group=self.level.group,
                 source="-",
             ),
@@ -181,7 +182,7 @@ class Instrument[L: (bool, int, float)]:
                 "(none: never ends)",
                 "lever",
                 0,
-                10_000,
+                MAX_STEPS,  # no run is longer (scenarios/bounds.py)
                 optional=True,
                 group=self.level.group,
                 source="-",
@@ -1021,7 +1022,7 @@ PARK: tuple[Parameter, ...] = (
         "Number of firms made by the synthetic or regional generator",
         "park",
         3,
-        50_000,
+        MAX_FIRMS,  # declared cap, scenarios/bounds.py
         group="park",
     ),
     Parameter(
