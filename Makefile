@@ -13,6 +13,9 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 \
 CHROMIUM ?= /usr/bin/chromium
 
 PORT ?= 8765
+# Address the app listens on: 127.0.0.1 is this machine only; HOST=0.0.0.0 serves the classroom
+# network (anyone who can reach this machine can use the app; it reads and writes no files).
+HOST ?= 127.0.0.1
 
 .PHONY: run test test-all lint bench clean browser app notebooks
 
@@ -41,9 +44,9 @@ $(VENV)/.installed-classroom: pyproject.toml $(VENV)/.created
 run: $(VENV)/.installed
 	$(VENV)/bin/symbiosis run baseline --out $(OUT)
 
-# The classroom: the browser app on http://127.0.0.1:$(PORT)/, and the notebooks in JupyterLab.
+# The classroom: the browser app on http://$(HOST):$(PORT)/, and the notebooks in JupyterLab.
 app: $(VENV)/.installed-app
-	$(VENV)/bin/symbiosis app --port $(PORT)
+	$(VENV)/bin/symbiosis app --host $(HOST) --port $(PORT)
 
 notebooks: $(VENV)/.installed-classroom
 	$(VENV)/bin/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
