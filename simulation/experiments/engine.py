@@ -67,6 +67,12 @@ class RunSpec:
         replication: Replication index k.
         point: Design point (sweeps and sensitivity samples); 0 otherwise.
         labels: Extra columns for the runs table (e.g. the swept parameter values).
+        model: ``"module:function"`` of another model function to run instead of
+            ``simulation.runner.run_model``: called as ``function(params, steps, seed)``, it
+            returns the scalar outputs as ``{name: float}`` (names of
+            ``simulation.outputs.SCALAR_OUTPUTS``). Analytic test problems go through the
+            engine this way (seeding, executors, store and resume exactly as for the model);
+            empty for the model itself.
     """
 
     scenario: str
@@ -76,18 +82,19 @@ class RunSpec:
     replication: int
     point: int = 0
     labels: dict[str, Any] = field(default_factory=dict)
+    model: str = ""
 
     @functools.cached_property
     def key(self) -> str:
         """Run key: hash of what determines the result (params, steps, seed, model version).
 
-        Identical specs share a key, whatever their scenario name, point or labels.
+        Identical specs share a key, whatever their scenario name, point or labels. A spec
+        with another ``model`` function has that function's name in its key too.
         """
-        text = json.dumps(
-            [self.params, int(self.steps), int(self.seed), _package_version()],
-            sort_keys=True,
-            default=str,
-        )
+        determined_by = [self.params, int(self.steps), int(self.seed), _package_version()]
+        if self.model:
+            determined_by.append(self.model)
+        text = json.dumps(determined_by, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def __hash__(self) -> int:
@@ -103,14 +110,18 @@ def run_one(spec: RunSpec, store_details: bool) -> dict[str, Any]:
     started = time.perf_counter()
     record = _record(spec)
     try:
-        result = run_model(spec.params, spec.steps, spec.seed)
-        record["outputs"] = scalar_outputs(result)
-        if store_details:
-            record["details"] = (
-                pack_frame(result.timeseries),
-                pack_frame(result.exchanges),
-                pack_frame(result.firms),
-            )
+        if spec.model:
+            outputs = _model_function(spec.model)(spec.params, spec.steps, spec.seed)
+            record["outputs"] = {name: float(value) for name, value in outputs.items()}
+        else:
+            result = run_model(spec.params, spec.steps, spec.seed)
+            record["outputs"] = scalar_outputs(result)
+            if store_details:
+                record["details"] = (
+                    pack_frame(result.timeseries),
+                    pack_frame(result.exchanges),
+                    pack_frame(result.firms),
+                )
         record["status"] = "done"
     except Exception:  # noqa: BLE001 - a failing run is recorded, the experiment goes on
         record["status"] = "failed"
@@ -118,6 +129,14 @@ def run_one(spec: RunSpec, store_details: bool) -> dict[str, Any]:
     record["elapsed_s"] = time.perf_counter() - started
     record["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     return record
+
+
+def _model_function(path: str) -> Any:
+    """The function named ``"module:function"`` (a ``RunSpec.model``)."""
+    import importlib
+
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def _record(spec: RunSpec) -> dict[str, Any]:
@@ -298,6 +317,7 @@ def run_specs(
     progress: bool = True,
     store_details: bool = True,
     manifest: dict[str, Any] | None = None,
+    executor: tuple[Executor, int] | None = None,
 ) -> Experiment:
     """Run every spec not already stored under ``out_dir`` and return the experiment.
 
@@ -313,6 +333,9 @@ def run_specs(
             stores only the scalar outputs (big sweeps, sensitivity analysis).
         manifest: Provenance to record in ``manifest.json`` (command, root seed, scenarios...);
             start and end time and the counts of runs done / failed / reused are added.
+        executor: An open ``(executor, tasks at once)`` from ``make_executor``, reused instead
+            of starting one (``workers`` and ``scheduler`` are then ignored): a search that
+            calls this once per generation starts its worker processes once.
 
     Returns:
         The ``Experiment`` in ``out_dir``, seen through ``specs``: its ``runs()`` are exactly
@@ -349,7 +372,15 @@ def run_specs(
         try:
             if pending:
                 _execute(
-                    pending, store, folder, counts, workers, scheduler, progress, store_details
+                    pending,
+                    store,
+                    folder,
+                    counts,
+                    workers,
+                    scheduler,
+                    progress,
+                    store_details,
+                    executor,
                 )
             status = "finished"
         finally:
@@ -374,10 +405,18 @@ def _execute(
     scheduler: str | None,
     progress: bool,
     store_details: bool,
+    opened: tuple[Executor, int] | None = None,
 ) -> None:
+    from contextlib import nullcontext
+
     from tqdm import tqdm
 
-    with make_executor(workers, scheduler) as (executor, n_workers):
+    with (
+        nullcontext(opened) if opened else make_executor(workers, scheduler) as (
+            executor,
+            n_workers,
+        )
+    ):
         timer = RunTimer()
         chunks = _chunks(pending, n_workers, timer)
         window = CHUNKS_IN_FLIGHT_PER_WORKER * n_workers
