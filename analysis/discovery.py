@@ -17,13 +17,15 @@ Modeling Workbench, Environmental Modelling & Software 96, 239-250.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.errors import Pandas4Warning
 
 from analysis.design_space import Condition, DesignError, parse_condition, require
 
@@ -162,12 +164,13 @@ def discover(
             "there is no region to discover"
         )
     else:
-        if "prim" in methods:
-            found, trajectory = _prim_boxes(x, y, threshold, peel_alpha, mass_min, max_boxes)
-            boxes.append(found)
-            peeling.append(trajectory)
-        if "cart" in methods:
-            boxes.append(_cart_boxes(x, y, mass_min, seed))
+        with _workbench_warnings_silenced():
+            if "prim" in methods:
+                found, trajectory = _prim_boxes(x, y, threshold, peel_alpha, mass_min, max_boxes)
+                boxes.append(found)
+                peeling.append(trajectory)
+            if "cart" in methods:
+                boxes.append(_cart_boxes(x, y, mass_min, seed))
     return Discovery(
         condition,
         points,
@@ -176,6 +179,21 @@ def discover(
         searched,
         notes,
     )
+
+
+@contextmanager
+def _workbench_warnings_silenced() -> Iterator[None]:
+    """Silence the pandas deprecation warnings the workbench's own code raises.
+
+    The workbench (3.0) still uses idioms pandas 3 deprecates (``inplace=True``); the warnings
+    are about its code, not the analysis.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Pandas4Warning)
+        warnings.simplefilter("ignore", FutureWarning)
+        yield
 
 
 def _restricted(limits: pd.DataFrame, initial: pd.DataFrame) -> list[str]:
