@@ -121,3 +121,32 @@ def convergence_figure(convergence: pd.DataFrame) -> Any:
     axis.set_ylim(0, max(1e-9, float(np.nanmax(convergence["hypervolume"]))) * 1.05)
     figure.tight_layout()
     return figure
+
+
+@styled
+def exploration_figure(experiments: pd.DataFrame, output: str, uncertainties: list[str]) -> Any:
+    """An output against each sampled uncertainty (up to four panels), one colour per policy.
+
+    Each dot is the mean over the replications of one (policy, point).
+    """
+    from analysis.style import scenario_styles
+
+    plt = pyplot()
+    shown = uncertainties[:4]
+    figure, axes = plt.subplots(
+        1, len(shown), figsize=(FULL_WIDTH_IN, COLUMN_WIDTH_IN * 0.9), sharey=True, squeeze=False
+    )
+    means = experiments.groupby(["policy", "point"], sort=False)[[*shown, output]].mean()
+    policies = list(dict.fromkeys(experiments["policy"]))
+    styles = scenario_styles(policies)
+    for axis, name in zip(axes[0], shown, strict=True):
+        for policy in policies:
+            rows = means.loc[policy]
+            axis.scatter(
+                rows[name], rows[output], s=10, color=styles[policy]["color"], label=policy
+            )
+        axis.set_xlabel(axis_label(name))
+    axes[0][0].set_ylabel(axis_label(output))
+    axes[0][0].legend(fontsize="x-small")
+    figure.tight_layout()
+    return figure

@@ -30,6 +30,7 @@ def test_explore_writes_the_table_and_is_deterministic(explored, tmp_path):
     out, argv = explored
     table = pd.read_csv(out / "experiments.csv")
     assert len(table) == 12
+    assert (out / "experiments.png").is_file()
     assert {"policy", "trust_threshold", "awareness_mean", "total_co2_avoided_t"} <= set(table)
     again = tmp_path / "again"
     assert main([*argv[:-1], str(again)]) == 0
@@ -47,6 +48,11 @@ def test_discover_on_an_exploration(explored, capsys):
     assert status == 0
     assert "pairs have mean_recovery_rate" in printed
     assert (out / "discovery" / "boxes.csv").is_file()
+    from analysis.design_report import design_section
+
+    section = design_section(out)
+    assert "Exploration: 2 policies" in section
+    assert "Scenario discovery (prim)" in section or "no point" in printed
 
 
 def test_optimise_writes_pareto_scenarios_that_run_accepts(tmp_path, capsys):
@@ -63,6 +69,11 @@ def test_optimise_writes_pareto_scenarios_that_run_accepts(tmp_path, capsys):
     assert {"total_co2_avoided_t", "total_public_net_eur"} <= set(pareto.columns)
     files = sorted((out / "pareto").glob("*.toml"))
     assert len(files) == len(pareto) >= 1
+    from analysis.design_report import design_section
+
+    section = design_section(out)
+    assert f"{len(pareto)} policies are on the Pareto front" in section
+    assert "data:image/png;base64" in section
     capsys.readouterr()
     assert main(["validate", str(files[0])]) == 0
     assert main(["run", str(files[0]), "--steps", "2", "--out", str(tmp_path / "run")]) == 0

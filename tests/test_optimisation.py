@@ -46,7 +46,7 @@ def _common_noise(seed: int, replications: int = 2) -> float:
 
 @pytest.fixture(scope="module")
 def zdt1_result(tmp_path_factory):
-    return _zdt1(tmp_path_factory.mktemp("zdt1"), population=20, generations=20)
+    return _zdt1(tmp_path_factory.mktemp("zdt1"), population=24, generations=25)
 
 
 def test_recovers_the_zdt1_front(zdt1_result):
@@ -66,7 +66,7 @@ def test_recovers_the_zdt1_front(zdt1_result):
 
 def test_hypervolume_grows(zdt1_result):
     volumes = zdt1_result.convergence["hypervolume"].to_numpy()
-    assert len(volumes) == 20
+    assert len(volumes) == 25
     assert volumes[-1] > volumes[0]
     assert volumes[-1] >= volumes[-5] - 1e-12
 

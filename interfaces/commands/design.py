@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "hypercube or a scrambled Sobol sequence over their declared ranges, or the ones "
         "named with --param) with a set of policies, each pair run R times with common "
         "random numbers. Writes experiments.csv (one row per run: the uncertainties, the "
-        "policy, its levers and every scalar output) and manifest.json; runs already in the "
-        "folder's store are reused.",
+        "policy, its levers and every scalar output), experiments.png (an output against each "
+        "uncertainty) and manifest.json; runs already in the folder's store are reused.",
     )
     explore.add_argument(
         "policies",
@@ -68,6 +68,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="FILE.csv",
         help="add one policy per row of FILE.csv (one column per lever): the first POLICY "
         "with that row's levers",
+    )
+    explore.add_argument(
+        "--figure-output",
+        default="total_co2_avoided_t",
+        metavar="OUTPUT",
+        help="output drawn against the uncertainties in experiments.png "
+        "(default: total_co2_avoided_t)",
     )
     add_execution_options(explore)
     explore.set_defaults(replications=1)
@@ -247,6 +254,9 @@ def _explore(args: argparse.Namespace) -> int:
     if args.lever_design:
         policies += _lever_policies(policies[0], args.lever_design)
     _check_scheduler(args.scheduler)
+    from analysis.design_space import check_output
+
+    check_output(args.figure_output, "--figure-output")
     out = Path(args.out or Path("results") / ("explore-" + "-".join(args.policies[:3])))
     result = explore(
         policies,
@@ -261,6 +271,14 @@ def _explore(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         progress=not args.quiet,
         manifest={"command": _command_line(args, "policies"), "park": args.park, "sets": args.set},
+    )
+    from analysis.design_figures import exploration_figure, save_figure
+
+    save_figure(
+        exploration_figure(
+            result.experiments, args.figure_output, [r.name for r in result.uncertainties]
+        ),
+        out / "experiments.png",
     )
     if not args.quiet:
         from analysis.style import format_number
