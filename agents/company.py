@@ -104,7 +104,7 @@ class Company(mesa.Agent):
         stop_probability: float,
         stop_months: int,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Draw this month's supply and need of every firm (DESIGN.md section 3, step 2).
+        """Draw this month's supply and need of every firm (docs/model.md, section 7.2).
 
         With probability ``turbulence`` a firm's production level moves by up to
         ``uncertainty`` either way (Albino et al. 2016 separate the two); with probability
@@ -199,7 +199,7 @@ class Company(mesa.Agent):
         doubt: np.ndarray,
         cost_uncertainty_share: float,
     ) -> np.ndarray:
-        """Whether one side accepts each offered deal (DESIGN.md section 4).
+        """Whether one side accepts each offered deal (docs/model.md, section 7.8).
 
         A side accepts when its trust in the partner clears what the deal needs and its share
         looks positive. Without the partner's cost data (tier 2) a side cannot check the split,

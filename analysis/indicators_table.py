@@ -2,16 +2,17 @@
 
 The indicators follow what park frameworks ask a park to measure (synergies, participation,
 recovery, landfill diversion, substitution, CO2, water, energy, money, data sharing) plus the
-Chertow (2007) 3-2 test. They are computed per replication from the scalar outputs of
-``simulation.outputs`` (and, where given, from each run's exchanges and firms tables), then
-summarised over replications.
+Chertow (2007) 3-2 test, declared in ``scenarios.outputs`` (``PARK_INDICATORS``). They are
+computed per replication from the scalar outputs of a run (``simulation.scalars``; and, where
+given, from each run's exchanges and firms tables) by the functions of ``PER_RUN``, then
+summarised over replications. Shares are fractions in [0, 1], as in the timeseries.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.statistics import mean_ci
+from scenarios.outputs import Output, park_indicators
 
 CONFIDENCE = 0.95
 BOOTSTRAP_DRAWS = 4000
@@ -108,163 +110,11 @@ def wilson_interval(
     return share, max(0.0, centre - half), min(1.0, centre + half)
 
 
-@dataclass(frozen=True)
-class Indicator:
-    """One row of the table: key, display name, unit and how it is computed."""
-
-    key: str
-    label: str
-    unit: str
-    definition: str
-    kind: str = "mean"  # mean | ratio | share | conditional_mean
-
-    @property
-    def bounds(self) -> tuple[float | None, float | None]:
-        """The range the indicator can take (its t-interval is clipped to it)."""
-        if self.unit.startswith("%"):
-            return 0.0, 100.0
-        if self.unit in ("count", "firms", "t", "t CO₂", "m³", "MWh", "month"):
-            return (1.0 if self.unit == "month" else 0.0), None
-        return None, None
-
-
-INDICATORS: tuple[Indicator, ...] = (
-    Indicator(
-        "synergies_active",
-        "Synergies active at the end",
-        "count",
-        "Exchanges running in the last month (final_active_exchanges).",
-    ),
-    Indicator(
-        "synergies_started",
-        "Synergies started",
-        "count",
-        "Exchanges started over the horizon (total_exchanges_started).",
-    ),
-    Indicator(
-        "firms_participating",
-        "Firms participating",
-        "firms",
-        "Firms in at least one exchange in the last month (final_firms_involved).",
-    ),
-    Indicator(
-        "firms_participating_share",
-        "Firms participating, share of the park",
-        "% of firms",
-        "Firms in an exchange in the last month over the firms in the "
-        "park then (needs the runs' firm tables).",
-    ),
-    Indicator(
-        "recovery_rate",
-        "Recovery rate",
-        "% of material by-products",
-        "Material by-products exchanged over those generated, whole horizon "
-        "(total_exchanged_t / total_generated_t).",
-    ),
-    Indicator(
-        "landfill_diverted",
-        "Landfill diversion",
-        "t",
-        "By-products of landfilled streams delivered to a partner instead of landfilled "
-        "(needs the runs' exchange tables).",
-    ),
-    Indicator(
-        "landfill_diversion_rate",
-        "Landfill diversion rate",
-        "% of landfillable",
-        "Landfill diversion over diversion plus what was still landfilled.",
-    ),
-    Indicator("landfilled", "Still landfilled", "t", "total_landfilled_t."),
-    Indicator(
-        "virgin_substituted",
-        "Virgin material substituted",
-        "t",
-        "Virgin input replaced by exchanged materials (total_virgin_avoided_t).",
-    ),
-    Indicator(
-        "co2_avoided",
-        "CO₂ avoided",
-        "t CO₂",
-        "Emissions avoided by substitution and by not landfilling (total_co2_avoided_t).",
-    ),
-    Indicator(
-        "water_reused",
-        "Water reused",
-        "m³",
-        "Treated wastewater delivered to partners (total_exchanged_m3).",
-    ),
-    Indicator(
-        "energy_recovered",
-        "Energy recovered",
-        "MWh",
-        "Excess heat, steam and biogas delivered to partners (total_exchanged_mwh).",
-    ),
-    Indicator(
-        "firms_net_benefit",
-        "Firms' net benefit",
-        "EUR",
-        "Value created minus one-off costs, fees plus incentives, summed over firms "
-        "(total_firm_net_benefit_eur).",
-    ),
-    Indicator(
-        "value_created",
-        "Value created by exchanges",
-        "EUR",
-        "Avoided disposal and virgin purchases minus transport, treatment and overheads "
-        "(total_value_created_eur).",
-    ),
-    Indicator(
-        "public_net_cost",
-        "Public net cost",
-        "EUR",
-        "Public spending minus public revenue (-total_public_net_eur); negative: the "
-        "policy mix brings net revenue.",
-    ),
-    Indicator(
-        "public_cost_per_t_co2",
-        "Public net cost per t CO₂ avoided",
-        "EUR/t CO₂",
-        "Mean public net cost over mean CO₂ avoided (bootstrap 95% CI).",
-        "ratio",
-    ),
-    Indicator(
-        "public_cost_per_t_diverted",
-        "Public net cost per t diverted",
-        "EUR/t",
-        "Mean public net cost over mean landfill diversion (bootstrap 95% CI).",
-        "ratio",
-    ),
-    Indicator(
-        "data_sharing_share",
-        "Firms sharing data",
-        "% of firms",
-        "Firms disclosing streams on the platform in the last month, tier 1 or 2 "
-        "(final_disclosure_rate_tier1 + final_disclosure_rate_tier2).",
-    ),
-    Indicator(
-        "data_sharing_tier2_share",
-        "Firms sharing cost data (tier 2)",
-        "% of firms",
-        "final_disclosure_rate_tier2.",
-    ),
-    Indicator(
-        "chertow_held",
-        "Chertow 3-2 heuristic held",
-        "% of replications",
-        "Share of replications in which at least three firms, none primarily a recycler, "
-        "exchanged at least two resource types (Chertow 2007) in some month; Wilson "
-        "95% CI.",
-        "share",
-    ),
-    Indicator(
-        "chertow_first_month",
-        "Month the 3-2 heuristic first held",
-        "month",
-        "Mean over the replications in which it held.",
-        "conditional_mean",
-    ),
-)
-INDICATOR_KEYS = tuple(indicator.key for indicator in INDICATORS)
+# The park indicators, declared in ``scenarios.outputs`` (label, unit, kind, bounds, definition,
+# source and how replications are summarised), as declared when this module was imported;
+# ``indicators_table`` reads ``scenarios.outputs.park_indicators()`` at call time.
+INDICATORS: tuple[Output, ...] = park_indicators()
+INDICATOR_KEYS = tuple(indicator.name for indicator in INDICATORS)
 _RATIOS = {
     "public_cost_per_t_co2": ("public_net_cost", "co2_avoided"),
     "public_cost_per_t_diverted": ("public_net_cost", "landfill_diverted"),
@@ -310,46 +160,49 @@ def per_run_indicators(runs: pd.DataFrame, details: pd.DataFrame | None = None) 
     for column in ("landfill_diverted_t", "firms_in_park"):
         if column not in frame:
             frame[column] = np.nan
-    generated = frame["total_generated_t"].replace(0, np.nan)
-    diverted = frame["landfill_diverted_t"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        values = {
-            "synergies_active": frame["final_active_exchanges"],
-            "synergies_started": frame["total_exchanges_started"],
-            "firms_participating": frame["final_firms_involved"],
-            "firms_participating_share": 100
-            * frame["final_firms_involved"]
-            / frame["firms_in_park"].replace(0, np.nan),
-            "recovery_rate": 100 * frame["total_exchanged_t"] / generated,
-            "landfill_diverted": diverted,
-            "landfill_diversion_rate": 100
-            * diverted
-            / (diverted + frame["total_landfilled_t"]).replace(0, np.nan),
-            "landfilled": frame["total_landfilled_t"],
-            "virgin_substituted": frame["total_virgin_avoided_t"],
-            "co2_avoided": frame["total_co2_avoided_t"],
-            "water_reused": frame["total_exchanged_m3"],
-            "energy_recovered": frame["total_exchanged_mwh"],
-            "firms_net_benefit": frame["total_firm_net_benefit_eur"],
-            "value_created": frame["total_value_created_eur"],
-            "public_net_cost": -frame["total_public_net_eur"],
-            "data_sharing_share": 100
-            * (frame["final_disclosure_rate_tier1"] + frame["final_disclosure_rate_tier2"]),
-            "data_sharing_tier2_share": 100 * frame["final_disclosure_rate_tier2"],
-            "chertow_held": 100 * frame["chertow_first_step"].notna().astype(float),
-            "chertow_first_month": frame["chertow_first_step"],
-        }
-        values["public_cost_per_t_co2"] = values["public_net_cost"] / values["co2_avoided"].where(
-            values["co2_avoided"] > 0
-        )
-        values["public_cost_per_t_diverted"] = values["public_net_cost"] / diverted.where(
-            diverted > 0
-        )
+        values = {name: compute(frame) for name, compute in PER_RUN.items()}
+        for name, (numerator, denominator) in _RATIOS.items():
+            values[name] = values[numerator] / values[denominator].where(values[denominator] > 0)
     keys = [c for c in ("scenario", "replication", "run_key") if c in frame]
     out = frame[keys].copy()
-    for key in INDICATOR_KEYS:
-        out[key] = values[key].astype(float).to_numpy()
+    for indicator in park_indicators():
+        out[indicator.name] = values[indicator.name].astype(float).to_numpy()
     return out
+
+
+def _share_of(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """The ratio numerator / denominator, NaN where the denominator is 0."""
+    return numerator / denominator.replace(0, np.nan)
+
+
+# How each park indicator is computed from one row per run (scalar outputs and run details);
+# the ratios of ``_RATIOS`` are computed from two of these.
+PER_RUN: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
+    "synergies_active": lambda f: f["final_active_exchanges"],
+    "synergies_started": lambda f: f["total_exchanges_started"],
+    "firms_participating": lambda f: f["final_firms_involved"],
+    "firms_participating_share": lambda f: _share_of(f["final_firms_involved"], f["firms_in_park"]),
+    "recovery_rate": lambda f: _share_of(f["total_exchanged_t"], f["total_generated_t"]),
+    "landfill_diverted": lambda f: f["landfill_diverted_t"],
+    "landfill_diversion_rate": lambda f: _share_of(
+        f["landfill_diverted_t"], f["landfill_diverted_t"] + f["total_landfilled_t"]
+    ),
+    "landfilled": lambda f: f["total_landfilled_t"],
+    "virgin_substituted": lambda f: f["total_virgin_avoided_t"],
+    "co2_avoided": lambda f: f["total_co2_avoided_t"],
+    "water_reused": lambda f: f["total_exchanged_m3"],
+    "energy_recovered": lambda f: f["total_exchanged_mwh"],
+    "firms_net_benefit": lambda f: f["total_firm_net_benefit_eur"],
+    "value_created": lambda f: f["total_value_created_eur"],
+    "public_net_cost": lambda f: -f["total_public_net_eur"],
+    "data_sharing_share": lambda f: (
+        f["final_disclosure_rate_tier1"] + f["final_disclosure_rate_tier2"]
+    ),
+    "data_sharing_tier2_share": lambda f: f["final_disclosure_rate_tier2"],
+    "chertow_held": lambda f: f["chertow_first_step"].notna().astype(float),
+    "chertow_first_month": lambda f: f["chertow_first_step"],
+}
 
 
 def indicators_table(
@@ -377,21 +230,20 @@ def indicators_table(
     rows = []
     for scenario in order:
         own = values[values["scenario"] == scenario]
-        for indicator in INDICATORS:
-            column = own[indicator.key].to_numpy(dtype=float)
+        for indicator in park_indicators():
+            column = own[indicator.name].to_numpy(dtype=float)
             n, note = int(len(own)), ""
-            if indicator.kind == "ratio":
-                numerator, denominator = _RATIOS[indicator.key]
+            if indicator.statistic == "ratio":
+                numerator, denominator = _RATIOS[indicator.name]
                 ratio = ratio_of_means(own[numerator], own[denominator], confidence)
                 mean, low, high = ratio.value, ratio.low, ratio.high
                 n = int((own[numerator].notna() & own[denominator].notna()).sum())
                 note = _RATIO_NOTES.get(ratio.status, "") if n else "needs run details"
-            elif indicator.kind == "share":
+            elif indicator.statistic == "share":
                 held = int(np.nansum(column > 0))
-                share, low, high = wilson_interval(held, n, confidence)
-                mean, low, high = 100 * share, 100 * low, 100 * high
+                mean, low, high = wilson_interval(held, n, confidence)
                 note = f"held in {held} of {n} replications"
-            elif indicator.kind == "conditional_mean":
+            elif indicator.statistic == "conditional_mean":
                 held = column[~np.isnan(column)]
                 n = len(held)
                 mean, low, high = mean_ci(held, confidence)
@@ -405,12 +257,12 @@ def indicators_table(
                 n = len(present)
                 mean, low, high = mean_ci(present, confidence)
                 if n == 0:
-                    note = "needs run details" if indicator.key in _NEEDS_DETAILS else "n/a"
+                    note = "needs run details" if indicator.name in _NEEDS_DETAILS else "n/a"
             low, high = _clip(low, high, indicator.bounds)
             rows.append(
                 {
                     "scenario": scenario,
-                    "indicator": indicator.key,
+                    "indicator": indicator.name,
                     "label": indicator.label,
                     "unit": indicator.unit,
                     "n": n,
@@ -570,7 +422,7 @@ def details_from_experiment(experiment: Any, runs: pd.DataFrame) -> pd.DataFrame
 __all__ = [
     "INDICATORS",
     "INDICATOR_KEYS",
-    "Indicator",
+    "PER_RUN",
     "Ratio",
     "TABLE_CSS",
     "definitions_html",

@@ -28,7 +28,8 @@ from analysis.sensitivity import (
 # Parameters analysed when neither --param nor the scenario's [sensitivity] table names any:
 # the main policy levers and the behavioural parameters the literature says drive emergence
 # (trust: Ghali et al. 2017; information/awareness: World Bank 2021; supply uncertainty: Albino,
-# Fraccascia & Giannoccaro 2016; transaction costs: DESIGN.md section 4), at their declared ranges.
+# Fraccascia & Giannoccaro 2016; transaction costs: docs/model.md section 7.7), at their declared
+# ranges.
 DEFAULT_PARAMETERS: tuple[str, ...] = (
     "landfill_tax_eur_per_t",
     "subsidy_eur_per_unit",
@@ -146,21 +147,23 @@ def check_outputs(outputs: Iterable[str] | None) -> list[str]:
     """The outputs to analyse (default ``DEFAULT_OUTPUTS``), each a known scalar output.
 
     Raises:
-        SensitivityError: If a name is not in ``simulation.outputs.SCALAR_OUTPUTS``.
+        SensitivityError: If a name is not a declared scalar output
+            (``scenarios.outputs.scalar_output_names()``).
     """
     import difflib
 
-    from simulation.outputs import SCALAR_OUTPUTS
+    from scenarios.outputs import scalar_output_names
 
+    known = scalar_output_names()
     chosen = list(dict.fromkeys(outputs)) if outputs else list(DEFAULT_OUTPUTS)
     for name in chosen:
-        if name not in SCALAR_OUTPUTS:
-            close = difflib.get_close_matches(name, SCALAR_OUTPUTS, n=1, cutoff=0.5)
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise SensitivityError(
                 f"--output {name!r}: unknown output{hint}; outputs are "
                 "final_<indicator>, mean_<indicator>, total_<x> and "
-                "chertow_first_step (see simulation/outputs.py)"
+                "chertow_first_step (symbiosis outputs lists them)"
             )
     return chosen
 

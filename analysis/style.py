@@ -13,12 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 from analysis.network_plot import OKABE_ITO
+from scenarios import outputs
 
 COLUMN_WIDTH_IN = 3.5  # one column of a two-column brief
 FULL_WIDTH_IN = 7.2  # a full A4/letter text width
 PNG_DPI = 300
 
-RC_PARAMS: dict[str, Any] = {
+RC_PARAMS: dict[Any, Any] = {  # matplotlib rc keys (typed there as literals)
     "font.family": "DejaVu Sans",  # ships with matplotlib: same glyphs on every machine
     "font.size": 8.5,
     "axes.titlesize": 9,
@@ -61,81 +62,15 @@ SCENARIO_COLOURS = (
 LINE_STYLES = ("-", "--", ":", "-.")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">")
 
-# Display name and unit of every timeseries column. ``flow`` columns are amounts per month
-# (their totals drop the "/month"); the others are states at the end of a month.
-SERIES_LABELS: dict[str, tuple[str, str, bool]] = {
-    "step": ("Month", "month", False),
-    "active_exchanges": ("Active exchanges", "count", False),
-    "new_exchanges": ("New exchanges", "count", True),
-    "ended_exchanges": ("Ended exchanges", "count", True),
-    "generated_t": ("Material by-products generated", "t", True),
-    "generated_mwh": ("Energy by-products generated", "MWh", True),
-    "generated_m3": ("Water by-products generated", "m³", True),
-    "exchanged_t": ("Materials exchanged", "t", True),
-    "exchanged_mwh": ("Energy recovered", "MWh", True),
-    "exchanged_m3": ("Water reused", "m³", True),
-    "landfilled_t": ("Landfilled", "t", True),
-    "recovery_rate": ("Recovery rate", "share, 0-1", False),
-    "virgin_avoided_t": ("Virgin material substituted", "t", True),
-    "co2_avoided_t": ("CO₂ avoided", "t CO₂", True),
-    "value_created_eur": ("Value created", "EUR", True),
-    "firm_net_benefit_eur": ("Firms' net benefit", "EUR", True),
-    "firm_net_benefit_cum_eur": ("Firms' net benefit, cumulative", "EUR", False),
-    "public_revenue_eur": ("Public revenue", "EUR", True),
-    "public_spending_eur": ("Public spending", "EUR", True),
-    "public_net_eur": ("Public budget balance", "EUR", True),
-    "public_net_cum_eur": ("Public budget balance, cumulative", "EUR", False),
-    "landfill_tax_eur_per_t": ("Landfill tax", "EUR/t", False),
-    "operator_budget_eur": ("Park operator's budget", "EUR", False),
-    "platform_members": ("Platform members", "firms", False),
-    "disclosure_rate_tier1": ("Firms disclosing at tier 1", "share of firms", False),
-    "disclosure_rate_tier2": ("Firms disclosing at tier 2", "share of firms", False),
-    "negotiations": ("Negotiations", "count", True),
-    "failed_negotiations": ("Failed negotiations", "count", True),
-    "mean_trust": ("Mean trust between partners", "0-1 scale", False),
-    "mean_awareness": ("Mean awareness of symbiosis", "0-1 scale", False),
-    "firms_involved": ("Firms in an exchange", "firms", False),
-    "network_density": ("Exchange network density", "0-1", False),
-    "components": ("Network components", "count", False),
-    "largest_component_share": ("Largest component", "share of firms involved", False),
-    "clustering": ("Clustering coefficient", "0-1", False),
-    "chertow_3_2": ("Chertow 3-2 heuristic holds", "1 = yes, 0 = no", False),
-}
-
-# Run totals (``total_<name>``) that are not totals of a timeseries column.
-TOTAL_LABELS: dict[str, tuple[str, str]] = {
-    "exchanges_started": ("Exchanges started", "count"),
-    "exchanges_ended": ("Exchanges ended", "count"),
-    "workshops_held": ("Workshops held", "count"),
-    "introductions": ("Introductions by the operator", "count"),
-}
-
 
 def describe(name: str) -> tuple[str, str]:
-    """Display name and unit of a timeseries column or a scalar output name.
+    """Display name and unit of a timeseries column, a scalar output or a park indicator.
 
-    Scalar outputs follow ``simulation.outputs``: ``final_<column>``, ``mean_<column>``,
-    ``total_<name>`` and ``chertow_first_step``. Unknown names are returned tidied, unit-less.
+    Read from the declaration (``scenarios.outputs.describe``): ``final_<column>``,
+    ``mean_<column>``, ``total_<name>`` and ``chertow_first_step`` derive theirs from the column
+    or total they summarise. Unknown names are returned tidied, unit-less.
     """
-    if name in SERIES_LABELS:
-        text, unit, flow = SERIES_LABELS[name]
-        return text, f"{unit}/month" if flow else unit
-    if name == "chertow_first_step":
-        return "Month the 3-2 heuristic first held", "month"
-    prefix, _, column = name.partition("_")
-    if prefix == "total":
-        if column in TOTAL_LABELS:
-            return TOTAL_LABELS[column]
-        if column in SERIES_LABELS:
-            text, unit, _ = SERIES_LABELS[column]
-            return f"{text}, total", unit
-    if prefix in ("final", "mean") and column in SERIES_LABELS:
-        text, unit, flow = SERIES_LABELS[column]
-        unit = f"{unit}/month" if flow else unit
-        if prefix == "final":
-            return (f"{text}, last month" if flow else f"{text} at the end"), unit
-        return f"{text}, monthly mean", unit
-    return name.replace("_", " "), ""
+    return outputs.describe(name)
 
 
 def lower_first(text: str) -> str:

@@ -20,6 +20,7 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
 from analysis.network_plot import draw_exchange_network
+from analysis.style import lower_first
 from interfaces.app_model import (
     CONTROLS,
     DEFAULT_SCENARIO,
@@ -30,6 +31,8 @@ from interfaces.app_model import (
     control_specs,
 )
 from scenarios.loader import load_scenario, scenario_names
+from scenarios.outputs import describe
+from scenarios.outputs import find as find_output
 from scenarios.parks import park_names
 from simulation.runner import collect_results
 
@@ -43,43 +46,71 @@ RUN_STYLES = ({"color": "#0072B2", "linestyle": "-"}, {"color": "#D55E00", "line
 HIDE_EMPTY_CARDS_CSS = (
     ".v-navigation-drawer .v-card:has(> .v-card__text > .v-sheet:empty) { display: none; }"
 )
-# The live plots: (timeseries column, title, y label, cumulative?).
+# The live plots: (timeseries column, title, y label, cumulative?); titles are the declared
+# labels (scenarios.outputs), the y labels say what is drawn.
 LIVE_PLOTS = (
-    ("active_exchanges", "Active exchanges", "exchanges (count)", False),
-    ("recovery_rate", "Recovery rate", "by-products exchanged (%)", False),
+    ("active_exchanges", describe("active_exchanges")[0], "exchanges (count)", False),
+    ("recovery_rate", describe("recovery_rate")[0], "by-products exchanged (%)", False),
     ("co2_avoided_t", "CO2 avoided, cumulative", "CO2 (t)", True),
-    ("public_net_cum_eur", "Public budget balance, cumulative", "EUR (negative: net cost)", False),
+    (
+        "public_net_cum_eur",
+        describe("public_net_cum_eur")[0],
+        "EUR (negative: net cost)",
+        False,
+    ),
 )
-# The indicator panel: (label, function of a model giving the text).
+
+
+def _row(model: Any, name: str) -> float:
+    return float(model.indicators.row[name])
+
+
+def _panel_text(name: str, value: Any) -> str:
+    """A declared output's value as the panel shows it: counts whole, shares in percent."""
+    output = find_output(name)
+    if output.integer:
+        return f"{int(value)}"
+    if output.kind == "share":
+        return f"{100 * float(value):.1f} %"
+    if output.unit.startswith("0-1"):
+        return f"{float(value):.2f}"
+    number = float(value)
+    return f"{number:,.0f} {output.unit}" if abs(number) >= 100 else f"{number:g} {output.unit}"
+
+
+def _this_month(name: str) -> tuple[str, Any]:
+    """A panel row: the declared label of a timeseries output and its value this month."""
+    return describe(name)[0], lambda m: _panel_text(name, m.indicators.row[name])
+
+
+def _so_far(name: str) -> tuple[str, Any]:
+    """A panel row: the declared label of a flow and its total over the months so far."""
+    return f"{describe(name)[0]} so far", lambda m: _panel_text(name, _column_sum(m, name))
+
+
+# The indicator panel: (label, function of a model giving the text); labels and units come
+# from the output declaration (scenarios.outputs).
 INDICATORS: tuple[tuple[str, Any], ...] = (
     ("Month", lambda m: f"{m.month}"),
     ("Seed", lambda m: f"{m.seed}"),
-    ("Active exchanges", lambda m: f"{int(m.indicators.row['active_exchanges'])}"),
+    _this_month("active_exchanges"),
     (
-        "New / ended this month",
-        lambda m: (
-            f"{int(m.indicators.row['new_exchanges'])} / {int(m.indicators.row['ended_exchanges'])}"
-        ),
+        f"{describe('new_exchanges')[0]} / {lower_first(describe('ended_exchanges')[0])}",
+        lambda m: f"{int(_row(m, 'new_exchanges'))} / {int(_row(m, 'ended_exchanges'))}",
     ),
     (
-        "Firms involved",
-        lambda m: f"{int(m.indicators.row['firms_involved'])} of {len(m.companies)}",
+        describe("firms_involved")[0],
+        lambda m: f"{int(_row(m, 'firms_involved'))} of {len(m.companies)}",
     ),
-    ("Recovery rate", lambda m: f"{100 * float(m.indicators.row['recovery_rate']):.1f} %"),
-    ("CO2 avoided so far", lambda m: f"{_column_sum(m, 'co2_avoided_t'):,.0f} t"),
-    ("Value created so far", lambda m: f"{_column_sum(m, 'value_created_eur'):,.0f} EUR"),
+    _this_month("recovery_rate"),
+    _so_far("co2_avoided_t"),
+    _so_far("value_created_eur"),
+    _this_month("public_net_cum_eur"),
+    _this_month("landfill_tax_eur_per_t"),
+    _this_month("platform_members"),
+    _this_month("mean_trust"),
     (
-        "Public budget balance",
-        lambda m: f"{float(m.indicators.row['public_net_cum_eur']):,.0f} EUR",
-    ),
-    (
-        "Landfill tax in force",
-        lambda m: f"{float(m.indicators.row['landfill_tax_eur_per_t']):g} EUR/t",
-    ),
-    ("Platform members", lambda m: f"{int(m.indicators.row['platform_members'])}"),
-    ("Mean trust", lambda m: f"{float(m.indicators.row['mean_trust']):.2f}"),
-    (
-        "Chertow 3-2 first held",
+        describe("chertow_first_step")[0],
         lambda m: (
             "not yet"
             if m.indicators.chertow_first_step is None

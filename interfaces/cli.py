@@ -71,6 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("symbiosis: interrupted; finished results are kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of a pipe stopped early (``symbiosis outputs | head``): not an error.
+        # Point stdout at /dev/null so that the interpreter's final flush stays quiet.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return int(status or 0)
 
 

@@ -301,7 +301,7 @@ INSTRUMENTS: tuple[Instrument, ...] = (
                 2,
                 200,
                 "park operator",
-                source="UK NISP workshop format (DESIGN.md 2)",
+                source="UK NISP workshop format (to verify: docs/bibliography.md)",
             ),
             _lever(
                 "brokering",
@@ -817,7 +817,7 @@ PARK: tuple[Parameter, ...] = (
         "The municipality supplies sorted municipal waste to the park (Ulsan)",
         "park",
         group="park",
-        source="World Bank 2021, Ulsan case (seed 004)",
+        source="World Bank 2021, Ulsan case",
     ),
 )
 

@@ -90,7 +90,8 @@ def load_park_spec(name: str) -> dict[str, Any]:
     return spec
 
 
-# Keys a park file may hold, with the type of each value (DESIGN.md section 7; module docstring).
+# Keys a park file may hold, with the type of each value (docs/model.md section 6.3; module
+# docstring).
 _NUMBER = (int, float)
 _TOP_KEYS: dict[str, tuple[type, ...]] = {
     "name": (str,),

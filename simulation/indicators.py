@@ -1,68 +1,72 @@
-"""Indicators of a run: the monthly accounting of flows, money and emissions, and network metrics.
+"""Indicators of a run: the month's row of the timeseries, read from the model, and network metrics.
 
-One row per step (DESIGN.md section 6). Column names are a contract with users' scripts.
+One row per month (docs/model.md, section 7.11); the columns are the timeseries outputs
+declared in ``scenarios.outputs`` (their names are a contract with users' scripts). The
+accounting that changes the model's state is ``simulation.accounting``; ``Indicators`` only
+reads the model and the month's account.
+A new indicator is one ``Output`` in ``scenarios.outputs.SERIES`` and one function registered
+with ``measure``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
 
+from scenarios.outputs import timeseries_columns
 from simulation import market
-from simulation.market import Prices
 
 if TYPE_CHECKING:
+    from simulation.accounting import MonthlyAccount
     from simulation.model import SymbiosisModel
 
-TIMESERIES_COLUMNS: tuple[str, ...] = (
-    "step",
-    "active_exchanges",
+# The columns of timeseries.csv as declared when this module was imported (``step`` first);
+# code that must see outputs added later calls ``scenarios.outputs.timeseries_columns()``.
+TIMESERIES_COLUMNS: tuple[str, ...] = timeseries_columns()
+
+# Columns that add up over the month's stages (``record_*``): they start each month at 0.
+_COUNTERS = (
     "new_exchanges",
     "ended_exchanges",
-    "generated_t",
-    "generated_mwh",
-    "generated_m3",
-    "exchanged_t",
-    "exchanged_mwh",
-    "exchanged_m3",
-    "landfilled_t",
-    "recovery_rate",
-    "virgin_avoided_t",
-    "co2_avoided_t",
-    "value_created_eur",
-    "firm_net_benefit_eur",
-    "firm_net_benefit_cum_eur",
-    "public_revenue_eur",
-    "public_spending_eur",
-    "public_net_eur",
-    "public_net_cum_eur",
-    "landfill_tax_eur_per_t",
-    "operator_budget_eur",
-    "platform_members",
-    "disclosure_rate_tier1",
-    "disclosure_rate_tier2",
     "negotiations",
     "failed_negotiations",
-    "mean_trust",
-    "mean_awareness",
-    "firms_involved",
-    "network_density",
-    "components",
-    "largest_component_share",
-    "clustering",
-    "chertow_3_2",
+    "firm_net_benefit_eur",
 )
+
+Measure = Callable[["SymbiosisModel"], float]
+# Functions computing declared timeseries outputs that ``Indicators`` does not book itself,
+# each called at the end of every month with the model (``measure`` registers them).
+MEASURES: dict[str, Measure] = {}
+
+
+def measure(name: str) -> Callable[[Measure], Measure]:
+    """Decorator: register the function computing the declared timeseries output ``name``.
+
+    Example::
+
+        @measure("exchanges_per_firm")
+        def exchanges_per_firm(model):
+            return len(model.book.active()) / len(model.companies)
+    """
+
+    def register(function: Measure) -> Measure:
+        MEASURES[name] = function
+        return function
+
+    return register
 
 
 class Indicators:
-    """Books one month at a time and exposes the month's row (``row``)."""
+    """Gathers one month at a time and exposes the month's row (``row``); reads, never books."""
 
     def __init__(self, model: SymbiosisModel) -> None:
-        """Start the accounting of ``model``."""
+        """Start observing ``model``."""
         self.model = model
-        self.row: dict[str, Any] = dict.fromkeys(TIMESERIES_COLUMNS, 0)
+        self.columns = timeseries_columns()
+        self.row: dict[str, Any] = dict.fromkeys(self.columns, 0)
         self.firm_net_benefit_cum_eur = 0.0
         self.public_net_cum_eur = 0.0
         self.chertow_first_step: int | None = None
@@ -83,15 +87,10 @@ class Indicators:
         self._graph_version = -1
         self._graph_row: dict[str, Any] = {}
 
-    def fees_due(self) -> float:
-        """Platform fees the members pay the operator this month."""
-        model = self.model
-        members = int(np.count_nonzero(model.companies.platform_tier))
-        return members * model.params["platform_fee_eur_per_month"] if members else 0.0
-
     def open_month(self) -> None:
-        """Reset the month's counters."""
-        self.row = dict.fromkeys(TIMESERIES_COLUMNS, 0)
+        """Reset the month's counters; every other column is unset until the month closes."""
+        self.row = dict.fromkeys(self.columns)
+        self.row.update(dict.fromkeys(_COUNTERS, 0))
         self.row["step"] = self.model.month + 1
 
     def record_new(self, count: int, one_off_eur: float) -> None:
@@ -108,66 +107,32 @@ class Indicators:
         self.row["negotiations"] += count
         self.row["failed_negotiations"] += failed
 
-    def account_flows(self, active: np.ndarray, flow: np.ndarray, prices: Prices) -> None:
-        """Book this month's flows, disposal, money and emissions (DESIGN.md section 3, stage 6)."""
-        model, row = self.model, self.row
-        streams, table, book, auth = model.streams, model.companies, model.book, model.authority
-        p = model.params
-        n_streams = len(streams)
-        stream = book.stream[active]
-        generated = model.supply.sum(0)
-        exchanged = np.bincount(stream, weights=flow, minlength=n_streams)
+    def record_account(self, account: MonthlyAccount) -> None:
+        """Read the month's flows, emissions and money from its account."""
+        row, streams = self.row, self.model.streams
+        generated, exchanged = account.generated_by_stream, account.exchanged_by_stream
         self.generated_by_stream = generated
         self.exchanged_by_stream = exchanged
-        self.disposed_by_stream = generated - exchanged
+        self.disposed_by_stream = account.disposed_by_stream
         self.exchanged_total_by_stream = self.exchanged_total_by_stream + exchanged
         material = streams.is_material
         for unit, suffix in (("t", "t"), ("MWh", "mwh"), ("m3", "m3")):
             in_unit = self._streams_in[unit]
             row["exchanged_" + suffix] = float(exchanged[in_unit].sum())
             row["generated_" + suffix] = float(generated[in_unit].sum())
-        landfilled = (generated - exchanged)[streams.is_landfilled]
-        row["landfilled_t"] = float(landfilled.sum())
+        row["landfilled_t"] = account.landfilled_t
         material_generated = generated[material].sum()
         row["recovery_rate"] = (
             float(exchanged[material].sum() / material_generated) if material_generated > 0 else 0.0
         )
         row["virgin_avoided_t"] = float((exchanged * streams.substitution_ratio)[material].sum())
         row["co2_avoided_t"] = float((exchanged * self._co2_t_per_unit).sum())
-
-        margin = (
-            prices.unit_gain_eur[stream]
-            - prices.transport_eur_per_unit_km[stream] * book.distance_km[active]
-        )
-        value = flow * margin - p["exchange_overhead_eur_per_month"]
-        book.columns["value_eur_per_month"][active] = value
-        book.columns["delivered_total"][active] += flow
-        half = value / 2
-        np.add.at(table.net_benefit_eur, book.supplier[active], half)
-        np.add.at(table.net_benefit_eur, book.receiver[active], half)
-
-        members = table.platform_tier > 0
-        n_members = np.count_nonzero(members)
-        fee = p["platform_fee_eur_per_month"] if model.operator.platform_open else 0.0
-        incentive = auth.level("disclosure_incentive") if model.operator.platform_open else 0.0
-        if n_members and incentive - fee:
-            table.net_benefit_eur[members] += incentive - fee
-        if incentive and n_members:
-            auth.pay(incentive * n_members, "disclosure incentives")
-        subsidy = auth.level("subsidy")
-        if subsidy:
-            auth.pay(subsidy * float(flow.sum()), "subsidies")
-        virgin_bought = ((model.need.sum(0) - exchanged) * streams.substitution_ratio)[material]
-        auth.collect(
-            auth.level("landfill_tax") * row["landfilled_t"]
-            + auth.level("virgin_tax") * float(np.maximum(virgin_bought, 0.0).sum())
-        )
-        value_eur = float(value.sum())
+        value_eur = account.value_created_eur
         row["value_created_eur"] = value_eur
-        row["firm_net_benefit_eur"] += value_eur + float(n_members * (incentive - fee))
+        row["firm_net_benefit_eur"] += value_eur + account.platform_transfer_eur
 
     def close_month(self) -> None:
-        """Finish the month's row: budgets, platform, trust and network indicators."""
+        """Finish the month's row: budgets, platform, trust, network and registered measures."""
         model, row = self.model, self.row
         auth, table, book = model.authority, model.companies, model.book
         active = book.active()
@@ -213,10 +178,19 @@ class Indicators:
             self.chertow_first_step = int(row["step"])
         for key in ("firm_net_benefit_eur", "value_created_eur"):
             row[key] = float(row[key])
+        for name, compute in MEASURES.items():
+            if name in row:
+                row[name] = compute(model)
+        unset = [name for name, value in row.items() if value is None]
+        if unset:
+            raise RuntimeError(
+                f"timeseries outputs {unset} are declared (scenarios.outputs) but nothing "
+                "computes them: register a function with simulation.indicators.measure"
+            )
 
 
 class IndicatorCollector(mesa.DataCollector):
-    """Mesa DataCollector of the monthly indicators, one model variable per column.
+    """Mesa DataCollector of the monthly indicators, one model variable per declared column.
 
     The indicators of a month are already plain numbers gathered in ``Indicators.row``, so
     ``collect`` appends that row as it is instead of calling (and deep-copying) one reporter per
@@ -224,9 +198,9 @@ class IndicatorCollector(mesa.DataCollector):
     """
 
     def __init__(self) -> None:
-        """Declare one model reporter per column of ``TIMESERIES_COLUMNS``."""
+        """Declare one model reporter per timeseries column (``scenarios.outputs``)."""
         super().__init__(
-            model_reporters={column: _reporter(column) for column in TIMESERIES_COLUMNS}
+            model_reporters={column: _reporter(column) for column in timeseries_columns()}
         )
 
     def collect(self, model: SymbiosisModel) -> None:
@@ -236,7 +210,7 @@ class IndicatorCollector(mesa.DataCollector):
             values.append(row[column])
 
 
-def _reporter(column: str):
+def _reporter(column: str) -> Callable[[SymbiosisModel], Any]:
     def report(model: SymbiosisModel) -> Any:
         return model.indicators.row[column]
 

@@ -4,7 +4,7 @@ Pure functions with no Mesa import, so the hot path can be tested against the sl
 implementations in ``tests/reference_market.py`` and reused outside the model. Work is blocked by
 stream type or done with whole-array operations; there is no Python loop over pairs of firms.
 
-Economics (DESIGN.md section 4), for supplier i, receiver j and stream s at distance d:
+Economics (docs/model.md, section 7.7), for supplier i, receiver j and stream s at distance d:
 
     unit value   = gate fee + landfill tax (if landfilled) + ratio * (virgin price + virgin tax)
                    - transport * d * infrastructure factor - pre-treatment + subsidy

@@ -1,6 +1,6 @@
-"""The Mesa model of an eco-industrial park (DESIGN.md sections 2-6).
+"""The Mesa model of an eco-industrial park (docs/model.md, the ODD protocol of this model).
 
-``SymbiosisModel.step`` is the monthly schedule of DESIGN.md section 3, one verb per stage.
+``SymbiosisModel.step`` is the monthly schedule of docs/model.md section 3, one verb per stage.
 Decisions that a reader wants to see as agents' live in ``agents/``; matching and costing of
 candidate exchanges is the array kernel in ``simulation.market``.
 """
@@ -18,13 +18,13 @@ from agents.company import CompanyTable
 from scenarios.parameters import validate
 from scenarios.parks import build_park
 from scenarios.resources import sector_catalogue, stream_catalogue
-from simulation import market
+from simulation import accounting, market
 from simulation.exchanges import ExchangeBook
 from simulation.indicators import IndicatorCollector, Indicators
 from simulation.social import social_ties
 
 _EPS = 1e-9
-# Delivery rules of re-evaluation (DESIGN.md section 3, stage 7; placeholders, not calibrated):
+# Delivery rules of re-evaluation (docs/model.md, section 7.10; placeholders, not calibrated):
 RELIABLE_DELIVERY_SHARE = 0.8  # delivering at least this share of the plan builds trust
 FAILED_DELIVERY_SHARE = 0.5  # delivering less than this share is a failure that costs trust
 TRUST_EXIT_MARGIN = 0.1  # an exchange ends when trust falls this far below what deals need
@@ -132,7 +132,7 @@ class SymbiosisModel(mesa.Model):
         n = len(self.companies)
         return np.minimum(a, b) * n + np.maximum(a, b)
 
-    # --- the monthly schedule (DESIGN.md section 3) -------------------------------------------
+    # --- the monthly schedule (docs/model.md, section 3) ----------------------------------------
 
     def step(self) -> None:
         """Simulate one month."""
@@ -151,7 +151,7 @@ class SymbiosisModel(mesa.Model):
         """Stage 1: the authority sets the instruments in force; the operator is funded."""
         self.authority.apply_instruments(self.month)
         self.indicators.open_month()
-        self.operator.receive_funding(self.authority, self.indicators.fees_due())
+        self.operator.receive_funding(self.authority, accounting.fees_due(self))
         self.operator.build_infrastructure(
             self.authority, bool(self.authority.level("shared_infrastructure"))
         )
@@ -433,7 +433,7 @@ class SymbiosisModel(mesa.Model):
 
         For each stream, every member disclosing a supply of it is shown the nearest members
         disclosing a need for it; each suggestion is made with probability ``platform_recall``
-        (matching is imperfect, DESIGN.md section 2).
+        (matching is imperfect, docs/model.md section 7.6).
         """
         p, table = self.params, self.companies
         empty = np.zeros(0, dtype=np.int64)
@@ -659,7 +659,9 @@ class SymbiosisModel(mesa.Model):
         )
         self.flow = flow
         self.flow_rows = active
-        self.indicators.account_flows(active, flow, self.month_prices)
+        self.indicators.record_account(
+            accounting.account_flows(self, active, flow, self.month_prices)
+        )
 
     def reevaluate_exchanges(self) -> None:
         """Stage 7: trust follows delivery; exchanges end when unprofitable, idle or distrusted."""

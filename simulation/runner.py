@@ -8,6 +8,7 @@ agree.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -16,9 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scenarios import outputs
 from simulation.exchanges import END_REASONS
 
-DEFAULT_STEPS = 120  # ten years of months (DESIGN.md section 3)
+DEFAULT_STEPS = 120  # ten years of months (docs/model.md, section 2)
 
 EXCHANGE_COLUMNS = (
     "supplier",
@@ -35,19 +37,6 @@ EXCHANGE_COLUMNS = (
     "end_reason",
     "delivered_total",
 )
-# Time-series columns that count things (stored as integers).
-_COUNT_COLUMNS = (
-    "step",
-    "active_exchanges",
-    "new_exchanges",
-    "ended_exchanges",
-    "platform_members",
-    "negotiations",
-    "failed_negotiations",
-    "firms_involved",
-    "components",
-    "chertow_3_2",
-)
 FIRM_COLUMNS = (
     "id",
     "name",
@@ -63,21 +52,15 @@ FIRM_COLUMNS = (
     "exit_step",
 )
 
-# Monthly columns whose sum over the run is a summary total (in this order in summary.json).
-_SUMMED_COLUMNS = (
-    "exchanged_t",
-    "exchanged_mwh",
-    "exchanged_m3",
-    "generated_t",
-    "landfilled_t",
-    "virgin_avoided_t",
-    "co2_avoided_t",
-    "value_created_eur",
-    "firm_net_benefit_eur",
-    "public_revenue_eur",
-    "public_spending_eur",
-    "public_net_eur",
-)
+# Run totals that are not the sum of a timeseries column: how each is read from the run.
+RUN_TOTAL_MEASURES: dict[str, Callable[[Any, pd.DataFrame], int]] = {
+    "exchanges_started": lambda model, exchanges: len(exchanges),
+    "exchanges_ended": lambda model, exchanges: (
+        int((exchanges["end_step"] >= 0).sum()) if len(exchanges) else 0
+    ),
+    "workshops_held": lambda model, exchanges: model.operator.workshops_held,
+    "introductions": lambda model, exchanges: model.operator.introductions,
+}
 
 
 @cache
@@ -93,13 +76,14 @@ def package_version() -> str:
 
 @dataclass
 class RunResult:
-    """Tidy results of one run (DESIGN.md section 6).
+    """Tidy results of one run (docs/model.md, section 7.11).
 
     Attributes:
-        timeseries: One row per step; columns ``simulation.indicators.TIMESERIES_COLUMNS``.
+        timeseries: One row per step; columns ``scenarios.outputs.timeseries_columns()``.
         exchanges: One row per exchange ever started; columns ``EXCHANGE_COLUMNS``.
         firms: One row per firm that was ever in the park; columns ``FIRM_COLUMNS``.
-        summary: Final indicators, the parameters, the seed, steps and the package version.
+        summary: Final indicators, run totals (``scenarios.outputs.run_totals()``), the
+            parameters, the seed, steps and the package version.
     """
 
     timeseries: pd.DataFrame
@@ -158,15 +142,16 @@ def run_model(
 def collect_results(model: Any) -> RunResult:
     """Turn a model's state after its last step into a ``RunResult``."""
     # The DataCollector's model variables, one list per column; counts are stored as integers.
+    integer = outputs.integer_columns()
     columns = {
-        column: np.asarray(values, dtype=np.int64 if column in _COUNT_COLUMNS else None)
+        column: np.asarray(values, dtype=np.int64 if column in integer else None)
         for column, values in model.datacollector.model_vars.items()
     }
     if model.month:
         timeseries = pd.DataFrame(columns)
     else:
         timeseries = pd.DataFrame(columns=list(columns)).astype(
-            dict.fromkeys(_COUNT_COLUMNS, "int64")
+            {column: "int64" for column in integer if column in columns}
         )
     exchanges = exchanges_frame(model)
     firms = firms_frame(model, exchanges)
@@ -181,11 +166,12 @@ def collect_results(model: Any) -> RunResult:
         "n_firms": len(model.companies),
         "final": {key: _plain(value) for key, value in last.items()},
         "totals": {
-            "exchanges_started": len(exchanges),
-            "exchanges_ended": int((exchanges["end_step"] >= 0).sum()) if len(exchanges) else 0,
-            **{column: float(columns[column].sum()) for column in _SUMMED_COLUMNS},
-            "workshops_held": model.operator.workshops_held,
-            "introductions": model.operator.introductions,
+            output.name: (
+                float(columns[output.name].sum())
+                if output.scope == "month"
+                else RUN_TOTAL_MEASURES[output.name](model, exchanges)
+            )
+            for output in outputs.run_totals()
         },
         "chertow_3_2_first_step": indicators.chertow_first_step,
         "parameters": {key: _plain(value) for key, value in model.params.items()},
@@ -297,7 +283,12 @@ def firms_frame(model: Any, exchanges: pd.DataFrame) -> pd.DataFrame:
         degree[:n] = degree_by_id[table.firm_id]
     order = np.argsort(firm_id, kind="stable")
     firm_id, slot, gone, tier, benefit, degree = (
-        column[order] for column in (firm_id, slot, gone, tier, benefit, degree)
+        firm_id[order],
+        slot[order],
+        gone[order],
+        tier[order],
+        benefit[order],
+        degree[order],
     )
     exit_step = np.concatenate([np.full(n, -1, dtype=np.int64), gone_month + 1])[order]
     sector_names = model.sectors.names

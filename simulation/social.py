@@ -1,4 +1,4 @@
-"""The firms' social network, generated with a seeded generator (DESIGN.md section 5)."""
+"""The firms' social network, generated with a seeded generator (docs/model.md, section 5)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Slow, obviously-correct loop versions of the market kernel in ``simulation.market``.
 
 Each function states the rule in plain Python, one element at a time, so that a reader can check
-it against DESIGN.md section 4 by eye; ``tests/test_market.py`` asserts that the vectorised
+it against docs/model.md section 7 by eye; ``tests/test_market.py`` asserts that the vectorised
 kernel gives the same answers on small random inputs.
 """
 

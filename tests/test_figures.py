@@ -12,7 +12,7 @@ from matplotlib.patches import Rectangle
 
 from analysis import figures as fg
 from analysis.statistics import comparison_table, mean_ci
-from analysis.style import SERIES_LABELS, compact_number, describe, format_number
+from analysis.style import compact_number, describe, format_number
 from scenarios.loader import load_scenario
 from simulation.indicators import TIMESERIES_COLUMNS
 from simulation.outputs import KEY_OUTPUTS, SCALAR_OUTPUTS, scalar_outputs
@@ -80,7 +80,6 @@ def test_every_column_and_scalar_output_has_a_unit():
     for name in [*TIMESERIES_COLUMNS, *SCALAR_OUTPUTS]:
         text, unit = describe(name)
         assert text and unit, name
-    assert set(SERIES_LABELS) == set(TIMESERIES_COLUMNS)
     assert describe("new_exchanges")[1] == "count/month"
     assert describe("total_exchanged_m3") == ("Water reused, total", "m³")
 

@@ -91,19 +91,21 @@ def test_means_and_intervals_are_those_of_the_replications(runs_and_details):
     cost = _row(table, "world_bank_mix", "public_net_cost")
     assert cost["mean"] == pytest.approx(-own["total_public_net_eur"].mean())
     recovery = _row(table, "world_bank_mix", "recovery_rate")
+    # A share, in the unit the timeseries' recovery rate has (scenarios.outputs).
     assert recovery["mean"] == pytest.approx(
-        100 * (own["total_exchanged_t"] / own["total_generated_t"]).mean()
+        (own["total_exchanged_t"] / own["total_generated_t"]).mean()
     )
+    assert recovery["unit"] == "share of material by-products"
     sharing = _row(table, "world_bank_mix", "data_sharing_share")
     assert sharing["mean"] == pytest.approx(
-        100 * (own["final_disclosure_rate_tier1"] + own["final_disclosure_rate_tier2"]).mean()
+        (own["final_disclosure_rate_tier1"] + own["final_disclosure_rate_tier2"]).mean()
     )
 
 
 def test_intervals_stay_within_what_an_indicator_can_take(runs_and_details):
     runs, details = runs_and_details
     table = indicators_table(runs, details)
-    bounds = {i.key: i.bounds for i in INDICATORS}
+    bounds = {i.name: i.bounds for i in INDICATORS}
     for row in table.itertuples():
         low, high = bounds[row.indicator]
         for value in (row.ci_low, row.ci_high):
@@ -138,7 +140,7 @@ def test_chertow_share_counts_replications_with_a_wilson_interval():
     table = indicators_table(runs).set_index("indicator")
     share, low, high = wilson_interval(2, 4)
     assert table.loc["chertow_held", ["mean", "ci_low", "ci_high"]].tolist() == pytest.approx(
-        [50.0, 100 * low, 100 * high]
+        [0.5, low, high]
     )
     assert table.loc["chertow_held", "note"] == "held in 2 of 4 replications"
     assert table.loc["chertow_first_month", "mean"] == pytest.approx(7.0)
@@ -191,13 +193,11 @@ def test_diversion_rate_adds_up(runs_and_details):
     values = per_run_indicators(runs, details)
     merged = values.merge(runs[["run_key", "total_landfilled_t"]], on="run_key")
     with np.errstate(invalid="ignore"):
-        expected = (
-            100
-            * merged["landfill_diverted"]
-            / (merged["landfill_diverted"] + merged["total_landfilled_t"])
+        expected = merged["landfill_diverted"] / (
+            merged["landfill_diverted"] + merged["total_landfilled_t"]
         )
     np.testing.assert_allclose(values["landfill_diversion_rate"], expected)
-    assert (values["firms_participating_share"].dropna().between(0, 100)).all()
+    assert (values["firms_participating_share"].dropna().between(0, 1)).all()
 
 
 def test_html_and_csv_hold_the_table(runs_and_details, tmp_path):

@@ -81,9 +81,10 @@ def test_every_scenario_runs_on_every_park(scenario, name):
     assert len(result.timeseries) == 24 and result.summary["park"] == name
 
 
-# --- Kemi-Tornio (seed 001; DESIGN.md section 7) -------------------------------------------------
+# --- Kemi-Tornio (Circular Economy Centre; docs/model.md section 6.3) -----------------------------
 
-KEMI_TORNIO_BY_PRODUCTS_T_PER_YEAR = 1.7e6  # seed 001: "about 1.7 million tonnes ... every year"
+# Circular Economy Centre: "about 1.7 million tonnes ... every year"
+KEMI_TORNIO_BY_PRODUCTS_T_PER_YEAR = 1.7e6
 KEMI_TORNIO_TOLERANCE = 0.10  # "about": within 10 %, averaged over seeds of the generated SMEs
 AGGREGATES = (
     "Tornio steel and ferrochrome works",
@@ -120,7 +121,7 @@ def test_kemi_tornio_lies_within_a_25_km_circle():
         assert np.hypot(built.x_km, built.y_km).max() <= 25 / 2
 
 
-# --- Kokkola (seed 001) --------------------------------------------------------------------------
+# --- Kokkola (Circular Economy Centre) ------------------------------------------------------------
 
 
 def test_kokkola_has_17_chemical_and_metal_companies_and_about_60_service_companies():

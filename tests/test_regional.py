@@ -20,7 +20,7 @@ from simulation.model import SymbiosisModel
 from simulation.runner import run_model
 
 # A NISP-like programme: a registry of members' streams plus facilitation workshops with
-# brokering, paid by public funding (DESIGN.md section 2).
+# brokering, paid by public funding (docs/model.md, sections 7.3-7.6).
 PROGRAMME = {
     "platform_tier": 1,
     "workshops_per_year": 4,

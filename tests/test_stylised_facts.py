@@ -1,4 +1,4 @@
-"""The stylised facts of DESIGN.md section 8, asserted over seeded replications.
+"""The stylised facts of docs/model.md section 1 (patterns), asserted over seeded replications.
 
 Each fact compares scenarios on the same 20 seeds (common random numbers: the same park, social
 network and first draws) and asserts the direction through the paired mean difference: the

@@ -1,14 +1,15 @@
-"""Core commands: run one scenario, list, show and validate scenarios, list parks."""
+"""Core commands: run a scenario; list scenarios, parks, parameters and outputs; show, validate."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from interfaces.commands.common import add_scenario_options, positive_int, seed_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``run``, ``scenarios``, ``show``, ``validate`` and ``parks``."""
+    """Add the core commands (run, scenarios, show, validate, parks, parameters, outputs)."""
     run = subparsers.add_parser(
         "run",
         help="simulate one scenario and write its results and overview figure",
@@ -67,6 +68,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--kind", choices=("lever", "uncertainty", "park"), help="only parameters of this kind"
     )
     params.set_defaults(func=_parameters)
+
+    from scenarios.outputs import KINDS, SCOPES
+
+    listed_outputs = subparsers.add_parser(
+        "outputs",
+        help="list every declared output with unit, kind, aggregation, bounds and meaning",
+        description="List the declared outputs: timeseries columns (timeseries.csv; each also "
+        "gives final_<name> and mean_<name> in runs.csv), run totals (total_<name>) and the "
+        "park indicators table. --scalars lists the scalar outputs that --output accepts.",
+    )
+    listed_outputs.add_argument("--kind", choices=KINDS, help="only outputs of this kind")
+    listed_outputs.add_argument(
+        "--scope",
+        choices=SCOPES,
+        help="only timeseries columns (month), run outcomes (run) or park indicators (park)",
+    )
+    listed_outputs.add_argument(
+        "--scalars",
+        action="store_true",
+        help="list the scalar outputs of a run (runs.csv columns, the --output choices)",
+    )
+    listed_outputs.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="names only, one per line, no headings (for pipes and scripts)",
+    )
+    listed_outputs.set_defaults(func=_outputs)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -227,3 +256,50 @@ def _parameters(args: argparse.Namespace) -> int:
             f"{parameter.allowed()}: {parameter.meaning}"
         )
     return 0
+
+
+def _outputs(args: argparse.Namespace) -> int:
+    from scenarios import outputs
+
+    if args.scalars:
+        names = [
+            name
+            for name in outputs.scalar_output_names()
+            if _chosen(outputs.scalar_output(name).output, args)
+        ]
+        if args.quiet:
+            print("\n".join(names))
+            return 0
+        width = max((len(name) for name in names), default=0)
+        for name in names:
+            scalar = outputs.scalar_output(name)
+            print(f"{name:<{width}}  {scalar.unit}: {scalar.label}")
+        return 0
+    headings = {
+        "month": "timeseries columns (timeseries.csv; final_<name> and mean_<name> in runs.csv)",
+        "run": "run outcomes (summary.json; total_<name> in runs.csv)",
+        "park": "park indicators (the indicators table of report and figures)",
+    }
+    for scope, heading in headings.items():
+        chosen = [o for o in outputs.every_output() if o.scope == scope and _chosen(o, args)]
+        if not chosen:
+            continue
+        if args.quiet:
+            print("\n".join(output.name for output in chosen))
+            continue
+        print(f"# {heading}")
+        width = max(len(output.name) for output in chosen)
+        for output in chosen:
+            total = ", total" if output.total else ""
+            print(
+                f"{output.name:<{width}}  [{output.kind}, {output.aggregation}{total}] "
+                f"{output.monthly_unit}, {output.allowed()}: {output.label}. {output.definition}"
+            )
+    return 0
+
+
+def _chosen(output: Any, args: argparse.Namespace) -> bool:
+    """Whether ``output`` passes the ``--kind`` and ``--scope`` filters."""
+    return (args.kind is None or output.kind == args.kind) and (
+        args.scope is None or output.scope == args.scope
+    )

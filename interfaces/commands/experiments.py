@@ -77,7 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=None,
         metavar="NAME",
-        help="scalar output to compare (repeatable; default: the key indicators)",
+        help="scalar output to compare (repeatable; `symbiosis outputs --scalars` lists them; "
+        "default: the key indicators)",
     )
     compare.add_argument(
         "--target-ci",
@@ -144,20 +145,9 @@ def _scenario_list(names: list[str], park: str | None, sets: list[str]) -> list[
 
 
 def _check_outputs(names: list[str], flag: str = "--output") -> list[str]:
-    from scenarios.errors import InputError
-    from simulation.outputs import SCALAR_OUTPUTS
+    from scenarios.outputs import check_output_names
 
-    for name in names:
-        if name not in SCALAR_OUTPUTS:
-            import difflib
-
-            close = difflib.get_close_matches(name, SCALAR_OUTPUTS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise InputError(
-                f"{flag} {name!r}: unknown output{hint}; outputs are "
-                "final_<column>, mean_<column>, total_<x> and chertow_first_step"
-            )
-    return list(dict.fromkeys(names))
+    return check_output_names(names, flag)
 
 
 def _parse_target(text: str | None) -> tuple[str, float] | None:

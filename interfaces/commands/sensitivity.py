@@ -70,8 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="NAME",
-        help="scalar output to analyse (repeatable; default "
-        "total_exchanges_started, mean_recovery_rate, total_co2_avoided_t, "
+        help="scalar output to analyse (repeatable; `symbiosis outputs --scalars` lists them; "
+        "default total_exchanges_started, mean_recovery_rate, total_co2_avoided_t, "
         "chertow_first_step)",
     )
     parser.add_argument(

@@ -45,7 +45,7 @@ CHUNK_SECONDS = 2.0
 # Chunks in flight per worker: keeps every worker busy without holding results in memory.
 CHUNKS_IN_FLIGHT_PER_WORKER = 2
 # Imported once by the fork server that local worker processes are forked from.
-WORKER_PRELOAD = ("simulation.runner", "simulation.model", "simulation.outputs")
+WORKER_PRELOAD = ("simulation.runner", "simulation.model", "simulation.scalars")
 
 
 @functools.cache
@@ -104,8 +104,8 @@ class RunSpec:
 
 def run_one(spec: RunSpec, store_details: bool) -> dict[str, Any]:
     """Run one spec; never raises on a model error: a failure becomes a record with traceback."""
-    from simulation.outputs import scalar_outputs
     from simulation.runner import run_model
+    from simulation.scalars import scalar_outputs
 
     started = time.perf_counter()
     record = _record(spec)

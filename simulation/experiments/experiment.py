@@ -38,7 +38,7 @@ class Experiment:
 
         Columns: run_key, scenario, point, replication, seed, steps, status, elapsed_s,
         finished_utc, every label, error, and every name of
-        ``simulation.outputs.SCALAR_OUTPUTS``.
+        ``scenarios.outputs.scalar_output_names()``.
 
         Args:
             status: ``"done"`` (default), ``"failed"``, ``"pending"``, or None for all.
@@ -63,13 +63,13 @@ class Experiment:
         """Long table of the monthly indicators of every done run stored with details.
 
         Columns: run_key, scenario, point, replication, seed, then every
-        ``simulation.indicators.TIMESERIES_COLUMNS`` column; one row per run per step.
+        ``scenarios.outputs.timeseries_columns()`` column; one row per run per step.
 
         Args:
             scenarios: Only these scenarios, in this order (figures colour scenarios in order
                 of appearance); default every scenario, sorted by name.
         """
-        from simulation.indicators import TIMESERIES_COLUMNS
+        from scenarios.outputs import timeseries_columns
 
         runs = self.runs()
         if scenarios is not None:
@@ -96,7 +96,14 @@ class Experiment:
                 frames.append(frame)
         if not frames:
             return pd.DataFrame(
-                columns=["run_key", "scenario", "point", "replication", "seed", *TIMESERIES_COLUMNS]
+                columns=[
+                    "run_key",
+                    "scenario",
+                    "point",
+                    "replication",
+                    "seed",
+                    *timeseries_columns(),
+                ]
             )
         return pd.concat(frames, ignore_index=True)
 

@@ -158,7 +158,9 @@ class ResultStore:
         Args:
             status: ``"done"``, ``"failed"``, ``"pending"`` (not yet run), or None for all.
         """
-        from simulation.outputs import SCALAR_OUTPUTS
+        from scenarios.outputs import scalar_output_names
+
+        scalar_outputs = scalar_output_names()
 
         query = (
             "SELECT m.run_key, m.scenario, m.point, m.replication, m.seed, m.steps, "
@@ -178,10 +180,10 @@ class ResultStore:
             *RUN_COLUMNS,
             *(n for n in label_names if n not in RUN_COLUMNS),
             "error",
-            *SCALAR_OUTPUTS,
+            *scalar_outputs,
         ]
         frame = pd.DataFrame.from_records(records, columns=columns)
-        for name in SCALAR_OUTPUTS:
+        for name in scalar_outputs:
             frame[name] = frame[name].astype(float)
         return frame.sort_values(["scenario", "point", "replication"], kind="stable").reset_index(
             drop=True
