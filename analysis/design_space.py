@@ -27,10 +27,27 @@ class DesignError(InputError):
 
 
 def scalar_output_names() -> tuple[str, ...]:
-    """Names of the scalar outputs a run reports: the one place design code learns them."""
-    from simulation.outputs import SCALAR_OUTPUTS
+    """Names of the scalar outputs a run reports (from the output declaration)."""
+    from scenarios.outputs import scalar_output_names as declared
 
-    return SCALAR_OUTPUTS
+    return declared()
+
+
+def output_bounds(name: str) -> tuple[float | None, float | None]:
+    """The range a scalar output can take, from its declared output's bounds.
+
+    ``final_`` and ``mean_`` of an output keep both of its bounds; a run total (a sum over
+    months) keeps only a lower bound of zero or more; ``None`` is unbounded.
+    """
+    from scenarios.outputs import scalar_output
+
+    declared = scalar_output(name).output
+    if name.startswith(("final_", "mean_")):
+        return declared.low, declared.high
+    if name.startswith("total_") and declared.scope == "month":
+        low = declared.low if declared.low is not None and declared.low >= 0 else None
+        return low, None
+    return declared.low, declared.high
 
 
 def check_output(name: str, where: str) -> str:
@@ -45,7 +62,7 @@ def check_output(name: str, where: str) -> str:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise DesignError(
             f"{where}: unknown output {name!r}{hint}; outputs are final_<indicator>, "
-            "mean_<indicator>, total_<x> and chertow_first_step (see 'symbiosis outputs')"
+            "mean_<indicator>, total_<x> and chertow_first_step ('symbiosis outputs --scalars')"
         )
     return name
 
@@ -238,7 +255,20 @@ def parse_condition(text: str, flag: str) -> Condition:
             f'{flag} {text!r}: expected "OUTPUT OP VALUE" with OP one of < <= > >=, '
             'e.g. "total_co2_avoided_t < 20000"'
         )
-    return Condition(check_output(match.group(1), flag), match.group(2), value)
+    condition = Condition(check_output(match.group(1), flag), match.group(2), value)
+    low, high = output_bounds(condition.output)
+    never = (
+        (condition.op in (">", ">=") and high is not None and value > high)
+        or (condition.op in ("<", "<=") and low is not None and value < low)
+        or (condition.op == ">" and high is not None and value == high)
+        or (condition.op == "<" and low is not None and value == low)
+    )
+    if never:
+        raise DesignError(
+            f"{flag} {text!r}: can never hold; {condition.output} is declared in "
+            f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
+        )
+    return condition
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ def test_no_case_of_interest_is_a_note_not_an_error(exploration):
         ("total_co2_avoided_t << 3", "OUTPUT OP VALUE"),
         ("total_co2 < 3", "unknown output"),
         ("total_co2_avoided_t < lots", "OUTPUT OP VALUE"),
+        ("mean_recovery_rate > 1.5", "can never hold"),  # a share, declared in [0, 1]
     ],
 )
 def test_bad_condition(exploration, where, message):
