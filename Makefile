@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine (see README.md):
 #   make run    create .venv with Python >= 3.12, install, simulate the default scenario
-#   make test   create .venv with the development extras, run the test suite
+#   make test   create .venv with the development extras, run the checks (make lint), then the
+#               test suite: exactly what `pytest` alone runs (pyproject.toml's addopts)
 SHELL := /bin/bash
 VENV ?= .venv
 OUT ?= results/default
@@ -12,6 +13,9 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 \
 CHROMIUM ?= /usr/bin/chromium
 
 PORT ?= 8765
+# Address the app listens on: 127.0.0.1 is this machine only; HOST=0.0.0.0 serves the classroom
+# network (anyone who can reach this machine can use the app; it reads and writes no files).
+HOST ?= 127.0.0.1
 
 .PHONY: run test test-all lint bench clean browser app notebooks
 
@@ -40,9 +44,9 @@ $(VENV)/.installed-classroom: pyproject.toml $(VENV)/.created
 run: $(VENV)/.installed
 	$(VENV)/bin/symbiosis run baseline --out $(OUT)
 
-# The classroom: the browser app on http://127.0.0.1:$(PORT)/, and the notebooks in JupyterLab.
+# The classroom: the browser app on http://$(HOST):$(PORT)/, and the notebooks in JupyterLab.
 app: $(VENV)/.installed-app
-	$(VENV)/bin/symbiosis app --port $(PORT)
+	$(VENV)/bin/symbiosis app --host $(HOST) --port $(PORT)
 
 notebooks: $(VENV)/.installed-classroom
 	$(VENV)/bin/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -57,14 +61,20 @@ browser:
 	      >/dev/null || echo "warning: could not install chromium; browser tests will skip"; \
 	  else echo "note: $(CHROMIUM) missing and not root: browser tests will skip"; fi; }
 
-test: $(VENV)/.installed-dev browser
-	$(VENV)/bin/python -m pytest -m "not slow"
-
-test-all: $(VENV)/.installed-dev browser
-	$(VENV)/bin/python -m pytest -m ""
-
+# The checks, in order, stopping at the first failure: layout, lint, types (all configured in
+# pyproject.toml; .pre-commit-config.yaml runs the same three before each commit).
 lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+# No -m here: the default set (everything but `slow`; browser tests skip and say why when
+# chromium is missing) is pyproject.toml's, so `make test` and `pytest` run the same tests.
+test: lint browser
+	$(VENV)/bin/python -m pytest
+
+test-all: lint browser
+	$(VENV)/bin/python -m pytest -m ""
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/run.py

@@ -6,7 +6,7 @@ without edges, which is how every run starts).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,16 @@ OKABE_ITO = (
     "#000000",
     "#999999",
 )
-CATEGORY_STYLE = {
+
+
+class StreamStyle(TypedDict):
+    """How one stream category is drawn: a colour and a matplotlib line style."""
+
+    color: str
+    linestyle: Literal["-", "--", ":"]
+
+
+CATEGORY_STYLE: dict[str, StreamStyle] = {
     "material": {"color": "#8C510A", "linestyle": "-"},
     "energy": {"color": "#D55E00", "linestyle": "--"},
     "water": {"color": "#0072B2", "linestyle": ":"},
@@ -93,7 +102,7 @@ def draw_exchanges(
         end = np.array([position[int(i)] for i in chosen["receiver"]])
         ax.add_collection(
             LineCollection(
-                np.stack([start, end], axis=1),
+                list(np.stack([start, end], axis=1)),  # one (2, 2) array per exchange
                 colors=style["color"],
                 linestyles=style["linestyle"],
                 linewidths=1.1,
@@ -149,7 +158,15 @@ def draw_exchange_network(
     present = present_at(firms, step)
     colours = sector_colours(sorted(firms["sector"].unique()))
     markers = sector_markers(sorted(firms["sector"].unique()))
-    position = {int(r.id): (float(r.x_km), float(r.y_km)) for r in firms.itertuples()}
+    position = {
+        int(firm): (float(x_km), float(y_km))
+        for firm, x_km, y_km in zip(
+            firms["id"].to_numpy(dtype=int),
+            firms["x_km"].to_numpy(dtype=float),
+            firms["y_km"].to_numpy(dtype=float),
+            strict=True,
+        )
+    }
     current = active_at(exchanges, step)
     draw_exchanges(ax, current, position)
     area = marker_areas(present[size_by].to_numpy(dtype=float))

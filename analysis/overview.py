@@ -42,7 +42,11 @@ def overview_figure(result: Any, title: str = "") -> Any:
     ax_co2.set_ylabel("CO2 avoided, cumulative (kt)")
     lines = ax_rec.get_lines() + ax_co2.get_lines()
     ax_rec.legend(
-        lines, [line.get_label() for line in lines], fontsize=8, frameon=False, loc="upper left"
+        lines,
+        [str(line.get_label()) for line in lines],
+        fontsize=8,
+        frameon=False,
+        loc="upper left",
     )
     ax_rec.set_title("Recovery and CO2 avoided")
     draw_exchange_network(ax_net, result.firms, result.exchanges)

@@ -1,26 +1,32 @@
-"""The classroom app: Mesa's SolaraViz with a scenario picker, live network, plots and indicators.
+"""The classroom app: pick a scenario, move the policy sliders, step or play, watch the park.
 
-Start it with ``symbiosis app`` (or ``solara run interfaces.app``). The sidebar holds the scenario,
-park and side-by-side pickers, then SolaraViz's step / play / reset controls and the sliders and
-switches generated from the parameter declaration; moved sliders take effect on Reset. The main
-area shows the exchange network on the firms' locations, live plots and the key indicators of
-scenario A and, in side-by-side mode, of scenario B run on the same seed and park.
+Start it with ``symbiosis app`` (or ``solara run interfaces.app``). The sidebar holds, from the
+top, the run controls (Reset, Step, Play, the play speed, CSV downloads of the run), the
+scenario, park and side-by-side pickers, and the sliders and switches generated from the
+parameter declaration; moved sliders take effect on Reset. The main area shows the month, the
+exchange network on the firms' locations, live plots and the key indicators of scenario A and,
+in side-by-side mode, of scenario B run on the same seed and park.
+
+The server never draws: the browser draws the network and plots (``interfaces.app_charts``) from
+the changes sent after each frame. The run controls are the app's own rather than Mesa
+SolaraViz's: SolaraViz's play loop runs in a thread that outlives a closed page (and the
+server's Ctrl+C), and its "Use Threads" and "Render Interval" settings mean nothing to a class.
+Here a session's play loop runs only while its page is connected, advances several months per
+frame when the server falls behind instead of queueing frames, and stops on shutdown.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from html import escape
 from typing import Any
 
-import matplotlib
+import ipyvuetify
 import solara
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
 
-from analysis.network_plot import draw_exchange_network
 from analysis.style import lower_first
+from interfaces.app_charts import LiveChartsWidget, chart_delta, chart_setup
 from interfaces.app_model import (
     CONTROLS,
     DEFAULT_SCENARIO,
@@ -29,36 +35,21 @@ from interfaces.app_model import (
     AppModel,
     control_meaning,
     control_specs,
+    exchanges_csv,
+    series_csv,
 )
 from scenarios.loader import load_scenario, scenario_names
 from scenarios.outputs import describe
 from scenarios.outputs import find as find_output
 from scenarios.parks import park_names
-from simulation.runner import collect_results
 
-matplotlib.use("Agg")
-
-# Styles of runs A and B on the plots (Okabe & Ito 2008 palette; B dashed for colour-blind
-# and greyscale readers).
-RUN_STYLES = ({"color": "#0072B2", "linestyle": "-"}, {"color": "#D55E00", "linestyle": "--"})
-# SolaraViz's own "Model Parameters" card stays empty (the inputs live in a card of ours, see
-# ``Workbench``); hide sidebar cards with nothing in them.
-HIDE_EMPTY_CARDS_CSS = (
-    ".v-navigation-drawer .v-card:has(> .v-card__text > .v-sheet:empty) { display: none; }"
-)
-# The live plots: (timeseries column, title, y label, cumulative?); titles are the declared
-# labels (scenarios.outputs), the y labels say what is drawn.
-LIVE_PLOTS = (
-    ("active_exchanges", describe("active_exchanges")[0], "exchanges (count)", False),
-    ("recovery_rate", describe("recovery_rate")[0], "by-products exchanged (%)", False),
-    ("co2_avoided_t", "CO2 avoided, cumulative", "CO2 (t)", True),
-    (
-        "public_net_cum_eur",
-        describe("public_net_cum_eur")[0],
-        "EUR (negative: net cost)",
-        False,
-    ),
-)
+# Play speeds offered, months per second; the default suits a projector (a year in about 2 s).
+SPEEDS_MONTHS_PER_S: tuple[int, ...] = (1, 2, 5, 10, 20)
+DEFAULT_SPEED_MONTHS_PER_S = 5
+FRAME_S = 0.2  # at most five frames a second; faster speeds advance several months per frame
+MAX_MONTHS_PER_FRAME = 24  # a server that fell further behind drops the backlog, not queues it
+# Set when the server stops (``symbiosis app`` on Ctrl+C): every play loop ends within a frame.
+SHUTDOWN = threading.Event()
 
 
 def _row(model: Any, name: str) -> float:
@@ -121,74 +112,8 @@ INDICATORS: tuple[tuple[str, Any], ...] = (
 
 
 def _column_sum(model: Any, column: str) -> float:
-    frame = model.datacollector.get_model_vars_dataframe()
-    return float(frame[column].sum()) if len(frame) else 0.0
-
-
-def _compact(value: float, _position: Any = None) -> str:
-    """Axis label of a number: 1,200 as "1.2 k", 3,400,000 as "3.4 M"."""
-    for scale, suffix in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
-        if abs(value) >= scale:
-            return f"{value / scale:g}{suffix}"
-    return f"{value:g}"
-
-
-def network_figure(model: AppModel) -> Figure:
-    """The exchange network of each run (A, and B beside it), drawn on the firms' locations."""
-    runs = model.runs()
-    fig = Figure(figsize=(1.6 + 5.0 * len(runs), 5.0))
-    fig.subplots_adjust(
-        left=0.6 / fig.get_figwidth(),
-        right=1 - 1.7 / fig.get_figwidth(),
-        bottom=0.1,
-        top=0.93,
-        wspace=0.15,
-    )
-    axes = fig.subplots(1, len(runs), squeeze=False)[0]
-    for index, (ax, (label, run)) in enumerate(zip(axes, runs, strict=True)):
-        result = collect_results(run)
-        draw_exchange_network(ax, result.firms, result.exchanges, legend=index == len(runs) - 1)
-        active = int((result.exchanges["end_step"] < 0).sum()) if len(result.exchanges) else 0
-        ax.set_title(f"{label}: {active} exchanges, month {run.month}", fontsize=10)
-    return fig
-
-
-def plots_figure(model: AppModel) -> Figure:
-    """Live plots of exchanges, recovery rate, CO2 avoided and the public budget, A and B."""
-    fig = Figure(figsize=(9.0, 5.0))
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.1, top=0.93, hspace=0.3, wspace=0.28)
-    axes = fig.subplots(2, 2, sharex=True).ravel()
-    runs = model.runs()
-    for (label, run), style in zip(runs, RUN_STYLES, strict=False):
-        frame = run.datacollector.get_model_vars_dataframe()
-        if frame.empty:
-            continue
-        for ax, (column, _title, _unit, cumulative) in zip(axes, LIVE_PLOTS, strict=True):
-            values = frame[column].astype(float)
-            if column == "recovery_rate":
-                values = 100 * values
-            if cumulative:
-                values = values.cumsum()
-            ax.plot(
-                frame["step"],
-                values,
-                label=label,
-                linewidth=1.6,
-                marker="o" if len(frame) < 3 else None,
-                markersize=3,
-                **style,
-            )
-    for ax, (_column, title, unit, _cumulative) in zip(axes, LIVE_PLOTS, strict=True):
-        ax.set_title(title, fontsize=10)
-        ax.set_ylabel(unit, fontsize=8)
-        ax.tick_params(labelsize=8)
-        ax.set_xlim(left=0, right=max(12, model.month))
-        ax.yaxis.set_major_formatter(FuncFormatter(_compact))
-    for ax in axes[2:]:
-        ax.set_xlabel("month", fontsize=8)
-    if model.month:
-        axes[0].legend(fontsize=8, frameon=False)
-    return fig
+    """Sum of a monthly series so far (read from the collector's lists, no table built)."""
+    return float(sum(model.datacollector.model_vars[column]))
 
 
 def indicator_rows(model: AppModel) -> list[list[str]]:
@@ -223,54 +148,242 @@ def _paragraph(text: str) -> None:
     solara.HTML(tag="p", unsafe_innerHTML=escape(text), style={"margin": "4px 0"})
 
 
-@solara.component
-def Dashboard(
-    model: solara.Reactive[AppModel],
-    on_seed: Any = None,
-) -> None:
-    """Network, live plots and key indicators of the current model; redrawn on every step.
+def _page_connected(context: Any) -> bool:
+    """Whether the page of a session is still open (always true outside a Solara server)."""
+    if context is None:
+        return True
+    from solara.server.kernel_context import PageStatus
 
+    if context.closed_event.is_set():
+        return False
+    return PageStatus.CONNECTED in list(context.page_status.values())
+
+
+def _current_context() -> Any:
+    """The Solara session (virtual kernel) being rendered, or ``None`` outside a server."""
+    from solara.server import kernel_context
+
+    return kernel_context.get_current_context() if kernel_context.has_current_context() else None
+
+
+class Session:
+    """One page's run: the model, its lock, and the views that show it.
+
+    A step does not render the page again (Solara would walk the whole page each time): it
+    tells the views, which set the few browser-side values that changed (the month, the
+    indicator panel, the charts' changes) directly on their widgets.
+
+    Attributes:
+        model: The current run (replaced on Reset; the dashboard is built anew for each run).
+        playing: Whether Play is on (the page's controls keep it).
+        speed: Play speed, months per second (the page's controls keep it).
+        lock: Held while the run steps, is replaced or is read for the page.
+        views: Functions called after every step to show it.
+    """
+
+    def __init__(self, model_class: type[AppModel]) -> None:
+        """Start a run of ``model_class``."""
+        self.model_class = model_class
+        self.model: AppModel = model_class()
+        self.playing = False
+        self.speed = DEFAULT_SPEED_MONTHS_PER_S
+        self.lock = threading.Lock()
+        self.views: list[Any] = []
+
+    def step(self, months: int = 1) -> None:
+        """Advance the run by ``months`` and show it."""
+        with self.lock:
+            model = self.model
+            for _ in range(months):
+                model.step()
+        for view in list(self.views):
+            view()
+
+    def reset(self) -> None:
+        """Stop playing and start a new run with the current inputs."""
+        self.playing = False
+        fresh = self.model_class()
+        with self.lock:
+            self.model = fresh
+
+    def play(self, context: Any) -> None:
+        """The play loop: step at ``speed`` while Play is on and the page is connected.
+
+        Months owed accumulate between frames; each frame steps all of them (at most
+        ``MAX_MONTHS_PER_FRAME``) and shows the result once, so a busy server shows bigger
+        jumps instead of falling further behind. The loop ends within a frame when Play is
+        turned off, the page goes away (a closed tab) or the server stops.
+        """
+        owed_months = 0.0
+        last = time.monotonic()
+        while self.playing and not SHUTDOWN.is_set() and _page_connected(context):
+            now = time.monotonic()
+            owed_months = min(owed_months + (now - last) * self.speed, MAX_MONTHS_PER_FRAME)
+            last = now
+            months = int(owed_months)
+            if months:
+                owed_months -= months
+                self.step(months)
+            SHUTDOWN.wait(max(0.0, FRAME_S - (time.monotonic() - now)))
+
+
+@solara.component
+def Dashboard(session: Session, run_number: int, on_seed: Any = None) -> None:
+    """The dashboard of the current run, built anew (fresh widgets) for each run.
+
+    ``run_number`` counts the runs of the session: a new number (Reset) redraws.
+    """
+    current = session.model
+    RunDashboard(session, current, on_seed=on_seed).key(f"run-{id(current)}")
+
+
+@solara.component
+def RunDashboard(session: Session, current: AppModel, on_seed: Any = None) -> None:
+    """The month, network, live plots and key indicators of one run.
+
+    Built once per run; after each step ``LiveView.show_step`` updates the month, the panel and
+    the charts on their widgets (the charts get only what changed since the last frame).
     ``on_seed`` is told the seed of each new run, so that a new scenario starts on it.
     """
-    update_counter.get()
-    current = model.value
+    live = solara.use_memo(lambda: LiveView(session, current), [current])
 
     def report_seed() -> None:
         if on_seed is not None and not current.seed_problem:
             on_seed(str(current.seed))
 
-    solara.use_effect(report_seed, [id(current)])
-    dependencies = [update_counter.value, id(current), current.month]
+    solara.use_effect(report_seed, [current])
+    solara.use_effect(live.attach, [current])
     if current.seed_problem:
         solara.Warning(current.seed_problem, classes=["symbiosis-seed-problem"])
-    network = solara.FigureMatplotlib(
-        network_figure(current), format="png", dependencies=dependencies, dpi=90
-    )
-    plots = solara.FigureMatplotlib(
-        plots_figure(current), format="png", dependencies=dependencies, dpi=90
-    )
-    indicators = solara.HTML(tag="div", unsafe_innerHTML=indicator_html(current))
-    side_by_side = current.twin is not None
+    with solara.Row(style={"align-items": "baseline"}):
+        ipyvuetify.Html.element(tag="h3", children=["Month ", live.month])
+        if current.twin is not None:
+            _paragraph("A and B step together on the same seed.")
     wrap = {"flex-wrap": "wrap", "align-items": "flex-start"}
     with solara.Row(style=wrap):
+        solara.Column(children=[live.charts], style={"flex": "3 1 640px"})
         solara.Column(
-            children=[network], classes=["symbiosis-network"], style={"flex": "3 1 640px"}
+            children=[live.panel], classes=["symbiosis-indicators"], style={"flex": "1 1 300px"}
         )
-        if not side_by_side:
-            solara.Column(
-                children=[indicators], classes=["symbiosis-indicators"], style={"flex": "1 1 300px"}
-            )
-    with solara.Row(style=wrap):
-        solara.Column(children=[plots], classes=["symbiosis-plots"], style={"flex": "3 1 640px"})
-        if side_by_side:
-            solara.Column(
-                children=[indicators], classes=["symbiosis-indicators"], style={"flex": "1 1 300px"}
-            )
 
 
-def _shown(value: Any) -> str:
-    """A control's value as shown beside its label: 80, 0.45, 5,000,000."""
-    return f"{value:,.10g}" if isinstance(value, int | float) else str(value)
+class LiveView:
+    """The widgets of one run that change at every step, owned here rather than by Solara.
+
+    Solara re-applies the properties of the elements it rendered whenever any part of the page
+    renders again; widgets made here and placed in the page as they are keep the values
+    ``show_step`` gives them.
+
+    Attributes:
+        month: The month shown (``data-testid="month"``).
+        panel: The indicator panel.
+        charts: The network and plots (``LiveChartsWidget``).
+    """
+
+    def __init__(self, session: Session, run: AppModel) -> None:
+        """Make the widgets showing ``run`` as it is now."""
+        self.session, self.run = session, run
+        self.setup = chart_setup(run.runs())
+        self.shown_months = [picture["month"] for picture in self.setup["runs"]]
+        self.month = ipyvuetify.Html(
+            tag="span", children=[str(run.month)], attributes={"data-testid": "month"}
+        )
+        self.panel = solara.widgets.HTML(tag="div", unsafe_innerHTML=indicator_html(run))
+        self.charts = LiveChartsWidget(setup=self.setup, delta={}, on_resync=self.resync)
+
+    def attach(self) -> Any:
+        """Show every step of the run from now on; the returned function stops and frees."""
+        self.session.views.append(self.show_step)
+
+        def detach() -> None:
+            self.session.views.remove(self.show_step)
+            for widget in (self.month, self.panel, self.charts):
+                widget.close()
+
+        return detach
+
+    def show_step(self) -> None:
+        """Send what changed since the last frame: month, panel and the charts' changes."""
+        with self.session.lock:
+            delta = chart_delta(self.setup["key"], self.run.runs(), self.shown_months)
+            html, text = indicator_html(self.run), str(self.run.month)
+        self.shown_months = [change["to"] for change in delta["runs"]]
+        self.month.children = [text]
+        self.panel.unsafe_innerHTML = html
+        self.charts.delta = delta
+
+    def resync(self) -> None:
+        """The browser missed a frame: send it the whole picture again."""
+        with self.session.lock:
+            self.setup = chart_setup(self.run.runs())
+        self.shown_months = [picture["month"] for picture in self.setup["runs"]]
+        self.charts.setup = self.setup
+
+
+def _testid(name: str) -> dict[str, Any]:
+    return {"attributes": {"data-testid": name}}
+
+
+@solara.component
+def RunControls(session: Session, on_new_run: Any) -> None:
+    """Reset, Step, Play/Pause, the play speed and the downloads, at the top of the sidebar.
+
+    ``on_new_run`` is called after Reset has replaced the session's run.
+    """
+    playing, set_playing = solara.use_state(False)
+    speed, set_speed = solara.use_state(DEFAULT_SPEED_MONTHS_PER_S)
+    session.playing, session.speed = playing, speed
+    context = solara.use_memo(_current_context, [])
+
+    def play_loop() -> None:
+        if playing:
+            session.play(context)
+
+    solara.lab.use_task(play_loop, dependencies=[playing], prefer_threaded=True)
+
+    def toggle() -> None:
+        session.playing = not playing
+        set_playing(not playing)
+
+    def reset() -> None:
+        set_playing(False)
+        session.reset()
+        on_new_run()
+
+    with solara.Card("Run", classes=["symbiosis-run-controls"]):
+        with solara.Row(gap="6px"):
+            solara.Button("Reset", on_click=reset, outlined=True, **_testid("reset"))
+            solara.Button(
+                "Step", on_click=session.step, disabled=playing, outlined=True, **_testid("step")
+            )
+            solara.Button(
+                "Pause" if playing else "Play",
+                icon_name="mdi-pause" if playing else "mdi-play",
+                on_click=toggle,
+                color="primary",
+                **_testid("play"),
+            )
+        solara.ToggleButtonsSingle(
+            value=str(speed),
+            values=[str(s) for s in SPEEDS_MONTHS_PER_S],
+            on_value=lambda text: set_speed(int(text)),
+        )
+        _paragraph("Play speed, months per second (a slow computer shows bigger jumps).")
+        with solara.Row(gap="6px"):
+            solara.FileDownload(
+                lambda: series_csv(session.model),
+                filename="symbiosis_series.csv",
+                mime_type="text/csv",
+                children=[solara.Button("Series CSV", text=True, **_testid("download-series"))],
+            )
+            solara.FileDownload(
+                lambda: exchanges_csv(session.model),
+                filename="symbiosis_exchanges.csv",
+                mime_type="text/csv",
+                children=[
+                    solara.Button("Exchanges CSV", text=True, **_testid("download-exchanges"))
+                ],
+            )
 
 
 @solara.component
@@ -278,7 +391,7 @@ def InputsCard(specs: dict[str, Any], on_change: Any) -> None:
     """The card of seed, policy and behaviour inputs, built from ``specs``.
 
     The specifications are those of Mesa's ``UserInputs`` (``interfaces.app_model.control_spec``);
-    unlike ``UserInputs``, each slider shows its current value in its label.
+    each slider shows its current value in its label.
     """
     values, set_values = solara.use_state({name: spec["value"] for name, spec in specs.items()})
 
@@ -290,6 +403,7 @@ def InputsCard(specs: dict[str, Any], on_change: Any) -> None:
         return change
 
     with solara.Card("Policy and behaviour", classes=["symbiosis-inputs"]):
+        _paragraph("Move the sliders, then press Reset to start a new run with them.")
         for name, spec in specs.items():
             value, label, kind = values[name], spec["label"], spec["type"]
             if kind == "InputText":
@@ -310,36 +424,9 @@ def InputsCard(specs: dict[str, Any], on_change: Any) -> None:
                 )
 
 
-@solara.component
-def Workbench(
-    scenario: str,
-    park: str,
-    compare: str,
-    seed: str,
-    on_seed: Any = None,
-) -> None:
-    """SolaraViz for one choice of scenario, park and comparison, with its inputs and dashboard.
-
-    The page remounts this component whenever the scenario, park or comparison changes, so the
-    run starts again and the inputs from the chosen scenario's values. The inputs are in a card
-    of our own, keyed by the choice: SolaraViz's own parameter card lives in the sidebar, where
-    Solara would reuse it, displayed values and all, across choices.
-    """
-    user_set = solara.use_memo(dict, [])  # what the user set in the inputs since the choice
-    model_class = solara.use_memo(
-        lambda: AppModel.choose(scenario, park, compare, seed, controls=user_set), []
-    )
-    model = solara.use_reactive(solara.use_memo(model_class, []))
-    specs = solara.use_memo(lambda: control_specs(scenario, park, seed), [])
-
-    def on_change(name: str, value: Any) -> None:
-        user_set[name] = value
-
-    with solara.Sidebar():
-        # keyed by the choice, so a new choice builds fresh inputs at the scenario's values
-        InputsCard(specs, on_change).key(f"inputs|{scenario}|{park}|{compare}")
-    SolaraViz(model, components=[], model_params={}, name="symbiosis: classroom", play_interval=150)
-    Dashboard(model, on_seed=on_seed)
+def _shown(value: Any) -> str:
+    """A control's value as shown beside its label: 80, 0.45, 5,000,000."""
+    return f"{value:,.10g}" if isinstance(value, int | float) else str(value)
 
 
 @solara.component
@@ -348,9 +435,9 @@ def ScenarioPicker(
     park: solara.Reactive[str],
     compare: solara.Reactive[str],
 ) -> None:
-    """Sidebar card choosing scenario A, the park and scenario B of side-by-side mode."""
+    """Card choosing scenario A, the park and scenario B of side-by-side mode."""
     chosen = load_scenario(scenario.value)
-    with solara.Sidebar(), solara.Card("Scenario", classes=["symbiosis-scenario"]):
+    with solara.Card("Scenario", classes=["symbiosis-scenario"]):
         solara.Select("Scenario A", values=scenario_names(), value=scenario)
         solara.Select("Park", values=[SCENARIO_PARK, *park_names()], value=park)
         solara.Select(
@@ -362,13 +449,54 @@ def ScenarioPicker(
                 "Scenario B runs on the same seed and park with the same behaviour "
                 "settings; the policy sliders steer scenario A only."
             )
-        _paragraph(
-            "Move the sliders below, then press Reset to start a new run with them; "
-            "Step advances one month, ▶ plays."
-        )
         with solara.Details("What the controls mean"):
             for name in CONTROLS:
                 _paragraph(f"{name}: {control_meaning(name)}")
+
+
+@solara.component
+def Workbench(
+    scenario: solara.Reactive[str],
+    park: solara.Reactive[str],
+    compare: solara.Reactive[str],
+    seed: str,
+    on_seed: Any = None,
+) -> None:
+    """One choice of scenario, park and comparison: its run, controls, inputs and dashboard.
+
+    A new choice of scenario, park or comparison starts a new session (run, controls) and fresh
+    inputs at the chosen scenario's values (the inputs keyed by the choice, so Solara does not
+    reuse the old ones, displayed values and all).
+    """
+    choice = [scenario.value, park.value, compare.value]
+    user_set: dict[str, Any] = solara.use_memo(
+        dict, choice
+    )  # what the user set in the inputs since the choice
+    session = solara.use_memo(
+        lambda: Session(
+            AppModel.choose(scenario.value, park.value, compare.value, seed, controls=user_set)
+        ),
+        choice,
+    )
+    specs = solara.use_memo(lambda: control_specs(choice[0], choice[1], seed), choice)
+
+    def on_change(name: str, value: Any) -> None:
+        user_set[name] = value
+
+    run_number, set_run_number = solara.use_state(0)
+
+    def stop_playing() -> Any:
+        def stop() -> None:
+            session.playing = False  # the choice changed: this run's loop ends
+
+        return stop
+
+    solara.use_effect(stop_playing, choice)
+    with solara.Sidebar():
+        RunControls(session, lambda: set_run_number(lambda n: n + 1)).key("run|" + "|".join(choice))
+        ScenarioPicker(scenario, park, compare)
+        InputsCard(specs, on_change).key("inputs|" + "|".join(choice))
+    Dashboard(session, run_number, on_seed=on_seed).key("dashboard|" + "|".join(choice))
 
 
 @solara.component
@@ -382,9 +510,26 @@ def Page() -> None:  # noqa: N802 (Solara components are named like classes)
     def remember_seed(seed: str) -> None:
         last_seed.current = seed
 
-    solara.Style(HIDE_EMPTY_CARDS_CSS)
-    ScenarioPicker(scenario, park, compare)
+    solara.Title("symbiosis: classroom")
+    Choice(scenario, park, compare, last_seed, on_seed=remember_seed)
+
+
+@solara.component
+def Choice(
+    scenario: solara.Reactive[str],
+    park: solara.Reactive[str],
+    compare: solara.Reactive[str],
+    last_seed: Any,
+    on_seed: Any = None,
+) -> None:
+    """The workbench of the chosen scenario, park and comparison; a new choice remounts it.
+
+    ``last_seed`` (a ref) holds the seed of the latest run, on which a new choice starts.
+
+    A component of its own below the page: reading the choice here subscribes this component
+    to it (the page itself is not re-rendered by the Solara server when a sidebar picker sets
+    the choice).
+    """
     key = f"{scenario.value}|{park.value}|{compare.value}"
-    Workbench(
-        scenario.value, park.value, compare.value, last_seed.current, on_seed=remember_seed
-    ).key(key)
+    with solara.Column(style={"width": "100%"}):
+        Workbench(scenario, park, compare, last_seed.current, on_seed=on_seed).key(key)

@@ -16,6 +16,7 @@ from typing import Any
 from scenarios.loader import load_scenario
 from scenarios.parameters import INSTRUMENTS, PARAMETERS, Parameter, Value, validate
 from simulation.model import SymbiosisModel
+from simulation.runner import collect_results
 
 NO_COMPARISON = "none"  # value of the side-by-side selector when only scenario A runs
 SCENARIO_PARK = "scenario's park"  # value of the park selector that keeps the scenario's park
@@ -287,3 +288,30 @@ class AppModel(SymbiosisModel):
         if self.twin is not None:
             runs.append((f"B: {self.compare_name}", self.twin))
         return runs
+
+
+def _labelled(frames: list[tuple[str, Any]]) -> str:
+    """Tables of the runs stacked with a leading ``run`` column, as CSV text."""
+    import pandas as pd
+
+    tables = [frame.assign(run=label)[["run", *frame.columns]] for label, frame in frames]
+    return pd.concat(tables, ignore_index=True).to_csv(index=False)
+
+
+def series_csv(model: AppModel) -> str:
+    """The monthly series of the current run(s) as CSV: one row per run and month.
+
+    The columns are those of ``symbiosis run``'s ``timeseries.csv``, after a ``run`` column
+    ("A: baseline", "B: landfill_tax").
+    """
+    return _labelled(
+        [(label, run.datacollector.get_model_vars_dataframe()) for label, run in model.runs()]
+    )
+
+
+def exchanges_csv(model: AppModel) -> str:
+    """Every exchange of the current run(s) so far as CSV, as ``symbiosis run``'s exchanges.csv.
+
+    An exchange still running has ``end_step`` -1.
+    """
+    return _labelled([(label, collect_results(run).exchanges) for label, run in model.runs()])

@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
     except InputError as error:
         print(f"symbiosis: error: {error}", file=sys.stderr)
         return 2
@@ -72,13 +73,24 @@ def main(argv: list[str] | None = None) -> int:
         print("symbiosis: interrupted; finished results are kept", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # The reader of a pipe stopped early (``symbiosis outputs | head``): not an error.
-        # Point stdout at /dev/null so that the interpreter's final flush stays quiet.
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         return 0
     return int(status or 0)
+
+
+def _silence_stdout() -> None:
+    """After the reader of a pipe left (``symbiosis parameters | head``): end quietly.
+
+    Standard output is pointed at the null device so that the interpreter's final flush does
+    not report the closed pipe either.
+    """
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

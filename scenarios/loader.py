@@ -234,7 +234,7 @@ def _check_timing(path: Path, overrides: dict[str, Value], where: dict[str, str]
     for instrument in INSTRUMENTS:
         start = overrides.get(instrument.start_param, PARAMETERS[instrument.start_param].default)
         end = overrides.get(instrument.end_param)
-        if end is not None and start is not None and end <= start:
+        if isinstance(end, int | float) and isinstance(start, int | float) and end <= start:
             table = f"[policy.{instrument.name}]"
             raise ScenarioError(
                 f"{path}: {table} end_month = {end} must come after start_month = {start} "

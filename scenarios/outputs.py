@@ -45,7 +45,7 @@ KINDS: tuple[OutputKind, ...] = ("count", "flow", "level", "share", "flag")
 SCOPES: tuple[Scope, ...] = ("month", "run", "park")
 
 # Sources shared by many outputs. The accounting follows the monthly schedule in docs/model.md.
-ACCOUNTING = "model accounting (docs/model.md)"
+ACCOUNTING = "model accounting (docs/model.md, 7.9 flows and accounting, 7.11 indicators)"
 CHERTOW_2007 = (
     "Chertow, M. R. (2007). 'Uncovering' industrial symbiosis. Journal of Industrial "
     "Ecology 11(1), 11-30"

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from scenarios.bounds import MAX_FIRMS, MAX_STEPS
 from scenarios.errors import InputError
 
 Kind = Literal["lever", "uncertainty", "park"]
@@ -114,7 +115,7 @@ class Instrument:
                 f"First month (0-based) in which the {self.name.replace('_', ' ')} is in force",
                 "lever",
                 0,
-                10_000,
+                MAX_STEPS,  # no run is longer (scenarios/bounds.py)
                 group=self.level.group,
                 source="-",
             ),
@@ -126,7 +127,7 @@ class Instrument:
                 "(none: never ends)",
                 "lever",
                 0,
-                10_000,
+                MAX_STEPS,  # no run is longer (scenarios/bounds.py)
                 optional=True,
                 group=self.level.group,
                 source="-",
@@ -797,7 +798,7 @@ PARK: tuple[Parameter, ...] = (
         "Number of firms made by the synthetic or regional generator",
         "park",
         3,
-        50_000,
+        MAX_FIRMS,  # declared cap, scenarios/bounds.py
         group="park",
     ),
     Parameter(

@@ -17,10 +17,17 @@ import difflib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
+from scenarios.bounds import (
+    MAX_DISTANCE_KM,
+    MAX_FIRM_SIZE,
+    MAX_FIRMS,
+    MAX_SIZE_SIGMA,
+    MAX_WEIGHT,
+)
 from scenarios.errors import InputError
 from scenarios.resources import sector_catalogue
 
@@ -92,7 +99,7 @@ def load_park_spec(name: str) -> dict[str, Any]:
 
 # Keys a park file may hold, with the type of each value (docs/model.md section 6.3; module
 # docstring).
-_NUMBER = (int, float)
+_NUMBER: tuple[type, ...] = (int, float)
 _TOP_KEYS: dict[str, tuple[type, ...]] = {
     "name": (str,),
     "description": (str,),
@@ -145,6 +152,18 @@ _POSITIVE = (
     "count",
     "town_mix_concentration",
 )
+# Largest value of each numeric key (scenarios/bounds.py says why).
+_HIGHEST: dict[str, float] = {
+    "radius_km": MAX_DISTANCE_KM,
+    "town_radius_km": MAX_DISTANCE_KM,
+    "radius_km_per_1000_firms": MAX_DISTANCE_KM,
+    "firms_per_town": MAX_FIRMS,
+    "size": MAX_FIRM_SIZE,
+    "size_median": MAX_FIRM_SIZE,
+    "size_sigma": MAX_SIZE_SIGMA,
+    "count": MAX_FIRMS,
+    "town_mix_concentration": MAX_WEIGHT,
+}
 
 
 def check_park_spec(spec: dict[str, Any], path: Path | str) -> None:
@@ -154,7 +173,7 @@ def check_park_spec(spec: dict[str, Any], path: Path | str) -> None:
         ParkError: On the first unknown key, wrong type, bad value or unknown sector.
     """
     generator = spec.get("generator", "explicit")
-    if generator not in _GENERATOR_KEYS:
+    if not isinstance(generator, str) or generator not in _GENERATOR_KEYS:
         raise ParkError(
             f"{path}: generator must be one of {', '.join(_GENERATOR_KEYS)}, got {generator!r}"
         )
@@ -185,10 +204,28 @@ def check_park_spec(spec: dict[str, Any], path: Path | str) -> None:
                     raise ParkError(f"{path}: {where} needs a {key}")
             _sector_index(group["sector"], f"{path}: {where}")
             centre = group.get("centre_km", [0.0, 0.0])
-            if len(centre) != 2 or not all(_is_number(c) for c in centre):
-                raise ParkError(f"{path}: {where} centre_km must be [x, y], got {centre!r}")
-        if len(firms) + sum(int(g["count"]) for g in groups) < 2:
+            if len(centre) != 2 or not all(
+                _is_number(c) and abs(c) <= MAX_DISTANCE_KM for c in centre
+            ):
+                raise ParkError(
+                    f"{path}: {where} centre_km must be [x, y] within "
+                    f"{MAX_DISTANCE_KM:,.0f} km of the origin, got {centre!r}"
+                )
+        total = len(firms) + sum(int(g["count"]) for g in groups)
+        if total < 2:
             raise ParkError(f"{path}: a park needs at least two firms ([[firms]] or [[groups]])")
+        if total > MAX_FIRMS:
+            raise ParkError(
+                f"{path}: {total:,} firms ([[firms]] and [[groups]] counts together) is above "
+                f"the cap of {MAX_FIRMS:,} firms per park"
+            )
+        for k, firm in enumerate(firms):
+            for key in ("x_km", "y_km"):
+                if abs(firm.get(key, 0.0)) > MAX_DISTANCE_KM:
+                    raise ParkError(
+                        f"{path}: [[firms]] #{k + 1} {key} must be within "
+                        f"{MAX_DISTANCE_KM:,.0f} km of the origin, got {firm[key]!r}"
+                    )
         _check_history(spec, path, set(names))
     else:
         mix = spec.get("mix")
@@ -196,14 +233,19 @@ def check_park_spec(spec: dict[str, Any], path: Path | str) -> None:
             raise ParkError(f"{path}: a {generator} park needs a [mix] table of sector weights")
         for sector, weight in mix.items():
             _sector_index(sector, f"{path}: [mix]")
-            if not _is_number(weight) or weight < 0:
-                raise ParkError(f"{path}: [mix] {sector} must be a weight >= 0, got {weight!r}")
+            if not _is_number(weight) or not 0 <= weight <= MAX_WEIGHT:
+                raise ParkError(
+                    f"{path}: [mix] {sector} must be a weight in [0, {MAX_WEIGHT:g}], "
+                    f"got {weight!r}"
+                )
         if sum(mix.values()) <= 0:
             raise ParkError(f"{path}: [mix] needs at least one positive weight")
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or bool(np.isfinite(value))
 
 
 def _check_table(
@@ -227,16 +269,26 @@ def _check_table(
             or not isinstance(value, expected)
             or (expected == (int,) and isinstance(value, bool))
         ):
-            kind = {
+            kinds: dict[tuple[type, ...], str] = {
                 _NUMBER: "a number",
                 (int,): "a whole number",
                 (str,): "a string",
                 (list,): "an array",
                 (dict,): "a table",
-            }[expected]
+            }
+            kind = kinds[expected]
             raise ParkError(f"{path}: {where}{key} must be {kind}, got {value!r}")
-        if key in _POSITIVE and value <= 0:
+        if not numeric:
+            continue
+        number = cast(float, value)
+        if key in _POSITIVE and number <= 0:
             raise ParkError(f"{path}: {where}{key} must be above 0, got {value!r}")
+        if key in _HIGHEST and number > _HIGHEST[key]:
+            raise ParkError(
+                f"{path}: {where}{key} must be at most {_HIGHEST[key]:,g}, got {value!r}"
+            )
+        if key == "size_sigma" and number < 0:
+            raise ParkError(f"{path}: {where}size_sigma must be at least 0, got {value!r}")
 
 
 def _check_history(spec: dict[str, Any], path: Path | str, firm_names: set[str]) -> None:

@@ -7,7 +7,6 @@ agree.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,6 +18,7 @@ import pandas as pd
 
 from scenarios import outputs
 from simulation.exchanges import END_REASONS
+from simulation.output import strict_json
 
 DEFAULT_STEPS = 120  # ten years of months (docs/model.md, section 2)
 
@@ -108,14 +108,9 @@ class RunResult:
         self.timeseries.to_csv(paths[0], index=False)
         self.exchanges.to_csv(paths[1], index=False)
         self.firms.to_csv(paths[2], index=False)
-        paths[3].write_text(json.dumps(self.summary, indent=2, default=_json_default) + "\n")
+        # Strict JSON: an undefined number is null, never NaN or Infinity.
+        paths[3].write_text(strict_json(self.summary, indent=2) + "\n")
         return paths
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {value!r}")
 
 
 def run_model(

@@ -26,7 +26,6 @@ from interfaces.app_model import (
     scenario_parameters,
     slider_step,
 )
-from interfaces.cli import main
 from scenarios.loader import load_scenario
 from scenarios.parameters import INSTRUMENTS, PARAMETERS
 from simulation.model import SymbiosisModel
@@ -177,19 +176,67 @@ def app_module():
     return app
 
 
-def test_stepping_with_zero_exchanges_draws_everything(app_module):
-    """No information channel: nothing emerges, and the network, plots and panel still draw."""
+def test_stepping_with_zero_exchanges_still_shows_everything(app_module):
+    """No information channel: nothing emerges, and the charts and panel still have their data."""
+    from interfaces.app_charts import chart_delta, chart_setup
+
     model = AppModel(social_network="none", compare_name=NO_COMPARISON)
+    setup = chart_setup(model.runs())
+    assert setup["runs"][0]["edges"] == [] and setup["runs"][0]["rows"] == []
     for month in range(4):
-        for make in (app_module.network_figure, app_module.plots_figure):
-            buffer = io.BytesIO()
-            make(model).savefig(buffer, format="png")
-            assert buffer.getvalue().startswith(b"\x89PNG")
         panel = app_module.indicator_html(model)
         assert re.search(rf"Month</td><td[^>]*>{month}<", panel)
         assert re.search(r"Active exchanges</td><td[^>]*>0<", panel)
         model.step()
+        delta = chart_delta(setup["key"], model.runs(), [month])
+        assert delta["runs"][0]["rows"][0][0] == month + 1
+        assert delta["runs"][0]["started"] == delta["runs"][0]["ended"] == []
     assert model.book.size == 0
+
+
+def test_chart_changes_rebuild_the_whole_picture():
+    """Setup at month 0 plus every month's changes gives what a setup at the end shows."""
+    from interfaces.app_charts import chart_delta, chart_setup
+
+    model = AppModel(seed=3, compare_name="landfill_tax")
+    start = chart_setup(model.runs())
+    shown = [0, 0]
+    rows: list[list] = [[], []]
+    edges: list[dict] = [{}, {}]
+    for months in (1, 3, 1, 7):  # frames of one or several months (Play when behind)
+        for _ in range(months):
+            model.step()
+        delta = chart_delta(start["key"], model.runs(), shown)
+        for k, change in enumerate(delta["runs"]):
+            assert change["from"] == shown[k] and change["to"] == model.month
+            rows[k].extend(change["rows"])
+            edges[k].update({edge[0]: edge for edge in change["started"]})
+            for ended in change["ended"]:
+                edges[k].pop(ended)
+            shown[k] = change["to"]
+    end = chart_setup(model.runs())
+    for k in range(2):
+        assert rows[k] == end["runs"][k]["rows"]
+        assert sorted(edges[k].values()) == sorted(end["runs"][k]["edges"])
+        # the firms never move: positions at the end are those at the start
+        assert end["runs"][k]["firms"]["nodes"] == start["runs"][k]["firms"]["nodes"]
+    assert sum(len(run["edges"]) for run in end["runs"]) > 0, "test needs some exchanges"
+    nothing_new = chart_delta(start["key"], model.runs(), shown)
+    assert all(c["rows"] == c["started"] == c["ended"] == [] for c in nothing_new["runs"])
+
+
+def test_downloads_hold_the_runs_series_and_exchanges():
+    model = AppModel(seed=2, compare_name="landfill_tax")
+    for _ in range(5):
+        model.step()
+    series = pd.read_csv(io.StringIO(app_model.series_csv(model)))
+    assert list(series["run"].unique()) == ["A: baseline", "B: landfill_tax"]
+    assert len(series) == 10 and series.columns[0] == "run"
+    assert series[series["run"] == "A: baseline"]["step"].tolist() == [1, 2, 3, 4, 5]
+    exchanges = pd.read_csv(io.StringIO(app_model.exchanges_csv(model)))
+    expected = collect_results(model).exchanges
+    assert (exchanges["run"] == "A: baseline").sum() == len(expected)
+    assert {"supplier", "receiver", "start_step", "end_step"} <= set(exchanges.columns)
 
 
 # --- the page, rendered without a browser ---------------------------------------------------
@@ -308,25 +355,24 @@ def test_help_does_not_import_the_app_stack():
 
 
 @pytest.mark.parametrize("port", ["0", "70000", "eighty"])
-def test_bad_port_is_a_usage_error(port, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["app", "--port", port])
-    assert exit_info.value.code == 2
-    assert "--port" in capsys.readouterr().err
+def test_bad_port_is_a_usage_error(port, cli):
+    status, _, err = cli("app", "--port", port)
+    assert status == 2
+    assert "--port" in err.splitlines()[-1]
 
 
-def test_busy_port_is_one_line_and_exit_2(capsys):
+def test_busy_port_is_one_line_and_exit_2(cli):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        assert main(["app", "--port", str(port)]) == 2
-    err = capsys.readouterr().err
+        status, _, err = cli("app", "--port", port)
+    assert status == 2
     assert err.startswith(f"symbiosis: error: cannot serve on 127.0.0.1:{port}")
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_missing_app_extra_is_one_line_and_exit_2(monkeypatch, capsys):
+def test_missing_app_extra_is_one_line_and_exit_2(monkeypatch, cli):
     import importlib.util
 
     real_find_spec = importlib.util.find_spec
@@ -335,5 +381,6 @@ def test_missing_app_extra_is_one_line_and_exit_2(monkeypatch, capsys):
         "find_spec",
         lambda name, *a: None if name == "solara" else real_find_spec(name, *a),
     )
-    assert main(["app"]) == 2
-    assert "pip install 'symbiosis[app]'" in capsys.readouterr().err
+    status, _, err = cli("app")
+    assert status == 2 and err.count("\n") == 1
+    assert "pip install 'symbiosis[app]'" in err

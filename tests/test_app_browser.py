@@ -1,5 +1,7 @@
 """The classroom app in a real browser: `symbiosis app` served on localhost, driven in Chromium.
 
+The tests find the month and the controls by their ``data-testid`` (month, reset, step, play).
+
 Uses Debian's ``chromium`` (``/usr/bin/chromium``) through the ``playwright`` package; never
 Playwright's own browser downloads. ``make test`` installs chromium when it is missing.
 """
@@ -28,6 +30,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--disable-quic",
 ]
 SERVER_START_S = 120  # a cold start imports solara, mesa and matplotlib
 UPDATE_S = 60_000  # ms to wait for the page to show a change (2 cores, shared with other tests)
@@ -44,8 +47,7 @@ def _symbiosis_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "interfaces.cli"]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def _needs_browser() -> str:
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         pytest.skip(
             f"chromium is not installed ({CHROMIUM}); install it with "
@@ -53,69 +55,111 @@ def app_url(tmp_path_factory):
         )
     pytest.importorskip("playwright.sync_api", reason="needs the [browser-tests] extra")
     pytest.importorskip("solara", reason="needs the [app] extra")
+    return CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium"))
+
+
+def _start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
+    """``symbiosis app`` on a free loopback port, answering; its output goes to ``log_path``."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("app") / "server.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen(
-            [*_symbiosis_command(), "app", "--port", str(port)],
+            [*_symbiosis_command(), "app", "--port", str(port), "--session-timeout", "5"],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + SERVER_START_S
+    while True:
+        if server.poll() is not None:
+            pytest.fail(f"symbiosis app exited with {server.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return server, url
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            server.kill()
+            pytest.fail(f"symbiosis app did not answer within {SERVER_START_S} s")
+        time.sleep(0.5)
+
+
+def _stop_server(server: subprocess.Popen) -> None:
+    server.terminate()
     try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            if server.poll() is not None:
-                pytest.fail(
-                    f"symbiosis app exited with {server.returncode}:\n{log_path.read_text()}"
-                )
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"symbiosis app did not answer within {SERVER_START_S} s:\n"
-                    f"{log_path.read_text()}"
-                )
-            time.sleep(0.5)
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    _needs_browser()
+    log_path = tmp_path_factory.mktemp("app") / "server.log"
+    server, url = _start_server(log_path)
+    try:
         first_line = log_path.read_text().splitlines()[0]
         assert first_line.startswith(f"symbiosis app: serving on {url}")
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop_server(server)
 
 
 @pytest.fixture
-def browser_page(app_url):
+def browser():
     from playwright.sync_api import sync_playwright
 
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    executable = _needs_browser()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1400})
-        problems: list[str] = []
-        page.on(
-            "console",
-            lambda message: (
-                problems.append(f"console {message.type}: {message.text}")
-                if message.type == "error"
-                else None
-            ),
-        )
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
-        page.goto(app_url)
-        page.locator(".symbiosis-network img").wait_for(timeout=UPDATE_S)
-        yield page, problems
+        yield browser
         browser.close()
+
+
+def _open(browser, url: str, problems: list[str]):
+    """A page of the app in a context of its own (its own session), watched for problems.
+
+    Any request that would leave this machine is refused and counted as a problem: the app must
+    work without internet (ECharts and the page's assets come from the local server).
+    """
+    context = browser.new_context(viewport={"width": 1500, "height": 1400})
+    page = context.new_page()
+
+    def route(route_) -> None:
+        if route_.request.url.startswith(url):
+            route_.continue_()
+        else:
+            problems.append(f"request leaving the machine: {route_.request.url}")
+            route_.abort()
+
+    page.route("**/*", route)
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console {message.type}: {message.text}")
+            if message.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.goto(url)
+    page.get_by_test_id("month").wait_for(timeout=UPDATE_S)
+    page.locator("[data-testid=network-a] canvas").first.wait_for(timeout=UPDATE_S)
+    return page
+
+
+def _month(page) -> int:
+    return int(page.get_by_test_id("month").inner_text())
+
+
+def _wait_for_month(page, test, what: str) -> int:
+    deadline = time.monotonic() + UPDATE_S / 1000
+    while not test(month := _month(page)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: the page shows month {month}")
+        time.sleep(0.1)
+    return month
 
 
 def _row(page, label: str) -> list[str]:
@@ -132,17 +176,17 @@ def _wait_for_row(page, label: str, expected: list[str]) -> None:
         time.sleep(0.2)
 
 
-def _image(page, selector: str) -> bytes:
-    return page.locator(f"{selector} img").screenshot()
+def _canvas(page, testid: str) -> bytes:
+    return page.get_by_test_id(testid).screenshot()
 
 
-def test_slider_step_play_and_side_by_side_in_chromium(browser_page, tmp_path, capsys):
+def test_step_play_reset_slider_and_side_by_side(app_url, browser, tmp_path, capsys):
     from playwright.sync_api import expect
 
-    page, problems = browser_page
-    network_before = _image(page, ".symbiosis-network")
-    plots_before = _image(page, ".symbiosis-plots")
-    assert _row(page, "Month") == ["0"]
+    problems: list[str] = []
+    page = _open(browser, app_url, problems)
+    assert _month(page) == 0
+    plots_before = _canvas(page, "plots")
 
     # move a slider (keyboard on its thumb, as a student could), then start a run with it
     thumb = page.locator('[role=slider][aria-label^="Landfill tax (EUR/t)"]')
@@ -150,23 +194,25 @@ def test_slider_step_play_and_side_by_side_in_chromium(browser_page, tmp_path, c
     for _ in range(20):
         thumb.press("ArrowRight")
     expect(thumb).to_have_attribute("aria-valuenow", "100")
-    expect(thumb).to_have_attribute("aria-label", "Landfill tax (EUR/t): 100")
-    page.get_by_role("button", name="Reset").click()
-
+    page.get_by_test_id("reset").click()
     for month in (1, 2):
-        page.get_by_role("button", name="Step").click()
-        _wait_for_row(page, "Month", [str(month)])
+        page.get_by_test_id("step").click()
+        _wait_for_month(page, lambda m, month=month: m == month, f"Step to {month}")
     _wait_for_row(page, "Landfill tax in force", ["100 EUR/t"])
 
-    page.get_by_role("button", name="▶").click()
-    deadline = time.monotonic() + UPDATE_S / 1000
-    while int(_row(page, "Month")[0]) < 5:
-        assert time.monotonic() < deadline, "play did not advance the months"
-        time.sleep(0.3)
-    page.get_by_role("button", name="❚❚").click()
-    time.sleep(1.0)  # let the last step's figures arrive
-    assert _image(page, ".symbiosis-network") != network_before
-    assert _image(page, ".symbiosis-plots") != plots_before
+    page.get_by_test_id("play").click()
+    _wait_for_month(page, lambda m: m >= 6, "Play")
+    page.get_by_test_id("play").click()  # pause
+    expect(page.get_by_test_id("play")).to_have_text("Play", timeout=UPDATE_S)
+    time.sleep(0.5)  # a frame that was under way when Pause arrived may still land
+    paused = _month(page)
+    time.sleep(1.0)
+    assert _month(page) == paused, "Pause did not stop the months"
+    assert _row(page, "Month") == [str(paused)]
+    assert _canvas(page, "plots") != plots_before  # the browser drew the new months
+
+    page.get_by_test_id("reset").click()
+    _wait_for_month(page, lambda m: m == 0, "Reset")
 
     # side-by-side: scenario B on the same seed, stepped together with A
     page.locator(".v-select", has=page.locator("label", has_text="Side by side")).click()
@@ -174,11 +220,10 @@ def test_slider_step_play_and_side_by_side_in_chromium(browser_page, tmp_path, c
     expect(page.locator(".symbiosis-indicators th").nth(2)).to_have_text(
         "B: landfill_tax", timeout=UPDATE_S
     )
-    _wait_for_row(page, "Month", ["0", "0"])
-    page.get_by_role("button", name="Step").click()
+    page.get_by_test_id("step").click()
     _wait_for_row(page, "Month", ["1", "1"])
     assert _row(page, "Seed")[0] == _row(page, "Seed")[1]
-    expect(page.locator(".symbiosis-network img")).to_have_count(1)
+    expect(page.get_by_test_id("network-b")).to_be_visible()
 
     screenshot = tmp_path / "symbiosis_app.png"
     page.screenshot(path=str(screenshot), full_page=True)
@@ -186,3 +231,41 @@ def test_slider_step_play_and_side_by_side_in_chromium(browser_page, tmp_path, c
         print(f"\nscreenshot of the app: {screenshot}")
     assert screenshot.stat().st_size > 10_000
     assert problems == []
+
+
+def test_two_sessions_do_not_see_each_other(app_url, browser):
+    problems: list[str] = []
+    first, second = _open(browser, app_url, problems), _open(browser, app_url, problems)
+    first.get_by_test_id("step").click()
+    _wait_for_month(first, lambda m: m == 1, "Step in the first page")
+    second.get_by_test_id("play").click()
+    _wait_for_month(second, lambda m: m >= 4, "Play in the second page")
+    assert _month(first) == 1, "Play in one page moved the other"
+    second.get_by_test_id("play").click()
+    first.get_by_test_id("reset").click()
+    _wait_for_month(first, lambda m: m == 0, "Reset in the first page")
+    assert _month(second) >= 4, "Reset in one page reset the other"
+    assert problems == []
+
+
+def test_ctrl_c_stops_the_app_within_two_seconds_also_while_playing(browser, tmp_path):
+    import signal
+
+    server, url = _start_server(tmp_path / "server.log")
+    try:
+        problems: list[str] = []
+        page = _open(browser, url, problems)
+        page.get_by_test_id("play").click()
+        _wait_for_month(page, lambda m: m >= 2, "Play")
+        server.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        try:
+            server.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            pytest.fail("symbiosis app still running 2 s after Ctrl+C")
+        assert time.monotonic() - started <= 2.0
+        assert server.returncode == 0
+        assert "symbiosis app: stopped" in (tmp_path / "server.log").read_text()
+    finally:
+        if server.poll() is None:
+            _stop_server(server)

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from importlib.metadata import version
-from pathlib import Path
 
 import matplotlib.image
 import pandas as pd
 import pytest
 
 from interfaces.cli import main
-from scenarios.errors import InputError
 from scenarios.loader import load_scenario, scenario_names
 from scenarios.parameters import PARAMETERS, parse_value
 from scenarios.parks import park_names
-from simulation.output import atomic_output_dir
 
-SYMBIOSIS = Path(sys.executable).parent / "symbiosis"
 STEPS = 24
 
 TIMESERIES_REQUIRED = (
@@ -68,12 +63,6 @@ FIRMS_REQUIRED = (
     "degree",
 )
 OUTPUT_FILES = {"timeseries.csv", "exchanges.csv", "firms.csv", "summary.json", "overview.png"}
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    status = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 # --- symbiosis run writes every file of issue 2 -------------------------------------------------
@@ -150,10 +139,9 @@ def test_run_overview_is_a_readable_png(run_folder):
     assert image.shape[0] >= 600 and image.shape[1] >= 800
 
 
-def test_run_with_park_and_set_records_both(tmp_path, capsys):
+def test_run_with_park_and_set_records_both(tmp_path, cli):
     out = tmp_path / "out"
     status, stdout, _ = cli(
-        capsys,
         "run",
         "baseline",
         "--park",
@@ -261,29 +249,27 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch, capsys, case):
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(workdir, cli, case):
     files, argv, fragments = CASES[case]
     for name, text in files.items():
-        (tmp_path / name).write_text(text)
-    monkeypatch.chdir(tmp_path)
-    before = sorted(p.name for p in tmp_path.iterdir())
+        (workdir / name).write_text(text)
+    before = sorted(p.name for p in workdir.iterdir())
     if "--out" not in argv:
         argv = [*argv, "--out", "out"]
-    status, stdout, stderr = cli(capsys, *argv)
+    status, stdout, stderr = cli(*argv)
     assert status == 2
     assert stdout == ""
     lines = stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("symbiosis: error: ")
     for fragment in fragments:
         assert fragment in lines[0]
-    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no output, no staging folder
+    assert sorted(p.name for p in workdir.iterdir()) == before  # no output, no staging folder
 
 
-def test_bad_input_without_out_creates_no_results_folder(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    status, _, stderr = cli(capsys, "run", "baseline", "--set", "n_firms=2")
+def test_bad_input_without_out_creates_no_results_folder(workdir, cli):
+    status, _, stderr = cli("run", "baseline", "--set", "n_firms=2")
     assert status == 2 and "n_firms = 2 is out of range" in stderr
-    assert list(tmp_path.iterdir()) == []
+    assert list(workdir.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -294,13 +280,11 @@ def test_bad_input_without_out_creates_no_results_folder(tmp_path, monkeypatch, 
         ["parameters", "--kind", "levers"],
     ],
 )
-def test_bad_flags_are_refused_by_argparse_with_status_2(argv, tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit) as exit_:
-        main(argv)
-    assert exit_.value.code == 2
-    assert "Traceback" not in capsys.readouterr().err
-    assert list(tmp_path.iterdir()) == []
+def test_bad_flags_are_refused_by_argparse_with_status_2(argv, workdir, cli):
+    status, _, stderr = cli(*argv)
+    assert status == 2
+    assert "Traceback" not in stderr and stderr.startswith("symbiosis: error: ")
+    assert list(workdir.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -311,11 +295,13 @@ def test_bad_flags_are_refused_by_argparse_with_status_2(argv, tmp_path, monkeyp
         ({}, ["show", "baseline", "--park", "atlantis"], "unknown park 'atlantis'"),
     ],
 )
-def test_the_installed_command_prints_no_traceback(tmp_path, files, argv, fragment):
+def test_the_installed_command_prints_no_traceback(
+    tmp_path, symbiosis_command, files, argv, fragment
+):
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     done = subprocess.run(
-        [str(SYMBIOSIS), *argv], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [*symbiosis_command, *argv], cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
@@ -327,8 +313,8 @@ def test_the_installed_command_prints_no_traceback(tmp_path, files, argv, fragme
 # --- show, --set and --park ----------------------------------------------------------------------
 
 
-def show_all(capsys, *argv: str) -> list[str]:
-    status, stdout, _ = cli(capsys, "show", *argv, "--all")
+def show_all(cli, *argv: str) -> list[str]:
+    status, stdout, _ = cli("show", *argv, "--all")
     assert status == 0
     return [line for line in stdout.splitlines() if not line.startswith("#")]
 
@@ -346,10 +332,10 @@ def show_all(capsys, *argv: str) -> list[str]:
         ("world_bank_mix", "contracts=false"),
     ],
 )
-def test_set_changes_exactly_the_parameter_named(capsys, scenario, assignment):
+def test_set_changes_exactly_the_parameter_named(cli, scenario, assignment):
     name = assignment.split("=")[0]
-    before = show_all(capsys, scenario)
-    after = show_all(capsys, scenario, "--set", assignment)
+    before = show_all(cli, scenario)
+    after = show_all(cli, scenario, "--set", assignment)
     assert len(before) == len(after) == len(PARAMETERS)
     changed = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
     assert len(changed) == 1
@@ -369,20 +355,19 @@ def shown(value) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def test_set_to_none_unsets_an_end_month_in_show(tmp_path, capsys):
+def test_set_to_none_unsets_an_end_month_in_show(tmp_path, cli):
     path = tmp_path / "ends.toml"
     path.write_text("[policy.subsidy]\nlevel = 5.0\nend_month = 24\n")
-    before = show_all(capsys, str(path))
-    after = show_all(capsys, str(path), "--set", "subsidy_end_month=none")
+    before = show_all(cli, str(path))
+    after = show_all(cli, str(path), "--set", "subsidy_end_month=none")
     changed = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
     assert len(changed) == 1
     assert changed[0][0].split("=")[1].split()[0] == "24"
     assert changed[0][1].split("=")[1].split()[0] == "none"
 
 
-def test_show_changed_lists_only_what_differs_and_reflects_set_and_park(capsys):
+def test_show_changed_lists_only_what_differs_and_reflects_set_and_park(cli):
     status, stdout, _ = cli(
-        capsys,
         "show",
         "landfill_tax",
         "--set",
@@ -403,14 +388,14 @@ def test_show_changed_lists_only_what_differs_and_reflects_set_and_park(capsys):
         "park": "kemi_tornio",
     }
     assert "landfill_tax:" in stdout.splitlines()[0]
-    status, stdout, _ = cli(capsys, "show", "baseline", "--changed")
+    status, stdout, _ = cli("show", "baseline", "--changed")
     assert "every parameter at its default" in stdout
 
 
-def test_show_prints_every_resolved_parameter_by_default_and_marks_the_set_ones(capsys):
+def test_show_prints_every_resolved_parameter_by_default_and_marks_the_set_ones(cli):
     from scenarios.parameters import PARAMETERS
 
-    status, stdout, _ = cli(capsys, "show", "landfill_tax", "--set", "trust_threshold=0.6")
+    status, stdout, _ = cli("show", "landfill_tax", "--set", "trust_threshold=0.6")
     assert status == 0
     lines = [line for line in stdout.splitlines() if not line.startswith("#")]
     assert [line.split("=")[0].strip() for line in lines] == list(PARAMETERS)
@@ -421,8 +406,8 @@ def test_show_prints_every_resolved_parameter_by_default_and_marks_the_set_ones(
 # --- scenarios, parks, parameters, validate ------------------------------------------------------
 
 
-def test_scenarios_lists_every_built_in_with_its_description(capsys):
-    status, stdout, _ = cli(capsys, "scenarios")
+def test_scenarios_lists_every_built_in_with_its_description(cli):
+    status, stdout, _ = cli("scenarios")
     assert status == 0
     lines = stdout.splitlines()
     assert [line.split()[0] for line in lines] == scenario_names()
@@ -430,31 +415,31 @@ def test_scenarios_lists_every_built_in_with_its_description(capsys):
         assert load_scenario(name).description in line
 
 
-def test_parks_lists_every_park(capsys):
-    status, stdout, _ = cli(capsys, "parks")
+def test_parks_lists_every_park(cli):
+    status, stdout, _ = cli("parks")
     assert status == 0
     assert [line.split()[0] for line in stdout.splitlines()] == park_names()
     assert "(77 firms)" in stdout  # Kokkola: 17 + 60
 
 
-def test_parameters_lists_every_parameter_and_filters_by_kind(capsys):
-    status, stdout, _ = cli(capsys, "parameters")
+def test_parameters_lists_every_parameter_and_filters_by_kind(cli):
+    status, stdout, _ = cli("parameters")
     assert status == 0
     assert [line.split()[0] for line in stdout.splitlines()] == list(PARAMETERS)
-    status, stdout, _ = cli(capsys, "parameters", "--kind", "lever")
+    status, stdout, _ = cli("parameters", "--kind", "lever")
     names = [line.split()[0] for line in stdout.splitlines()]
     assert names and all(PARAMETERS[n].kind == "lever" for n in names)
 
 
-def test_validate_checks_every_file_and_fails_if_any_is_bad(tmp_path, capsys):
+def test_validate_checks_every_file_and_fails_if_any_is_bad(tmp_path, cli):
     good = tmp_path / "good.toml"
     good.write_text('extends = "facilitation"\npark = "kokkola"\n')
     bad = tmp_path / "bad.toml"
     bad.write_text("[parameters]\nworkshops_per_year = 13\n")
-    status, stdout, stderr = cli(capsys, "validate", "baseline", good)
+    status, stdout, stderr = cli("validate", "baseline", good)
     assert status == 0 and stderr == ""
     assert "baseline: ok" in stdout and f"{good}: ok" in stdout and "kokkola" in stdout
-    status, stdout, stderr = cli(capsys, "validate", good, bad, "baseline")
+    status, stdout, stderr = cli("validate", good, bad, "baseline")
     assert status == 2
     assert stdout.count(": ok") == 2
     assert stderr.splitlines() == [
@@ -463,50 +448,14 @@ def test_validate_checks_every_file_and_fails_if_any_is_bad(tmp_path, capsys):
     ]
 
 
-def test_help_lists_the_core_commands(capsys):
-    with pytest.raises(SystemExit) as exit_:
-        main(["--help"])
-    assert exit_.value.code == 0
-    text = capsys.readouterr().out
+def test_help_lists_the_core_commands(cli):
+    status, text, _ = cli("--help")
+    assert status == 0
     for command in ("run", "scenarios", "show", "validate", "parks", "parameters"):
         assert command in text
-    with pytest.raises(SystemExit):
-        main(["run", "--help"])
-    text = capsys.readouterr().out
+    status, text, _ = cli("run", "--help")
+    assert status == 0
     assert "--park" in text and "--set" in text and "--seed" in text and "--steps" in text
-
-
-# --- atomic_output_dir ---------------------------------------------------------------------------
-
-
-def test_atomic_output_dir_leaves_nothing_when_the_block_fails(tmp_path):
-    target = tmp_path / "a" / "b" / "results"
-    with pytest.raises(RuntimeError), atomic_output_dir(target) as staging:
-        (staging / "half.csv").write_text("x")
-        raise RuntimeError("crash")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_atomic_output_dir_replaces_files_and_keeps_others(tmp_path):
-    target = tmp_path / "results"
-    target.mkdir()
-    (target / "old.csv").write_text("old")
-    (target / "keep.txt").write_text("keep")
-    with atomic_output_dir(target) as staging:
-        (staging / "old.csv").write_text("new")
-        (staging / "sub").mkdir()
-        (staging / "sub" / "more.csv").write_text("more")
-    assert (target / "old.csv").read_text() == "new"
-    assert (target / "keep.txt").read_text() == "keep"
-    assert (target / "sub" / "more.csv").read_text() == "more"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
-
-
-def test_atomic_output_dir_refuses_a_file_as_target(tmp_path):
-    (tmp_path / "file").write_text("x")
-    for target in (tmp_path / "file", tmp_path / "file" / "sub"):
-        with pytest.raises(InputError, match="is a file, not a folder"), atomic_output_dir(target):
-            pass
 
 
 @pytest.mark.parametrize(
@@ -518,22 +467,20 @@ def test_atomic_output_dir_refuses_a_file_as_target(tmp_path):
         (["run", "baseline", "--sed", "3"], "unrecognized arguments: --sed 3"),
     ],
 )
-def test_usage_errors_are_one_line_naming_the_problem_and_the_help(capsys, argv, fragment):
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
+def test_usage_errors_are_one_line_naming_the_problem_and_the_help(cli, argv, fragment):
+    status, _, err = cli(*argv)
+    assert status == 2
     assert err.count("\n") == 1 and err.startswith("symbiosis: error: ")
     assert fragment in err and "--help" in err
 
 
-def test_validate_checks_park_files_too(tmp_path, capsys):
+def test_validate_checks_park_files_too(tmp_path, cli):
     from scenarios.parks import PARKS_DIR
 
-    status, stdout, _ = cli(capsys, "validate", str(PARKS_DIR / "kokkola.toml"))
+    status, stdout, _ = cli("validate", str(PARKS_DIR / "kokkola.toml"))
     assert status == 0 and "park kokkola" in stdout
     bad = tmp_path / "my_park.toml"
     bad.write_text('name = "my_park"\ngenerator = "synthetic"\n[mix]\nfood = -1\n')
-    status, _, stderr = cli(capsys, "validate", str(bad))
+    status, _, stderr = cli("validate", str(bad))
     assert status == 2
     assert stderr.count("\n") == 1 and "my_park.toml" in stderr and "food" in stderr

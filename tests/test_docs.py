@@ -23,8 +23,8 @@ SKIPPED_DIRS = {".venv", ".git", "results", "build", "dist", "node_modules", "__
 
 # What a clone cannot look up: the background specification and the seed texts it came from.
 OUTSIDE = re.compile(r"\.\./shared|DESIGN\.md|\bseeds? 00[0-9]")
-# "docs/model.md, section 7.8", "docs/model.md sections 7.3-7.6"
-SECTION_CITATION = re.compile(r"docs/model\.md,? sections? ([0-9]+(?:\.[0-9]+)?)")
+# "docs/model.md, section 7.8", "docs/model.md sections 7.3-7.6", "docs/model.md, 7.9 flows"
+SECTION_CITATION = re.compile(r"docs/model\.md,? (?:sections? )?([0-9]+(?:\.[0-9]+)?)\b")
 # "Chertow 2007", "Jensen et al. 2011", "World Bank 2021", "Fraccascia & Yazan 2018"
 AUTHOR_YEAR = re.compile(
     r"\b([A-Z][A-Za-z\u00c0-\u017f-]+)(?: et al\.)?,? \(?((?:19|20)[0-9]{2})\b"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import pandas as pd
@@ -96,8 +98,9 @@ def test_compare_writes_tables_figures_and_provenance(tmp_path, capsys):
         entry = manifest["scenarios"][name]
         assert len(entry["content_hash"]) == 16 and "landfill_tax_eur_per_t" in entry["parameters"]
     assert manifest["scenarios"]["landfill_tax"]["parameters"]["landfill_tax_eur_per_t"] > 0
-    for package in ("python", "mesa", "numpy", "pandas", "SALib", "networkx"):
-        assert manifest["versions"][package]
+    assert manifest["versions"]["python"] == platform.python_version()
+    for package in ("symbiosis", "mesa", "numpy", "pandas", "SALib", "networkx"):
+        assert manifest["versions"][package] == version(package), package
     assert manifest["git_commit"] is None or len(manifest["git_commit"]) == 40
     assert manifest["started_utc"] <= manifest["finished_utc"]
     assert (manifest["runs_done"], manifest["runs_failed"], manifest["runs_reused"]) == (4, 0, 0)
@@ -393,11 +396,10 @@ def test_bad_design_file_is_one_line_exit_2_and_no_folder(tmp_path, capsys, cont
     assert not out.exists()
 
 
-def test_argparse_rejects_zero_replications(tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["compare", "baseline", "--replications", "0", "--out", str(tmp_path / "o")])
-    assert exit_info.value.code == 2
-    assert "--replications" in capsys.readouterr().err.splitlines()[-1]
+def test_argparse_rejects_zero_replications(tmp_path, cli):
+    status, _, err = cli("compare", "baseline", "--replications", "0", "--out", tmp_path / "o")
+    assert status == 2
+    assert "--replications" in err.splitlines()[-1]
     assert not (tmp_path / "o").exists()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,8 +58,24 @@ def test_every_built_in_scenario_is_described_and_sourced(name):
     assert scenario.description and "\n" not in scenario.description
     assert scenario.source
     assert set(scenario.parameters()) == set(PARAMETERS)
-    own = load_scenario(name)
-    assert own.content_hash() == scenario.content_hash()
+
+
+def test_the_content_hash_is_the_resolved_parameters_in_any_process(tmp_path):
+    """The store keys runs by it: same parameters, same hash, whatever the name or interpreter."""
+    hashes = {name: load_scenario(name).content_hash() for name in scenario_names()}
+    assert len(set(hashes.values())) == len(hashes)  # no two built-ins resolve alike
+    renamed = write(
+        tmp_path, "renamed.toml", 'description = "another name"\nextends = "landfill_tax"\n'
+    )
+    assert load_scenario(renamed).content_hash() == hashes["landfill_tax"]
+    code = (
+        "import json; from scenarios.loader import load_scenario, scenario_names; "
+        "print(json.dumps({n: load_scenario(n).content_hash() for n in scenario_names()}))"
+    )
+    fresh = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert json.loads(fresh.stdout) == hashes
 
 
 @pytest.mark.parametrize("name", scenario_names())

@@ -1,11 +1,13 @@
-"""Every notebook in notebooks/ runs top to bottom in a fresh kernel, and is stored clean."""
+"""Every notebook in notebooks/ runs top to bottom in a fresh kernel, and is stored clean.
+
+How long each takes is measured by benchmarks/bench_notebooks.py, not asserted here.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,6 @@ EXPECTED = (
 KERNEL = "python3"  # the kernel the notebooks name, for users' Jupyter
 TEST_KERNEL = "symbiosis-tests"  # the kernel the tests run them on: this interpreter
 CELL_TIMEOUT_S = 600
-BUDGET_S = 120  # one notebook on a shared 2-core machine; they are meant to take about a minute
 
 
 def test_the_notebooks_exist():
@@ -43,7 +44,7 @@ def test_notebook_is_stored_without_outputs(path):
 
 
 @pytest.fixture(scope="module")
-def test_kernel(tmp_path_factory):
+def notebook_kernel(tmp_path_factory):
     """A kernelspec running this very interpreter, whatever kernels the machine has.
 
     A user-level ``python3`` kernelspec (``~/.local/share/jupyter``) would take precedence over
@@ -69,18 +70,16 @@ def test_kernel(tmp_path_factory):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_top_to_bottom(path, tmp_path, test_kernel):
+def test_notebook_runs_top_to_bottom(path, tmp_path, notebook_kernel):
     """Executed in a temporary working folder, so results/ written by a notebook lands there."""
     notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT_S,
-        kernel_name=test_kernel,
+        kernel_name=notebook_kernel,
         resources={"metadata": {"path": str(tmp_path)}},
     )
-    started = time.perf_counter()
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
-    elapsed = time.perf_counter() - started
     outputs = [
         output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
     ]
@@ -89,4 +88,3 @@ def test_notebook_runs_top_to_bottom(path, tmp_path, test_kernel):
     assert warnings == [], f"{path.name} wrote to stderr: {warnings}"
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert images, f"{path.name} showed no figure"
-    assert elapsed < BUDGET_S, f"{path.name} took {elapsed:.0f} s"

@@ -174,22 +174,20 @@ def test_a_declared_output_reaches_every_consumer(throwaway, tmp_path, capsys):
     assert f"mean_{name}" in capsys.readouterr().out.split()
 
 
-def test_outputs_command_lists_the_declaration(capsys):
-    from interfaces.cli import main
-
-    assert main(["outputs"]) == 0
-    text = capsys.readouterr().out
+def test_outputs_command_lists_the_declaration(cli):
+    status, text, _ = cli("outputs")
+    assert status == 0
     assert "# timeseries columns" in text and "# park indicators" in text
     line = next(line for line in text.splitlines() if line.startswith("recovery_rate "))
     assert "[share, mean]" in line and "[0, 1]" in line and "share of material" in line
-    assert main(["outputs", "--quiet", "--kind", "share", "--scope", "month"]) == 0
-    names = capsys.readouterr().out.split()
-    assert names == [o.name for o in outputs.series() if o.kind == "share"]
-    assert main(["outputs", "--scalars", "-q"]) == 0
-    assert capsys.readouterr().out.split() == list(outputs.scalar_output_names())
-    with pytest.raises(SystemExit) as exit_:
-        main(["outputs", "--kind", "nonsense"])
-    assert exit_.value.code == 2
+    status, text, _ = cli("outputs", "--quiet", "--kind", "share", "--scope", "month")
+    assert status == 0
+    assert text.split() == [o.name for o in outputs.series() if o.kind == "share"]
+    status, text, _ = cli("outputs", "--scalars", "-q")
+    assert status == 0
+    assert text.split() == list(outputs.scalar_output_names())
+    status, _, err = cli("outputs", "--kind", "nonsense")
+    assert status == 2 and "--kind" in err
 
 
 def test_a_declared_output_that_nothing_computes_is_reported(monkeypatch):

@@ -78,7 +78,19 @@ def test_every_park_runs_the_fullest_policy_mix(name):
 def test_every_scenario_runs_on_every_park(scenario, name):
     params = load_scenario(scenario).with_overrides({"park": name}).parameters()
     result = run_model(params, steps=24, seed=7)
-    assert len(result.timeseries) == 24 and result.summary["park"] == name
+    ts = result.timeseries
+    assert len(ts) == 24 and result.summary["park"] == name
+    # Accounts that hold on any park under any scenario: stocks follow flows, nothing is
+    # exchanged or landfilled that was not generated, the public budget balances.
+    active_before = ts["active_exchanges"].shift(fill_value=0)
+    assert (
+        ts["active_exchanges"] == active_before + ts["new_exchanges"] - ts["ended_exchanges"]
+    ).all()
+    assert (ts["exchanged_t"] + ts["landfilled_t"] <= ts["generated_t"] * (1 + 1e-9) + 1e-6).all()
+    assert ts["recovery_rate"].between(0.0, 1.0).all()
+    np.testing.assert_allclose(
+        ts["public_net_eur"], ts["public_revenue_eur"] - ts["public_spending_eur"], atol=1e-6
+    )
 
 
 # --- Kemi-Tornio (Circular Economy Centre; docs/model.md section 6.3) -----------------------------

@@ -6,7 +6,7 @@ import base64
 import json
 import re
 from html.parser import HTMLParser
-from pathlib import Path
+from importlib.metadata import version
 
 import pandas as pd
 import pytest
@@ -14,16 +14,6 @@ import pytest
 from analysis.report import SECTIONS, cost_sentence, difference_sentence
 from interfaces.cli import main
 
-CHROMIUM = Path("/usr/bin/chromium")
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 STEPS = 18
 
 
@@ -250,7 +240,7 @@ def test_figures_command_writes_every_figure_with_its_data_and_sidecar(experimen
         sidecar = json.loads((out / f"{name}.json").read_text())
         assert sidecar["scenarios"] == ["baseline", "world_bank_mix"]
         assert sidecar["replications"] == 2 and sidecar["root_seed"] == 0
-        assert sidecar["package_version"]
+        assert sidecar["package_version"] == version("symbiosis")
         assert sidecar["command"].startswith(f"symbiosis figures {folder}")
     network = pd.read_csv(out / "network_02_world_bank_mix.csv")
     assert sorted(network["month"].unique()) == [6, 18]
@@ -414,17 +404,13 @@ def test_cost_sentences_handle_revenue_and_zero_effects():
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
-)
-def test_report_renders_in_a_headless_browser(report, tmp_path):
+def test_report_renders_in_a_headless_browser(chromium, report, tmp_path):
     from playwright.sync_api import sync_playwright
 
     path, _ = report
     requests = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        browser = chromium.launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 900})
             page.on("request", lambda request: requests.append(request.url))

@@ -34,7 +34,6 @@ from analysis.sensitivity_model import (
     parse_param_range,
     resolve_ranges,
 )
-from interfaces.cli import main
 from scenarios.errors import InputError
 from scenarios.loader import load_scenario
 
@@ -417,12 +416,6 @@ def test_figures_are_written_for_every_method(tmp_path):
 # --- The CLI and an end-to-end analysis of the model ---------------------------------------------
 
 
-def run_cli(argv, capsys):
-    status = main(argv)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
@@ -446,18 +439,16 @@ def run_cli(argv, capsys):
         (["--method", "morris", "--samples", "2", "--levels", "5"], "even number of levels"),
     ],
 )
-def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, extra, message):
+def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path, cli, extra, message):
     out = tmp_path / "sa"
-    status, _, err = run_cli(
-        ["sensitivity", "baseline", "--steps", "6", "--out", str(out), "--quiet", *extra], capsys
-    )
+    status, _, err = cli("sensitivity", "baseline", "--steps", "6", "--out", out, "--quiet", *extra)
     assert status == 2
     assert err.startswith("symbiosis: error: ") and message in err
     assert len(err.strip().splitlines()) == 1
     assert not out.exists()
 
 
-def test_end_to_end_morris_on_the_model_writes_every_file_and_resumes(tmp_path, capsys):
+def test_end_to_end_morris_on_the_model_writes_every_file_and_resumes(tmp_path, cli):
     out = tmp_path / "sa"
     argv = [
         "sensitivity",
@@ -486,7 +477,7 @@ def test_end_to_end_morris_on_the_model_writes_every_file_and_resumes(tmp_path, 
         "--seed",
         "5",
     ]
-    status, stdout, _ = run_cli(argv, capsys)
+    status, stdout, _ = cli(*argv)
     assert status == 0 and "results written" in stdout
     for name in (
         "indices.csv",
@@ -519,7 +510,7 @@ def test_end_to_end_morris_on_the_model_writes_every_file_and_resumes(tmp_path, 
     assert [p["name"] for p in manifest["parameters"]] == ["trust_threshold", "social_mean_degree"]
     first = indices.copy()
     # Rerunning resumes from the store: nothing is run again and the indices are identical.
-    status, _, _ = run_cli(argv, capsys)
+    status, _, _ = cli(*argv)
     assert status == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["engine"]["runs_done"] == 0
@@ -528,7 +519,7 @@ def test_end_to_end_morris_on_the_model_writes_every_file_and_resumes(tmp_path, 
     # Not quiet, with an output in the thousands (from the stored runs): the table of mu_star
     # reads as plain numbers, 1,230 rather than 1.23e+03.
     argv = [a for a in argv if a != "--quiet"] + ["--output", "total_co2_avoided_t"]
-    status, stdout, _ = run_cli(argv, capsys)
+    status, stdout, _ = cli(*argv)
     assert status == 0 and "mu_star by output" in stdout and "total_co2_avoided_t" in stdout
     table = stdout[stdout.index("mu_star by output") : stdout.index("seed noise")]
     assert "e+" not in table and "e-" not in table
@@ -541,31 +532,28 @@ def test_methods_constant_matches_the_cli_choices():
     assert tuple(METHOD_CHOICES) == METHODS
 
 
-def test_sobol_on_the_model_with_default_outputs(tmp_path, capsys):
+def test_sobol_on_the_model_with_default_outputs(tmp_path, cli):
     out = tmp_path / "sobol"
-    status, stdout, _ = run_cli(
-        [
-            "sensitivity",
-            "baseline",
-            "--method",
-            "sobol",
-            "--samples",
-            "8",
-            "--steps",
-            "24",
-            "--replications",
-            "2",
-            "--param",
-            "trust_threshold",
-            "--param",
-            "awareness_mean",
-            "--out",
-            str(out),
-            "--workers",
-            "2",
-            "--quiet",
-        ],
-        capsys,
+    status, stdout, _ = cli(
+        "sensitivity",
+        "baseline",
+        "--method",
+        "sobol",
+        "--samples",
+        "8",
+        "--steps",
+        "24",
+        "--replications",
+        "2",
+        "--param",
+        "trust_threshold",
+        "--param",
+        "awareness_mean",
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--quiet",
     )
     assert status == 0
     indices = pd.read_csv(out / "indices.csv")

@@ -10,6 +10,22 @@ APP_MODULE = "interfaces.app"  # the module whose ``Page`` component the server 
 # Settings of the Solara server, as environment variables: no usage telemetry (the app must work
 # offline in a classroom; its web assets come from the solara-assets package of the [app] extra).
 SERVER_ENVIRONMENT = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+# A session whose page closed is kept this long for a reconnect (a flaky classroom network),
+# then culled and its memory returned; Solara's own default keeps it for a day.
+DEFAULT_SESSION_TIMEOUT_S = 30
+SESSION_TIMEOUT_VARIABLE = "SOLARA_KERNEL_CULL_TIMEOUT"
+EXIT_GRACE_S = 1.0  # after Ctrl+C, threads still running after this long are not waited for
+
+
+def seconds(text: str) -> int:
+    """Argument type: a whole number of seconds from 1 to one day."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole seconds, got {text!r}") from None
+    if not 1 <= value <= 86_400:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 86400 seconds, got {value}")
+    return value
 
 
 def port_number(text: str) -> int:
@@ -47,6 +63,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     app.add_argument(
         "--open", action="store_true", help="also open the address in the default web browser"
     )
+    app.add_argument(
+        "--session-timeout",
+        type=seconds,
+        default=None,
+        metavar="SECONDS",
+        help="how long a closed page's session is kept for a reconnect before it is freed "
+        f"(default: {DEFAULT_SESSION_TIMEOUT_S}, or ${SESSION_TIMEOUT_VARIABLE} if set)",
+    )
     app.set_defaults(func=_app)
 
 
@@ -58,7 +82,7 @@ def _app(args: argparse.Namespace) -> int:
 
     from scenarios.errors import InputError
 
-    missing = [name for name in ("solara", "altair") if importlib.util.find_spec(name) is None]
+    missing = [name for name in ("solara",) if importlib.util.find_spec(name) is None]
     if missing:
         raise InputError(
             f"the app needs the optional [app] extra ({', '.join(missing)} not "
@@ -75,6 +99,10 @@ def _app(args: argparse.Namespace) -> int:
         ) from None
     for name, value in SERVER_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
+    if args.session_timeout is not None:
+        os.environ[SESSION_TIMEOUT_VARIABLE] = f"{args.session_timeout}s"
+    else:
+        os.environ.setdefault(SESSION_TIMEOUT_VARIABLE, f"{DEFAULT_SESSION_TIMEOUT_S}s")
 
     import warnings
 
@@ -99,7 +127,37 @@ def _app(args: argparse.Namespace) -> int:
         "--no-check-version",
         "--open" if args.open else "--no-open",
     ]
-    with contextlib.suppress(KeyboardInterrupt, Abort):  # Ctrl+C; click turns it into Abort
-        cli.main(args=solara_args, prog_name="symbiosis app", standalone_mode=False)
+    try:
+        with contextlib.suppress(KeyboardInterrupt, Abort):  # Ctrl+C; click turns it into Abort
+            cli.main(args=solara_args, prog_name="symbiosis app", standalone_mode=False)
+    finally:
+        _stop_play_loops()
     print("symbiosis app: stopped", flush=True)
+    _exit_soon()
     return 0
+
+
+def _stop_play_loops() -> None:
+    """Tell every session's play loop to end (they check within one frame)."""
+    import sys
+
+    app_module = sys.modules.get(APP_MODULE)
+    if app_module is not None:
+        app_module.SHUTDOWN.set()
+
+
+def _exit_soon() -> None:
+    """Exit within ``EXIT_GRACE_S`` even if a server thread does not end (one Ctrl+C is enough).
+
+    The play loops end by themselves; this guards against threads of the web server that wait
+    for a client that will not answer. The app writes no files, so nothing is left half-written.
+    """
+    import os
+    import threading
+
+    def leave() -> None:
+        os._exit(0)
+
+    timer = threading.Timer(EXIT_GRACE_S, leave)
+    timer.daemon = True
+    timer.start()

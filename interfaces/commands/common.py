@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 
@@ -15,6 +16,54 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def steps_int(text: str) -> int:
+    """Argument type: months to simulate, from 1 to ``scenarios.bounds.MAX_STEPS``."""
+    from scenarios.bounds import MAX_STEPS
+
+    value = positive_int(text)
+    if value > MAX_STEPS:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_STEPS} months (a century; the declared cap), got {value}"
+        )
+    return value
+
+
+def add_steps_option(
+    parser: argparse.ArgumentParser, help_text: str = "months to simulate"
+) -> None:
+    """Add ``--steps`` (checked against the declared cap on months)."""
+    from scenarios.bounds import MAX_STEPS
+
+    parser.add_argument(
+        "--steps",
+        type=steps_int,
+        default=None,
+        help=f"{help_text} (default: 120; at most {MAX_STEPS})",
+    )
+
+
+def add_overwrite_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--overwrite``: replace an earlier results folder as a whole."""
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the --out folder if it holds earlier results (the whole folder, so no "
+        "earlier file stays)",
+    )
+
+
+def output_folder(text: str | None, default: str | Path) -> Path:
+    """The folder named by ``--out`` (or ``default``), checked without creating anything.
+
+    Raises:
+        scenarios.errors.InputError: If ``--out`` is empty, or names a file (or a path
+            through one).
+    """
+    from simulation.output import check_output_dir
+
+    return check_output_dir(Path(default) if text is None else text)
 
 
 def seed_int(text: str) -> int:

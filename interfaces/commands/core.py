@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from interfaces.commands.common import add_scenario_options, positive_int, seed_int
+from interfaces.commands.common import (
+    add_overwrite_option,
+    add_scenario_options,
+    add_steps_option,
+    seed_int,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,10 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_scenario_options(run)
     run.add_argument("--seed", type=seed_int, default=0, help="root seed (default: 0)")
-    run.add_argument(
-        "--steps", type=positive_int, default=None, help="months to simulate (default: 120)"
-    )
+    add_steps_option(run)
     run.add_argument("--out", default=None, help="output folder (default: results/<scenario>)")
+    add_overwrite_option(run)
     run.add_argument("--no-figure", action="store_true", help="skip overview.png")
     run.set_defaults(func=_run)
 
@@ -101,14 +105,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from interfaces.commands.common import resolve_scenario
-    from simulation.output import atomic_output_dir, check_output_dir
+    from interfaces.commands.common import output_folder, resolve_scenario
+    from simulation.output import atomic_output_dir, refuse_earlier_results
     from simulation.runner import DEFAULT_STEPS, run_model
 
     scenario = resolve_scenario(args.scenario, args.park, args.set)
     steps = args.steps or DEFAULT_STEPS
-    out = check_output_dir(Path(args.out or Path("results") / scenario.name))
-    with atomic_output_dir(out) as staging:
+    out = output_folder(args.out, Path("results") / scenario.name)
+    refuse_earlier_results(out, args.overwrite)
+    with atomic_output_dir(out, replace=args.overwrite) as staging:
         result = run_model(scenario.parameters(), steps=steps, seed=args.seed)
         result.summary["scenario"] = {
             "name": scenario.name,

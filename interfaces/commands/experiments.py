@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from interfaces.commands.common import add_scenario_options, positive_int, seed_int
+from interfaces.commands.common import (
+    add_overwrite_option,
+    add_scenario_options,
+    add_steps_option,
+    positive_int,
+    seed_int,
+)
 
 DEFAULT_REPLICATIONS = 10
 DEFAULT_MAX_REPLICATIONS = 200
@@ -23,9 +29,7 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
         help=f"runs per scenario or design point, with common seeds (default: "
         f"{DEFAULT_REPLICATIONS})",
     )
-    parser.add_argument(
-        "--steps", type=positive_int, default=None, help="months to simulate (default: 120)"
-    )
+    add_steps_option(parser)
     parser.add_argument(
         "--seed",
         type=seed_int,
@@ -48,6 +52,13 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--quiet", action="store_true", help="no progress bar and no table (for scripts)"
+    )
+    add_overwrite_option(parser)
+    parser.add_argument(
+        "--keep-stale",
+        action="store_true",
+        help="reuse runs stored by another version of the model (another fingerprint) "
+        "instead of recomputing them",
     )
 
 
@@ -189,34 +200,88 @@ def _check_scheduler(scheduler: str | None) -> None:
         )
 
 
-def _run(
-    specs: list[Any],
-    out: Any,
-    args: argparse.Namespace,
-    manifest: dict[str, Any],
-    store_details: bool = True,
-) -> Any:
-    """Run specs into ``out``; a user error before any run leaves no new folder behind."""
-    import shutil
+class ExperimentFolder:
+    """Where an experiment command writes: its ``--out`` folder, or a fresh one that replaces it.
 
+    A folder holding an experiment is resumed (the store refuses another experiment); a folder
+    holding anything else is refused unless ``--overwrite``, and then the whole experiment is
+    written into a temporary folder that replaces ``--out`` at the end, so no earlier file
+    stays and a failure leaves ``--out`` as it was.
+    """
+
+    def __init__(self, out: Any, overwrite: bool) -> None:
+        """Check ``out`` before any work starts."""
+        from simulation.experiments.store import STORE_NAME, ResultStore
+        from simulation.output import make_staging_dir, refuse_earlier_results
+
+        self.out = out
+        self.overwrite = overwrite and out.exists()
+        if out.is_dir() and not overwrite:
+            if (out / STORE_NAME).is_file():
+                ResultStore(out, create=False).close()  # a corrupt store fails here, cleanly
+            else:
+                refuse_earlier_results(out, False, "files that are not an experiment")
+        self.existed = out.exists()
+        self.work = make_staging_dir(out) if self.overwrite else out
+        from simulation.experiments.manifest import Invocation
+
+        self.invocation = Invocation()
+
+    def run(
+        self,
+        specs: Any,
+        args: argparse.Namespace,
+        manifest: dict[str, Any],
+        experiment: dict[str, Any],
+        store_details: bool = True,
+    ) -> Any:
+        """Run specs into the folder; a user error before any run leaves no new folder."""
+        import shutil
+
+        from scenarios.errors import InputError
+        from simulation.experiments import run_specs
+
+        self.invocation.command = manifest.get("command", "")
+        try:
+            return run_specs(
+                specs,
+                self.work,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                progress=not args.quiet,
+                store_details=store_details,
+                manifest=manifest,
+                experiment=experiment,
+                keep_stale=args.keep_stale,
+                invocation=self.invocation,
+            )
+        except BaseException as error:
+            if self.work != self.out:
+                shutil.rmtree(self.work, ignore_errors=True)
+            elif isinstance(error, InputError) and not self.existed:
+                shutil.rmtree(self.out, ignore_errors=True)
+            raise
+
+    def finish(self, experiment: Any) -> None:
+        """With ``--overwrite``, put the new folder in the place of the old one."""
+        if self.work != self.out:
+            from simulation.output import replace_dir
+
+            replace_dir(self.work, self.out)
+            experiment.path = self.out
+
+
+def _check_runs(conditions: int, replications: int, what: str) -> None:
+    """Refuse an experiment above the declared cap of runs before anything is built."""
+    from scenarios.bounds import MAX_RUNS
     from scenarios.errors import InputError
-    from simulation.experiments import run_specs
 
-    existed = out.exists()
-    try:
-        return run_specs(
-            specs,
-            out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=not args.quiet,
-            store_details=store_details,
-            manifest=manifest,
+    if conditions * replications > MAX_RUNS:
+        raise InputError(
+            f"{conditions:,} {what} x {replications:,} replications = "
+            f"{conditions * replications:,} runs is above the cap of {MAX_RUNS:,} runs per "
+            "experiment; use fewer"
         )
-    except InputError:
-        if not existed:
-            shutil.rmtree(out, ignore_errors=True)
-        raise
 
 
 def _scenario_provenance(scenarios: list[Any]) -> dict[str, Any]:
@@ -281,7 +346,8 @@ def _compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from analysis.statistics import comparison_table, widest_half_width
-    from simulation.experiments import RunSpec, replication_seeds
+    from interfaces.commands.common import output_folder
+    from simulation.experiments import SpecGrid, replication_seeds
     from simulation.experiments.manifest import base_manifest
     from simulation.outputs import KEY_OUTPUTS
     from simulation.runner import DEFAULT_STEPS
@@ -299,10 +365,20 @@ def _compare(args: argparse.Namespace) -> int:
             f"--max-replications {args.max_replications} is below --replications "
             f"{args.replications}"
         )
+    _check_runs(
+        len(scenarios), max(args.replications, args.max_replications if target else 0), "scenarios"
+    )
     steps = args.steps or DEFAULT_STEPS
     names = [s.name for s in scenarios]
-    out = Path(args.out or Path("results") / ("compare-" + "-".join(names)))
+    out = output_folder(args.out, Path("results") / ("compare-" + "-".join(names)))
+    folder = ExperimentFolder(out, args.overwrite)
     replications = args.replications
+    experiment_id = {
+        "kind": "compare",
+        "scenarios": [[s.name, s.parameters()] for s in scenarios],
+        "steps": steps,
+        "root_seed": args.seed,
+    }
     manifest = base_manifest(
         command=_command_line(args, "scenarios"),
         kind="compare",
@@ -316,13 +392,12 @@ def _compare(args: argparse.Namespace) -> int:
     started = None
     while True:
         seeds = replication_seeds(args.seed, replications)
-        specs = [
-            RunSpec(s.name, s.parameters(), steps, seed, k)
-            for s in scenarios
-            for k, seed in enumerate(seeds)
-        ]
-        experiment = _run(
-            specs, out, args, {**manifest, "replications": replications, "replication_seeds": seeds}
+        specs = SpecGrid([(s.name, 0, s.parameters(), {}) for s in scenarios], steps, seeds)
+        experiment = folder.run(
+            specs,
+            args,
+            {**manifest, "replications": replications, "replication_seeds": seeds},
+            experiment_id,
         )
         started = started or experiment.manifest.get("started_utc")
         table = comparison_table(experiment.runs(), outputs, names[0], names)
@@ -357,11 +432,12 @@ def _compare(args: argparse.Namespace) -> int:
             "output": target[0],
             "half_width": target[1],
             "max_replications": args.max_replications,
-            "reached": verdict.startswith("target reached"),
+            "reached": bool(verdict and verdict.startswith("target reached")),
             "verdict": verdict,
         }
     _finish_manifest(experiment, extra)
-    _write_compare(out, experiment, table, outputs, names)
+    _write_compare(folder.work, experiment, table, outputs, names)
+    folder.finish(experiment)
     if not args.quiet:
         _print_comparison(table, names[0])
     if verdict:
@@ -453,9 +529,14 @@ def _report_failures(experiment: Any, out: Any, quiet: bool) -> None:
 # --- sweep ----------------------------------------------------------------------------------
 
 
-def _parse_sweep(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Design points as ``{parameter: value}``, every value checked against the declaration."""
+def _parse_sweep(args: argparse.Namespace, replications: int) -> list[dict[str, Any]]:
+    """Design points as ``{parameter: value}``, every value checked against the declaration.
+
+    The number of runs (points times ``replications``) is checked against the cap before the
+    points are built.
+    """
     import itertools
+    import math
 
     from scenarios.errors import InputError
     from scenarios.parameters import ParameterError, parse_value
@@ -463,7 +544,9 @@ def _parse_sweep(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.design != "full":
         if args.param:
             raise InputError("give either --param values or a --design file, not both")
-        return _read_design(args.design)
+        points = _read_design(args.design)
+        _check_runs(len(points), replications, "design points")
+        return points
     if not args.param:
         raise InputError("sweep needs at least one --param KEY=V1,V2,... (or --design FILE.csv)")
     names: list[str] = []
@@ -481,6 +564,7 @@ def _parse_sweep(args: argparse.Namespace) -> list[dict[str, Any]]:
             raise InputError(f"--param {text!r}: {error}") from None
         names.append(name)
         values.append(list(dict.fromkeys(parsed)))
+    _check_runs(math.prod(len(v) for v in values), replications, "design points")
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
 
 
@@ -531,15 +615,16 @@ def _sweep(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from analysis.statistics import mean_ci
+    from interfaces.commands.common import output_folder
     from scenarios.errors import InputError
-    from simulation.experiments import RunSpec, replication_seeds
+    from simulation.experiments import SpecGrid, replication_seeds
     from simulation.experiments.manifest import base_manifest
     from simulation.output import atomic_output_dir
     from simulation.outputs import KEY_OUTPUTS
     from simulation.runner import DEFAULT_STEPS
 
     (scenario,) = _scenario_list([args.scenario], args.park, args.set)
-    points = _parse_sweep(args)
+    points = _parse_sweep(args, args.replications)
     _check_scheduler(args.scheduler)
     resolved = []
     for number, point in enumerate(points):
@@ -548,13 +633,12 @@ def _sweep(args: argparse.Namespace) -> int:
         except InputError as error:
             raise InputError(f"design point {number} ({_describe(point)}): {error}") from None
     steps = args.steps or DEFAULT_STEPS
+    out = output_folder(args.out, Path("results") / f"sweep-{scenario.name}")
+    folder = ExperimentFolder(out, args.overwrite)
     seeds = replication_seeds(args.seed, args.replications)
-    specs = [
-        RunSpec(scenario.name, params, steps, seed, k, point=p, labels=points[p])
-        for p, params in enumerate(resolved)
-        for k, seed in enumerate(seeds)
-    ]
-    out = Path(args.out or Path("results") / f"sweep-{scenario.name}")
+    specs = SpecGrid(
+        [(scenario.name, p, params, points[p]) for p, params in enumerate(resolved)], steps, seeds
+    )
     manifest = base_manifest(
         command=_command_line(args, "scenario"),
         kind="sweep",
@@ -568,7 +652,15 @@ def _sweep(args: argparse.Namespace) -> int:
         points=points,
         scenarios=_scenario_provenance([scenario]),
     )
-    experiment = _run(specs, out, args, manifest, store_details=False)
+    experiment_id = {
+        "kind": "sweep",
+        "scenario": scenario.name,
+        "parameters": scenario.parameters(),
+        "points": points,
+        "steps": steps,
+        "root_seed": args.seed,
+    }
+    experiment = folder.run(specs, args, manifest, experiment_id, store_details=False)
     _finish_manifest(experiment, {})
     runs = experiment.runs()
     rows = []
@@ -580,9 +672,10 @@ def _sweep(args: argparse.Namespace) -> int:
             row.update({output: mean, f"{output}_ci_low": low, f"{output}_ci_high": high})
         rows.append(row)
     table = pd.DataFrame(rows)
-    with atomic_output_dir(out) as staging:
+    with atomic_output_dir(folder.work) as staging:
         runs.drop(columns=["error"]).to_csv(staging / "runs.csv", index=False)
         table.to_csv(staging / "points.csv", index=False)
+    folder.finish(experiment)
     if not args.quiet:
         shown = table[["point", *points[0].keys(), "n", *KEY_OUTPUTS[:4]]]
         from analysis.style import format_number

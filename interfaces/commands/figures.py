@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from interfaces.commands.common import positive_int
+from interfaces.commands.common import add_overwrite_option, positive_int
 
 FIGURE_CHOICES = (
     "timeseries",
@@ -74,6 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     figures.add_argument(
         "--out", default=None, metavar="DIR", help="output folder (default: EXPERIMENT_DIR/figures)"
     )
+    add_overwrite_option(figures)
     figures.add_argument("--quiet", action="store_true", help="print nothing on success")
     figures.set_defaults(func=_figures)
 
@@ -161,13 +162,15 @@ def _command_line(args: argparse.Namespace, name: str) -> str:
 
 
 def _figures(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from analysis.evidence import build_figures, load_evidence
     from analysis.figures import save_figure
     from analysis.indicators_table import write_indicators
-    from simulation.output import atomic_output_dir
+    from interfaces.commands.common import output_folder
+    from simulation.output import atomic_output_dir, refuse_earlier_results
 
+    if args.out is not None:
+        output_folder(args.out, "")  # an empty --out or a file fails before any work
     which = _check_choices(args.which or list(FIGURE_CHOICES), FIGURE_CHOICES, "--which")
     formats = _check_choices(
         [f.strip() for f in args.formats.split(",") if f.strip()],
@@ -177,11 +180,12 @@ def _figures(args: argparse.Namespace) -> int:
     months = parse_months(args.months)
     evidence = load_evidence(args.experiment, args.sensitivity)
     size_by = "net_benefit_eur" if args.size_by == "benefit" else "size"
-    out = Path(args.out) if args.out else evidence.path / "figures"
+    out = output_folder(args.out, evidence.path / "figures")
+    refuse_earlier_results(out, args.overwrite, "figures")
     command = _command_line(args, "figures")
     items = build_figures(evidence, which, months, size_by)
     written = []
-    with atomic_output_dir(out) as staging:
+    with atomic_output_dir(out, replace=args.overwrite) as staging:
         for item in items:
             save_figure(
                 item.figure,
@@ -215,6 +219,10 @@ def _figures(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from analysis.report import write_report
+    from scenarios.errors import InputError
+
+    if args.out is not None and not args.out.strip():
+        raise InputError("--out is empty: name the report file to write, e.g. report.html")
 
     path = write_report(
         args.experiment,

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from interfaces.commands.common import add_scenario_options, positive_int, seed_int
+from interfaces.commands.common import (
+    add_overwrite_option,
+    add_scenario_options,
+    add_steps_option,
+    positive_int,
+    seed_int,
+)
 
 METHOD_CHOICES = ("sobol", "morris", "fast", "pawn")
 
@@ -47,9 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="sample size in the method's unit (see below)",
     )
-    parser.add_argument(
-        "--steps", type=positive_int, default=None, help="months per run (default: 120)"
-    )
+    add_steps_option(parser, "months per run")
     parser.add_argument(
         "--replications",
         type=positive_int,
@@ -135,6 +140,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    add_overwrite_option(parser)
     parser.set_defaults(func=_sensitivity)
 
 
@@ -161,15 +167,19 @@ def _method_options(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
+    import shutil
     import sys
 
     from analysis.sensitivity import MAIN_INDEX
     from analysis.sensitivity_model import RunsFailedError, analyse_model, write_results
     from interfaces.commands.common import resolve_scenario
+    from simulation.output import make_staging_dir, replace_dir
     from simulation.runner import DEFAULT_STEPS
 
     scenario = resolve_scenario(args.scenario, args.park, args.set)
     steps = args.steps or DEFAULT_STEPS
+    out = _sensitivity_folder(args)
+    work = make_staging_dir(out) if args.overwrite and out.exists() else out
     try:
         result, manifest = analyse_model(
             scenario,
@@ -177,7 +187,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
             args.samples,
             steps=steps,
             replications=args.replications,
-            out_dir=args.out,
+            out_dir=work,
             params=args.param,
             outputs=args.output,
             seed=args.seed,
@@ -189,7 +199,13 @@ def _sensitivity(args: argparse.Namespace) -> int:
     except RunsFailedError as error:
         print(f"symbiosis: {error}", file=sys.stderr)
         return 1
-    write_results(result, args.out, manifest, figures=not args.no_figures)
+    except BaseException:
+        if work != out:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+    write_results(result, work, manifest, figures=not args.no_figures)
+    if work != out:
+        replace_dir(work, out)
     if not args.quiet:
         main = MAIN_INDEX[args.method]
         table = result.indices[result.indices["index"] == main]
@@ -215,3 +231,28 @@ def _sensitivity(args: argparse.Namespace) -> int:
             print(f"note: {note}")
     print(f"results written to {args.out}/")
     return 0
+
+
+def _sensitivity_folder(args: argparse.Namespace) -> Path:
+    """The ``--out`` folder, checked before any work starts.
+
+    It must not be empty or a file, and be new, an earlier sensitivity analysis (resumed), or
+    replaced with ``--overwrite``.
+
+    Raises:
+        InputError: On an empty ``--out``, a file, too many runs, or a folder of other results.
+    """
+    from interfaces.commands.common import output_folder
+    from scenarios.bounds import MAX_RUNS
+    from scenarios.errors import InputError
+    from simulation.output import refuse_earlier_results
+
+    out = output_folder(args.out, "")
+    if args.samples * args.replications > MAX_RUNS:
+        raise InputError(
+            f"--samples {args.samples:,} x --replications {args.replications:,} is above the "
+            f"cap of {MAX_RUNS:,} runs per experiment; use fewer"
+        )
+    if out.is_dir() and not (out / "runs").is_dir():
+        refuse_earlier_results(out, args.overwrite, "files that are not a sensitivity analysis")
+    return out

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import math
 import os
+import sys
+import threading
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
     BrokenExecutor,
@@ -30,11 +33,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
+from scenarios.bounds import MAX_RUNS
 from simulation.experiments.experiment import Experiment
-from simulation.experiments.manifest import write_manifest
-from simulation.experiments.store import MEMBER_KEY, ResultStore, pack_frame
+from simulation.experiments.fingerprint import model_fingerprint
+from simulation.experiments.manifest import Invocation, write_manifest
+from simulation.experiments.store import ResultStore, StoreError, pack_frame
 
 # Runs per task: large enough that task overhead (pickling, scheduling) is paid rarely, small
 # enough that a kill loses little work and the progress bar moves.
@@ -46,6 +49,10 @@ CHUNK_SECONDS = 2.0
 CHUNKS_IN_FLIGHT_PER_WORKER = 2
 # Imported once by the fork server that local worker processes are forked from.
 WORKER_PRELOAD = ("simulation.runner", "simulation.model", "simulation.scalars")
+# Seconds between a worker's checks that the main process is still alive.
+WATCHDOG_INTERVAL_S = 0.5
+# Specs recorded in the store per transaction while an experiment is set up.
+MEMBER_BATCH = 1000
 
 
 @functools.cache
@@ -85,21 +92,61 @@ class RunSpec:
     model: str = ""
 
     @functools.cached_property
-    def key(self) -> str:
-        """Run key: hash of what determines the result (params, steps, seed, model version).
+    def base_key(self) -> str:
+        """Hash of what the user asked for: parameters, steps and seed (not the model).
 
-        Identical specs share a key, whatever their scenario name, point or labels. A spec
-        with another ``model`` function has that function's name in its key too.
+        A spec with another ``model`` function has that function's name in it too.
         """
-        determined_by = [self.params, int(self.steps), int(self.seed), _package_version()]
+        determined_by = [self.params, int(self.steps), int(self.seed)]
         if self.model:
             determined_by.append(self.model)
         text = json.dumps(determined_by, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """Fingerprint of the model code and data this spec is keyed with (this process's)."""
+        return model_fingerprint()
+
+    @functools.cached_property
+    def key(self) -> str:
+        """Run key: hash of the parameters, steps, seed, model fingerprint and version.
+
+        Identical specs share a key, whatever their scenario name, point or labels; an edit of
+        the model's code or data files changes every key.
+        """
+        text = json.dumps([self.base_key, self.fingerprint, _package_version()])
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
     def __hash__(self) -> int:
         """Hash of the run key and the member fields (``params`` itself is a dict)."""
         return hash((self.key, self.scenario, self.point, self.replication))
+
+
+@dataclass(frozen=True)
+class SpecGrid:
+    """Every run of an experiment, generated when iterated (so memory does not grow with runs).
+
+    Attributes:
+        conditions: ``(scenario, point, params, labels)`` of each scenario or design point;
+            the runs of one condition share its ``params`` dict.
+        steps: Months per run.
+        seeds: Replication seeds; replication k of every condition uses ``seeds[k]``.
+    """
+
+    conditions: Sequence[tuple[str, int, dict[str, Any], dict[str, Any]]]
+    steps: int
+    seeds: Sequence[int]
+
+    def __len__(self) -> int:
+        """Number of runs: conditions times replications."""
+        return len(self.conditions) * len(self.seeds)
+
+    def __iter__(self) -> Iterator[RunSpec]:
+        """The runs, condition by condition, replication by replication."""
+        for scenario, point, params, labels in self.conditions:
+            for k, seed in enumerate(self.seeds):
+                yield RunSpec(scenario, params, self.steps, seed, k, point=point, labels=labels)
 
 
 def run_one(spec: RunSpec, store_details: bool) -> dict[str, Any]:
@@ -110,6 +157,11 @@ def run_one(spec: RunSpec, store_details: bool) -> dict[str, Any]:
     started = time.perf_counter()
     record = _record(spec)
     try:
+        if model_fingerprint() != spec.fingerprint:
+            raise RuntimeError(
+                f"this worker runs another version of the model (fingerprint "
+                f"{model_fingerprint()}, the experiment's is {spec.fingerprint})"
+            )
         if spec.model:
             outputs = _model_function(spec.model)(spec.params, spec.steps, spec.seed)
             record["outputs"] = {name: float(value) for name, value in outputs.items()}
@@ -143,6 +195,8 @@ def _record(spec: RunSpec) -> dict[str, Any]:
     """The store record of ``spec`` before it has run."""
     return {
         "run_key": spec.key,
+        "base_key": spec.base_key,
+        "fingerprint": spec.fingerprint,
         "seed": spec.seed,
         "steps": spec.steps,
         "scenario": spec.scenario,
@@ -203,7 +257,12 @@ def make_executor(
     if n <= 1:
         yield SerialExecutor(), 1
         return
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=_process_context())
+    pool = ProcessPoolExecutor(
+        max_workers=n,
+        mp_context=_process_context(),
+        initializer=watch_main_process,
+        initargs=(os.getpid(),),
+    )
     try:
         yield pool, n
     except BaseException:
@@ -226,6 +285,48 @@ def _process_context() -> Any:
         context.set_forkserver_preload(list(WORKER_PRELOAD))
         return context
     return multiprocessing.get_context("spawn")
+
+
+def watch_main_process(main_pid: int) -> None:
+    """In a worker: end this process as soon as the main process is gone (e.g. kill -9).
+
+    A worker is forked from the fork server, not from the main process, so it would otherwise
+    run on (and keep the fork server and resource tracker alive) after its experiment died.
+    On Linux the kernel also signals the worker when its parent (the fork server) dies.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCHDOG_INTERVAL_S)
+            if not _alive(main_pid):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="main-process-watchdog", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -309,7 +410,7 @@ def chunk_size(n_runs: int, n_workers: int, seconds_per_run: float | None = None
 
 
 def run_specs(
-    specs: Sequence[RunSpec],
+    specs: Iterable[RunSpec],
     out_dir: str | Path,
     *,
     workers: int | None = None,
@@ -317,13 +418,19 @@ def run_specs(
     progress: bool = True,
     store_details: bool = True,
     manifest: dict[str, Any] | None = None,
+    experiment: dict[str, Any] | None = None,
+    keep_stale: bool = False,
+    invocation: Invocation | None = None,
+    notice: Callable[[str], None] | None = None,
     executor: tuple[Executor, int] | None = None,
 ) -> Experiment:
     """Run every spec not already stored under ``out_dir`` and return the experiment.
 
     Args:
-        specs: The runs of the experiment. Specs with the same key (identical parameters,
-            steps and seed) are run once and shared, e.g. by two identical scenarios.
+        specs: The runs of the experiment: a list, or any iterable that can be iterated twice
+            (e.g. an object whose ``__iter__`` generates them), so that memory does not grow
+            with the number of runs; a one-shot iterator is read into a list. Specs with the
+            same key (identical parameters, steps and seed) are run once and shared.
         out_dir: Experiment folder holding ``store.sqlite``, ``manifest.json`` and
             ``failures.log``; created if needed, resumed if it exists.
         workers: 1 serial; N local processes; None all cores.
@@ -333,6 +440,14 @@ def run_specs(
             stores only the scalar outputs (big sweeps, sensitivity analysis).
         manifest: Provenance to record in ``manifest.json`` (command, root seed, scenarios...);
             start and end time and the counts of runs done / failed / reused are added.
+        experiment: What experiment this is (kind, scenarios, steps, design...: everything
+            but the number of replications). The folder records it on first use and refuses
+            another one; None skips the check (library use).
+        keep_stale: Reuse stored runs of the same parameters, steps and seed computed by
+            another version of the model (another fingerprint) instead of recomputing them.
+        invocation: The invocation (command) this call belongs to, for ``manifest.json``'s
+            ``invocations`` log; several calls of one command share one. None: a new one.
+        notice: Where one-line notices go (stale runs recomputed); default stderr.
         executor: An open ``(executor, tasks at once)`` from ``make_executor``, reused instead
             of starting one (``workers`` and ``scheduler`` are then ignored): a search that
             calls this once per generation starts its worker processes once.
@@ -341,38 +456,61 @@ def run_specs(
         The ``Experiment`` in ``out_dir``, seen through ``specs``: its ``runs()`` are exactly
         the given specs' runs.
 
+    Raises:
+        InputError: If the experiment has more than ``scenarios.bounds.MAX_RUNS`` runs, or
+            the folder holds another experiment or an unreadable store.
+
     Local worker processes start from a fork server (or are spawned), so a script that calls
     this with ``workers`` other than 1 must do so under ``if __name__ == "__main__":`` (the
     usual rule of Python's multiprocessing; notebooks and the CLI need nothing).
     """
-    folder = Path(out_dir)
-    started = datetime.now(UTC).isoformat(timespec="seconds")
-    scope = pd.DataFrame(
-        [(s.scenario, s.point, s.replication, s.key) for s in specs], columns=MEMBER_KEY
-    ).drop_duplicates()
-    with ResultStore(folder) as store:
-        store.add_members(
-            (s.scenario, s.point, s.replication, s.key, s.seed, s.steps, s.labels) for s in specs
+    if iter(specs) is specs:  # a one-shot iterator: it is read twice below
+        specs = list(specs)
+    total = len(specs) if hasattr(specs, "__len__") else None  # type: ignore[arg-type]
+    if total is not None and total > MAX_RUNS:
+        raise StoreError(
+            f"{total:,} runs is above the cap of {MAX_RUNS:,} runs per experiment "
+            "(scenarios.bounds.MAX_RUNS); use fewer replications or design points"
         )
-        done = store.done_keys()
-        unique: dict[str, RunSpec] = {}
-        for spec in specs:
-            if spec.key not in done:
-                unique.setdefault(spec.key, spec)
-        pending = list(unique.values())
+    folder = Path(out_dir)
+    fingerprint = model_fingerprint()
+    invocation = invocation or Invocation(command=(manifest or {}).get("command", ""))
+    view = int.from_bytes(os.urandom(7), "big")
+    with ResultStore(folder) as store:
+        if experiment is not None:
+            store.claim(experiment)
+        invocation.attach(store, fingerprint, _package_version())
+        counted = _record_members(store, specs, view, keep_stale)
+        counts_in_view = store.view_counts(view, fingerprint)
+        total_keys, reused, stale = counts_in_view
+        if stale and not keep_stale:
+            (notice or _to_stderr)(
+                f"{folder}: {stale} stored runs were computed by another version of the model "
+                f"(fingerprint differs from {fingerprint}); they are recomputed (keep them "
+                "with --keep-stale)"
+            )
+        invocation.reused(reused)
         counts = {
-            "runs_total": int(scope["run_key"].nunique()),
-            "runs_reused": int(scope["run_key"].nunique()) - len(pending),
+            "runs_total": total_keys,
+            "runs_reused": reused,
             "runs_done": 0,
             "runs_failed": 0,
+            "runs_stale": stale,
         }
-        info = {**(manifest or {}), "started_utc": started, "store_details": store_details}
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        info = {
+            **(manifest or {}),
+            "fingerprint": fingerprint,
+            "started_utc": started,
+            "store_details": store_details,
+        }
         write_manifest(folder, {**info, "status": "running", **counts})
         status = "interrupted"
         try:
-            if pending:
+            if total_keys - reused > 0:
                 _execute(
-                    pending,
+                    _pending(specs, store, keep_stale),
+                    min(counted, total_keys - reused),
                     store,
                     folder,
                     counts,
@@ -380,10 +518,12 @@ def run_specs(
                     scheduler,
                     progress,
                     store_details,
+                    invocation,
                     executor,
                 )
             status = "finished"
         finally:
+            invocation.finish(store)
             write_manifest(
                 folder,
                 {
@@ -393,11 +533,75 @@ def run_specs(
                     "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
                 },
             )
-    return Experiment(folder, scope=scope)
+    return Experiment(folder, view=view)
+
+
+def _to_stderr(text: str) -> None:
+    print(f"symbiosis: {text}", file=sys.stderr)
+
+
+def _effective_key(spec: RunSpec, store: ResultStore, keep_stale: bool) -> str:
+    """The key a spec is stored under: its own, or with ``keep_stale`` a stale run's."""
+    if keep_stale and not store.done_keys([spec.key]):
+        stale = store.stale_keys([spec.base_key], spec.fingerprint)
+        if spec.base_key in stale:
+            return stale[spec.base_key]
+    return spec.key
+
+
+def _record_members(
+    store: ResultStore, specs: Iterable[RunSpec], view: int, keep_stale: bool
+) -> int:
+    """Record every spec as a member of the experiment, in batches; returns how many."""
+    count = 0
+    iterator = iter(specs)
+    while batch := list(itertools.islice(iterator, MEMBER_BATCH)):
+        count += len(batch)
+        if count > MAX_RUNS:
+            raise StoreError(
+                f"more than {MAX_RUNS:,} runs is above the cap of runs per experiment "
+                "(scenarios.bounds.MAX_RUNS); use fewer replications or design points"
+            )
+        store.add_members(
+            (
+                (
+                    s.scenario,
+                    s.point,
+                    s.replication,
+                    _effective_key(s, store, keep_stale),
+                    s.base_key,
+                    s.seed,
+                    s.steps,
+                    s.labels,
+                )
+                for s in batch
+            ),
+            view=view,
+        )
+    return count
+
+
+def _pending(specs: Iterable[RunSpec], store: ResultStore, keep_stale: bool) -> Iterator[RunSpec]:
+    """The specs still to run, generated as they are submitted.
+
+    Looked up one by one at submission time, in the thread that also writes results, so a run
+    finished (or submitted) a moment ago is never submitted twice; nothing grows with the runs
+    but the set of keys in flight.
+    """
+    in_flight: set[str] = set()
+    for spec in specs:
+        key = _effective_key(spec, store, keep_stale)
+        if key != spec.key or key in in_flight or store.done_keys([key]):
+            continue
+        in_flight.add(key)
+        yield spec
+        if len(in_flight) > 4 * MEMBER_BATCH:
+            in_flight = {k for k in in_flight if not store.done_keys([k])}
 
 
 def _execute(
-    pending: list[RunSpec],
+    pending: Iterator[RunSpec],
+    n_pending: int,
     store: ResultStore,
     folder: Path,
     counts: dict[str, int],
@@ -405,6 +609,7 @@ def _execute(
     scheduler: str | None,
     progress: bool,
     store_details: bool,
+    invocation: Invocation,
     opened: tuple[Executor, int] | None = None,
 ) -> None:
     from contextlib import nullcontext
@@ -418,11 +623,11 @@ def _execute(
         )
     ):
         timer = RunTimer()
-        chunks = _chunks(pending, n_workers, timer)
+        chunks = _chunks(pending, n_workers, timer, total=n_pending)
         window = CHUNKS_IN_FLIGHT_PER_WORKER * n_workers
         running: set[Future] = set()
         submitted: dict[Future, list[RunSpec]] = {}
-        with tqdm(total=len(pending), unit="run", disable=not progress, dynamic_ncols=True) as bar:
+        with tqdm(total=n_pending, unit="run", disable=not progress, dynamic_ncols=True) as bar:
             while True:
                 for chunk in chunks:
                     running.add(_submit(executor, chunk, store_details, submitted))
@@ -445,9 +650,11 @@ def _execute(
                         else:
                             counts["runs_failed"] += 1
                             _log_failure(folder, record)
+                        invocation.count(record["status"] == "done")
                         bar.update(1)
                     if counts["runs_failed"]:
                         bar.set_postfix(failed=counts["runs_failed"])
+                    invocation.save(store)
 
 
 def _submit(
@@ -467,21 +674,33 @@ def _submit(
 
 
 def _chunks(
-    pending: list[RunSpec], n_workers: int, timer: RunTimer | None = None
+    pending: Iterable[RunSpec],
+    n_workers: int,
+    timer: RunTimer | None = None,
+    total: int | None = None,
 ) -> Iterator[list[RunSpec]]:
     """Consecutive chunks of ``pending``, sized by ``chunk_size`` of the runs left.
 
     With a ``timer``, chunks are single runs until a run time is known, then hold about
-    ``CHUNK_SECONDS`` of work at most.
+    ``CHUNK_SECONDS`` of work at most. ``pending`` may be a generator; ``total`` (default its
+    length) is how many it holds at most.
     """
-    start = 0
-    while start < len(pending):
+    if total is None:
+        total = len(pending)  # type: ignore[arg-type]
+    iterator = iter(pending)
+    taken = 0
+    while True:
         if timer is not None and timer.mean_s is None:
             size = 1
         else:
-            size = chunk_size(len(pending) - start, n_workers, timer and timer.mean_s)
-        yield pending[start : start + size]
-        start += size
+            size = chunk_size(
+                max(1, total - taken), n_workers, timer.mean_s if timer is not None else None
+            )
+        chunk = list(itertools.islice(iterator, size))
+        if not chunk:
+            return
+        taken += len(chunk)
+        yield chunk
 
 
 def _log_failure(folder: Path, record: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from scenarios.errors import InputError
 from simulation.experiments.manifest import read_manifest
-from simulation.experiments.store import MEMBER_KEY, STORE_NAME, ResultStore
+from simulation.experiments.store import STORE_NAME, ResultStore
 
 FAILURE_COLUMNS = ["run_key", "scenario", "point", "replication", "seed", "error"]
 
@@ -19,16 +19,17 @@ class Experiment:
     Attributes:
         path: The experiment folder.
         manifest: Provenance read from ``manifest.json``.
-        scope: If set, the (scenario, point, replication, run_key) rows this view is limited
-            to: ``run_specs`` returns the experiment seen through the specs it was given, so a
-            folder reused with other settings never mixes old runs into the answer.
+        view: If set, the id of the (scenario, point, replication, run_key) rows this
+            experiment is limited to, as recorded in the store by one ``run_specs`` call: it
+            returns the experiment seen through the specs it was given, so a folder reused
+            with other settings never mixes old runs into the answer.
     """
 
-    def __init__(self, path: str | Path, scope: pd.DataFrame | None = None) -> None:
-        """Open the experiment in ``path``, optionally limited to ``scope``."""
+    def __init__(self, path: str | Path, view: int | None = None) -> None:
+        """Open the experiment in ``path``, optionally limited to ``view``."""
         self.path = Path(path)
         self.manifest = read_manifest(self.path)
-        self.scope = scope
+        self.view = view
 
     def _store(self) -> ResultStore:
         return ResultStore(self.path, create=False)
@@ -37,17 +38,14 @@ class Experiment:
         """One row per run with its keys, labels and scalar outputs.
 
         Columns: run_key, scenario, point, replication, seed, steps, status, elapsed_s,
-        finished_utc, every label, error, and every name of
+        finished_utc, fingerprint, every label, error, and every name of
         ``scenarios.outputs.scalar_output_names()``.
 
         Args:
             status: ``"done"`` (default), ``"failed"``, ``"pending"``, or None for all.
         """
         with self._store() as store:
-            frame = store.runs(status)
-        if self.scope is not None:
-            frame = frame.merge(self.scope[MEMBER_KEY], on=MEMBER_KEY, how="inner")
-        return frame
+            return store.runs(status, view=self.view)
 
     def failures(self) -> pd.DataFrame:
         """Failed runs with the last line of their error (full tracebacks in failures.log)."""
@@ -79,20 +77,14 @@ class Experiment:
         frames = []
         with self._store() as store:
             keys = store.detail_keys()
-            for row in runs.itertuples(index=False):
-                if row.run_key not in keys:
+            for row in runs.to_dict("records"):
+                if row["run_key"] not in keys:
                     continue
-                frame = store.detail(row.run_key, "timeseries")
-                for position, (name, value) in enumerate(
-                    (
-                        ("run_key", row.run_key),
-                        ("scenario", row.scenario),
-                        ("point", row.point),
-                        ("replication", row.replication),
-                        ("seed", row.seed),
-                    )
+                frame = store.detail(str(row["run_key"]), "timeseries")
+                for position, name in enumerate(
+                    ("run_key", "scenario", "point", "replication", "seed")
                 ):
-                    frame.insert(position, name, value)
+                    frame.insert(position, name, row[name])
                 frames.append(frame)
         if not frames:
             return pd.DataFrame(
@@ -132,4 +124,5 @@ def load_experiment(path: str | Path) -> Experiment:
             f"{folder}: not an experiment folder (no {STORE_NAME}; create one "
             "with 'symbiosis compare' or 'symbiosis sweep')"
         )
+    ResultStore(folder, create=False).close()  # a corrupt or foreign store fails here
     return Experiment(folder)

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 GOLDEN_FILE = Path(__file__).with_name("hashes.json")
+CHECKOUT = Path(__file__).resolve().parents[2]
 PARKS = ("synthetic", "kemi_tornio", "kokkola", "kalundborg", "regional")
 SEEDS = (1, 2, 3, 4, 5)
 COMPARE_STEPS = 36
@@ -47,7 +48,20 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
             if key not in VOLATILE_KEYS:
                 flat.update(_flatten(item, f"{prefix}{key}."))
         return flat
-    return {prefix.rstrip("."): _digest(json.dumps(value, sort_keys=True))}
+    return {prefix.rstrip("."): _digest(json.dumps(_portable(value), sort_keys=True))}
+
+
+def _portable(value: Any) -> Any:
+    """A path inside the checkout as seen from its root (``scenarios/baseline.toml``).
+
+    summary.json records where its scenario file was; hashed as it is, the golden outputs would
+    hold only in the folder they were recorded in, and fail on every other clone.
+    """
+    if isinstance(value, str) and Path(value).is_absolute():
+        path = Path(value).resolve()
+        if path.is_relative_to(CHECKOUT):
+            return path.relative_to(CHECKOUT).as_posix()
+    return value
 
 
 def _folder_hashes(folder: Path, names: tuple[str, ...]) -> dict[str, dict[str, str]]:
