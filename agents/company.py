@@ -1,25 +1,71 @@
-"""Companies: the firms of the park, which produce, share data, search, negotiate and learn.
+"""Companies: the firms of the park, which produce, learn, search, negotiate and disclose.
 
-A park may hold tens of thousands of firms, so a company's state lives in one row of a
-``CompanyTable`` (one array per attribute) and each decision rule is written once over those
-arrays: ``Company.produce`` computes every firm's production in one call. The ``Company`` Mesa
-agent is the firm a reader or the app sees: its properties read its row of the table.
+A park may hold tens of thousands of firms, so the firms are one population object,
+``Companies``, whose state is one array per attribute (one entry per firm) and whose methods are
+the firms' decision rules over those arrays: ``companies.produce(...)`` draws every firm's
+production in one call (the array-backed agent set of mesa-frames, without a Mesa agent per firm:
+nothing reads one). The equations are those of docs/model.md (submodels).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from dataclasses import dataclass, field
+from typing import Any
 
-import mesa
 import numpy as np
+
+from scenarios.parameters import ModelParameters
+
+
+class Tier(enum.IntEnum):
+    """What a firm discloses on the digital platform (Fraccascia & Yazan 2018)."""
+
+    NONE = 0  # not a member
+    STREAMS = 1  # stream type, quantity and location
+    COST_DATA = 2  # also its costs, so partners can verify the split of a deal's value
+
+
+class Channel(enum.IntEnum):
+    """How the two firms of a candidate exchange came to know of each other.
+
+    Lower is more helpful: when a pair is known through several channels, the lowest is used.
+    """
+
+    INTRODUCTION = 0  # introduced at the operator's workshop (and maybe brokered)
+    PLATFORM = 1  # suggested by the digital platform's matching
+    SOCIAL_TIE = 2  # the managers know each other (social network)
 
 
 @dataclass
-class CompanyTable:
-    """State of every company, one entry (or row) per company slot.
+class Companies:
+    """Every company of the park, one entry per company slot, and the firms' decision rules.
 
     A slot is taken over by a new firm of the same sector when a firm exits (the site is
     re-let), so arrays keep their length for the whole run.
+
+    Attributes:
+        sector: Sector index of each firm.
+        size: Multiplier of the sector's per-firm quantities.
+        x_km: East coordinate of the site.
+        y_km: North coordinate of the site.
+        is_recycler: Whether the firm's sector is primarily a recycler (Chertow 2007).
+        base_supply: Planned supply, firms x streams, in stream units per month.
+        base_need: Planned need, firms x streams, in stream units per month.
+        awareness: Knowledge of industrial symbiosis, in [0, 1].
+        openness: Openness to share data on a platform, in [0, 1].
+        generalized_trust: Trust in firms the firm knows nothing about, in [0, 1].
+        trust_in_operator: Trust in the park operator, in [0, 1].
+        hurdle_rate: Yearly discount rate at which the firm values a deal.
+        valuation_annuity: Present value of 1 EUR a month over the planning horizon at the
+            firm's hurdle rate.
+        platform_tier: Disclosure tier: 0 not a member, 1 streams, 2 streams and cost data.
+        production_level: This month's production relative to plan (0 while stopped).
+        stopped_until: Month (0-based) up to which a production stop lasts.
+        net_benefit_eur: Cumulative net benefit from symbiosis of the firm holding the slot.
+        firm_id: Identifier of the firm holding the slot.
+        relations: Trust above the generalized level of pairs that have met, by pair key, with
+            the month of their last contact (decays towards 0 without contact).
     """
 
     sector: np.ndarray
@@ -39,63 +85,63 @@ class CompanyTable:
     stopped_until: np.ndarray
     net_benefit_eur: np.ndarray
     firm_id: np.ndarray
+    valuation_annuity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    relations: dict[int, tuple[float, int]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         """Number of company slots."""
         return len(self.sector)
 
+    @classmethod
+    def from_park(
+        cls,
+        park: Any,
+        sectors: Any,
+        settings: ModelParameters,
+        rng: np.random.Generator,
+    ) -> Companies:
+        """The park's firms with their initial traits drawn around the declared means.
 
-class Company(mesa.Agent):
-    """A firm of the park (one slot of the ``CompanyTable``).
+        Args:
+            park: The park (``scenarios.parks.Park``): sector, size and site of each firm.
+            sectors: The sector catalogue (``scenarios.resources.SectorCatalogue``).
+            settings: The run's parameters.
+            rng: The model's generator.
+        """
+        s, n = settings, len(park)
+        produces = sectors.produces_per_month[park.sector]
+        if s.urban_waste:
+            produces = produces + sectors.produces_urban_per_month[park.sector]
+        concentration = s.trait_concentration
+        return cls(
+            sector=park.sector.copy(),
+            size=park.size.copy(),
+            x_km=park.x_km.copy(),
+            y_km=park.y_km.copy(),
+            is_recycler=sectors.is_recycler[park.sector],
+            base_supply=produces * park.size[:, None],
+            base_need=sectors.needs_per_month[park.sector] * park.size[:, None],
+            awareness=beta_around(s.awareness_mean, n, rng, concentration),
+            openness=beta_around(s.openness_mean, n, rng, concentration),
+            generalized_trust=beta_around(s.generalized_trust_mean, n, rng, concentration),
+            trust_in_operator=beta_around(s.generalized_trust_mean, n, rng, concentration),
+            hurdle_rate=s.discount_rate * rng.lognormal(0.0, s.hurdle_rate_spread, n),
+            platform_tier=np.zeros(n, dtype=np.int64),
+            production_level=np.ones(n),
+            stopped_until=np.zeros(n, dtype=np.int64),
+            net_benefit_eur=np.zeros(n),
+            firm_id=np.arange(n, dtype=np.int64),
+        )
 
-    The class methods are the firms' decision rules, applied to every firm at once.
-    """
+    def pair_key(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Key of the unordered pair {a, b} of slots."""
+        n = len(self)
+        return np.minimum(a, b) * n + np.maximum(a, b)
 
-    def __init__(self, model: mesa.Model, slot: int, name: str) -> None:
-        """Create the agent for company slot ``slot``."""
-        super().__init__(model)
-        self.slot = slot
-        self.name = name
+    # --- produce -------------------------------------------------------------------------------
 
-    @property
-    def _table(self) -> CompanyTable:
-        return self.model.companies
-
-    @property
-    def sector(self) -> str:
-        """Sector name."""
-        return self.model.sectors.names[self._table.sector[self.slot]]
-
-    @property
-    def size(self) -> float:
-        """Size multiplier of the sector's per-firm quantities."""
-        return float(self._table.size[self.slot])
-
-    @property
-    def location_km(self) -> tuple[float, float]:
-        """Location (x, y) in km."""
-        return float(self._table.x_km[self.slot]), float(self._table.y_km[self.slot])
-
-    @property
-    def awareness(self) -> float:
-        """Knowledge of industrial symbiosis in [0, 1]."""
-        return float(self._table.awareness[self.slot])
-
-    @property
-    def platform_tier(self) -> int:
-        """Disclosure tier on the platform: 0 not a member, 1 streams, 2 streams and costs."""
-        return int(self._table.platform_tier[self.slot])
-
-    @property
-    def net_benefit_eur(self) -> float:
-        """Cumulative net benefit from symbiosis so far."""
-        return float(self._table.net_benefit_eur[self.slot])
-
-    # --- decision rules over all companies -----------------------------------------------------
-
-    @staticmethod
     def produce(
-        table: CompanyTable,
+        self,
         month: int,
         rng: np.random.Generator,
         *,
@@ -113,65 +159,45 @@ class Company(mesa.Agent):
         Returns:
             (supply, need), each firms x streams, in stream units per month.
         """
-        n = len(table)
+        n = len(self)
         shocked = rng.random(n) < turbulence
         level = np.where(shocked, 1.0 + rng.uniform(-uncertainty, uncertainty, n), 1.0)
-        stops = (rng.random(n) < stop_probability) & (table.stopped_until <= month)
-        table.stopped_until[stops] = month + stop_months
-        level[table.stopped_until > month] = 0.0
-        table.production_level[:] = level
-        return table.base_supply * level[:, None], table.base_need * level[:, None]
+        stops = (rng.random(n) < stop_probability) & (self.stopped_until <= month)
+        self.stopped_until[stops] = month + stop_months
+        level[self.stopped_until > month] = 0.0
+        self.production_level[:] = level
+        return self.base_supply * level[:, None], self.base_need * level[:, None]
 
-    @staticmethod
-    def choose_platform_tier(
-        table: CompanyTable,
-        deciding: np.ndarray,
-        *,
-        tier_offered: int,
-        member_share: float,
-        critical_mass_share: float,
-        standalone_share: float,
-        expected_gain_eur: np.ndarray,
-        fee_eur: float,
-        incentive_eur: float,
-        confidentiality_risk_eur: float,
-        mandatory: bool,
+    def replace(
+        self, leaving: np.ndarray, settings: ModelParameters, rng: np.random.Generator
     ) -> None:
-        """Firms reconsidering this month choose their disclosure tier (Fraccascia & Yazan 2018).
+        """New firms take over the sites of ``leaving``: fresh traits, no membership, no benefit.
 
-        Expected benefit grows with membership (a network effect with a critical mass,
-        Fraccascia 2020); tier 2 adds cost data at a confidentiality risk that falls with the
-        firm's openness and its trust in the operator, who guarantees confidentiality.
+        The site's sector, size, location and hurdle rate stay; the pair trust of the old firm
+        is forgotten.
         """
-        if tier_offered == 0:
-            table.platform_tier[:] = 0
-            return
-        network_effect = standalone_share + (1 - standalone_share) * member_share**2 / (
-            member_share**2 + critical_mass_share**2
+        s, count = settings, len(leaving)
+        concentration = s.trait_concentration
+        self.awareness[leaving] = beta_around(s.awareness_mean, count, rng, concentration)
+        self.openness[leaving] = beta_around(s.openness_mean, count, rng, concentration)
+        self.generalized_trust[leaving] = beta_around(
+            s.generalized_trust_mean, count, rng, concentration
         )
-        guard = (1.0 - table.openness) * (1.0 - table.trust_in_operator)
-        utility_1 = (
-            network_effect * expected_gain_eur
-            + incentive_eur
-            - fee_eur
-            - 0.2 * confidentiality_risk_eur * guard
-        )
-        utility_2 = (
-            1.25 * network_effect * expected_gain_eur
-            + incentive_eur
-            - fee_eur
-            - confidentiality_risk_eur * guard
-        )
-        choice = np.where(utility_1 > 0, 1, 0)
-        if tier_offered >= 2:
-            choice = np.where((utility_2 > utility_1) & (utility_2 > 0), 2, choice)
-        if mandatory:
-            choice = np.maximum(choice, 1)
-        table.platform_tier[deciding] = choice[deciding]
+        self.trust_in_operator[leaving] = self.generalized_trust[leaving]
+        self.platform_tier[leaving] = 0
+        self.stopped_until[leaving] = 0
+        self.net_benefit_eur[leaving] = 0.0
+        if self.relations:
+            n = len(self)
+            keys = np.fromiter(self.relations, dtype=np.int64, count=len(self.relations))
+            stale = _isin_sorted(keys // n, leaving) | _isin_sorted(keys % n, leaving)
+            for key in keys[stale].tolist():
+                del self.relations[key]
 
-    @staticmethod
+    # --- learn ---------------------------------------------------------------------------------
+
     def learn_from_neighbours(
-        table: CompanyTable,
+        self,
         tie_from: np.ndarray,
         tie_to: np.ndarray,
         exchanging: np.ndarray,
@@ -183,11 +209,162 @@ class Company(mesa.Agent):
         """
         if len(tie_from) == 0 or rate == 0:
             return
-        n = len(table)
+        n = len(self)
         degree = np.bincount(tie_to, minlength=n)
         exchanging_neighbours = np.bincount(tie_to, weights=exchanging[tie_from], minlength=n)
         share = np.divide(exchanging_neighbours, degree, out=np.zeros(n), where=degree > 0)
-        np.minimum(table.awareness + rate * share, 1.0, out=table.awareness)
+        np.minimum(self.awareness + rate * share, 1.0, out=self.awareness)
+
+    def attend_workshop(
+        self, participants: np.ndarray, awareness_gain: float, operator_trust_gain: float
+    ) -> None:
+        """Participants learn about IS and come to trust the operator who ran the workshop."""
+        self.awareness[participants] = np.minimum(
+            self.awareness[participants] + awareness_gain, 1.0
+        )
+        self.trust_in_operator[participants] = np.minimum(
+            self.trust_in_operator[participants] + operator_trust_gain, 1.0
+        )
+
+    def relation(self, key: int, month: int, decay_per_month: float) -> tuple[float, int]:
+        """Trust above the generalized level in a pair, decayed since its last contact."""
+        delta, since = self.relations.get(key, (0.0, month))
+        return delta * (1.0 - decay_per_month) ** (month - since), since
+
+    def meet(self, keys: np.ndarray, trust_bonus: float, month: int, decay: float) -> None:
+        """Pairs meet (at a workshop): their pair trust rises by ``trust_bonus``."""
+        for key in np.unique(keys).tolist():
+            delta, _ = self.relation(key, month, decay)
+            self.relations[key] = (delta + trust_bonus, month)
+
+    def remember(self, keys: np.ndarray, trust_delta: np.ndarray, month: int) -> None:
+        """Pairs whose exchange ended keep the trust they reached, from ``month`` on."""
+        for key, delta in zip(keys.tolist(), trust_delta.tolist(), strict=True):
+            self.relations[key] = (delta, month)
+
+    @staticmethod
+    def trust_after_delivery(
+        trust_delta: np.ndarray,
+        delivered: np.ndarray,
+        planned: np.ndarray,
+        settings: ModelParameters,
+    ) -> np.ndarray:
+        """Pair trust after a month of deliveries: reliable delivery builds it, failure costs it.
+
+        docs/model.md, section 7.10.
+
+        Delivering at least ``reliable_delivery_share`` of the plan adds
+        ``trust_gain_per_month``; delivering less than ``failed_delivery_share`` loses
+        ``trust_loss_on_failure``; in between trust stays.
+        """
+        s = settings
+        reliable = delivered >= s.reliable_delivery_share * planned
+        return np.where(
+            reliable,
+            trust_delta + s.trust_gain_per_month,
+            trust_delta - s.trust_loss_on_failure * (delivered < s.failed_delivery_share * planned),
+        )
+
+    def unmatched_value_eur(
+        self,
+        supply: np.ndarray,
+        committed_supply: np.ndarray,
+        committed_need: np.ndarray,
+        unit_gain_eur: np.ndarray,
+    ) -> np.ndarray:
+        """Monthly value of each firm's streams not yet exchanged, at this month's unit gains.
+
+        What a firm could gain from finding partners: its uncommitted supply (at most its plan)
+        and its uncommitted need, each valued at the per-unit gain of exchanging it (>= 0).
+        """
+        return (
+            np.maximum(np.minimum(supply - committed_supply, self.base_supply), 0.0) @ unit_gain_eur
+            + np.maximum(self.base_need - committed_need, 0.0) @ unit_gain_eur
+        )
+
+    @staticmethod
+    def decide_exits(
+        trust_supplier: np.ndarray,
+        trust_receiver: np.ndarray,
+        idle_months: np.ndarray,
+        bad_months: np.ndarray,
+        under_contract: np.ndarray,
+        settings: ModelParameters,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Which exchanges the firms end, and why (each exchange at most one reason).
+
+        After ``exit_patience_months`` months without delivery (idle) or at a loss
+        (unprofitable) an exchange ends; it also ends when either side's trust falls
+        ``trust_exit_margin`` below what a deal needs. A binding contract overrides all three
+        (a temporary production stop is force majeure) and lowers the trust needed.
+
+        Returns:
+            Boolean masks (idle, unprofitable, distrusted).
+        """
+        s = settings
+        needed = np.where(
+            under_contract, s.trust_threshold - s.contract_trust_relief, s.trust_threshold
+        )
+        patience = s.exit_patience_months
+        idle = (idle_months >= patience) & ~under_contract
+        unprofitable = (bad_months >= patience) & ~under_contract & ~idle
+        distrusted = (
+            (np.minimum(trust_supplier, trust_receiver) < needed - s.trust_exit_margin)
+            & ~under_contract
+            & ~idle
+            & ~unprofitable
+        )
+        return idle, unprofitable, distrusted
+
+    # --- search --------------------------------------------------------------------------------
+
+    def aware(self, knowledge_threshold: float) -> np.ndarray:
+        """Firms that know enough about IS to recognise an opportunity."""
+        return self.awareness >= knowledge_threshold
+
+    def search(
+        self,
+        aware: np.ndarray,
+        has_room: np.ndarray,
+        probability: float,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Firms that look at the candidates they know this month.
+
+        An aware firm with supply to offer or a need to fill searches with ``probability``.
+        """
+        return aware & (rng.random(len(self)) < probability) & has_room
+
+    @staticmethod
+    def recognise(
+        supplier: np.ndarray,
+        receiver: np.ndarray,
+        channel: np.ndarray,
+        aware: np.ndarray,
+        searching: np.ndarray,
+    ) -> np.ndarray:
+        """Which known pairs a searching firm takes up.
+
+        Both firms must know enough about IS to recognise the opportunity, except on the
+        platform, whose matching recognises it for them; at least one of them must be searching.
+        """
+        recognised = (aware[supplier] & aware[receiver]) | (channel == Channel.PLATFORM)
+        return (searching[supplier] | searching[receiver]) & recognised & (supplier != receiver)
+
+    @staticmethod
+    def consider(distance_km: np.ndarray, decay_km: float, rng: np.random.Generator) -> np.ndarray:
+        """Which candidates a firm considers: the chance falls by 1/e every ``decay_km``."""
+        return rng.random(len(distance_km)) < np.exp(-distance_km / decay_km)
+
+    # --- negotiate -----------------------------------------------------------------------------
+
+    def deal_annuity(self, supplier: np.ndarray, receiver: np.ndarray) -> np.ndarray:
+        """Annuity at which a deal is valued: that of the higher of the two hurdle rates."""
+        return np.where(
+            self.hurdle_rate[supplier] >= self.hurdle_rate[receiver],
+            self.valuation_annuity[supplier],
+            self.valuation_annuity[receiver],
+        )
 
     @staticmethod
     def accept_offers(
@@ -208,3 +385,112 @@ class Company(mesa.Agent):
         """
         suspicion = np.where(has_cost_data, 0.0, doubt * cost_uncertainty_share * gross_eur / 2)
         return (trust_in_partner >= trust_needed) & (share_eur - suspicion > 0)
+
+    def both_accept(
+        self,
+        supplier: np.ndarray,
+        receiver: np.ndarray,
+        npv_eur: np.ndarray,
+        gross_eur: np.ndarray,
+        pair_trust: np.ndarray,
+        trust_needed: np.ndarray | float,
+        has_cost_data: np.ndarray,
+        doubt: np.ndarray,
+        cost_uncertainty_share: float,
+    ) -> np.ndarray:
+        """Deals both sides accept; each side gets half the NPV (``doubt`` is 2 x deals)."""
+        return self.accept_offers(
+            npv_eur / 2,  # each side's half of the deal's value
+            gross_eur,
+            unit_interval(self.generalized_trust[supplier] + pair_trust),
+            trust_needed,
+            has_cost_data,
+            doubt[0],
+            cost_uncertainty_share,
+        ) & self.accept_offers(
+            npv_eur / 2,  # each side's half of the deal's value
+            gross_eur,
+            unit_interval(self.generalized_trust[receiver] + pair_trust),
+            trust_needed,
+            has_cost_data,
+            doubt[1],
+            cost_uncertainty_share,
+        )
+
+    # --- disclose (platform membership) --------------------------------------------------------
+
+    def choose_platform_tier(
+        self,
+        deciding: np.ndarray,
+        *,
+        tier_offered: int,
+        member_share: float,
+        critical_mass_share: float,
+        standalone_share: float,
+        expected_gain_eur: np.ndarray,
+        fee_eur: float,
+        incentive_eur: float,
+        confidentiality_risk_eur: float,
+        tier1_risk_share: float,
+        cost_data_gain_factor: float,
+        mandatory: bool,
+    ) -> None:
+        """Firms reconsidering this month choose their disclosure tier (Fraccascia & Yazan 2018).
+
+        Expected benefit grows with membership (a network effect with a critical mass,
+        Fraccascia 2020); tier 2 adds cost data, worth ``cost_data_gain_factor`` times tier 1's
+        gain, at the full confidentiality risk, of which tier 1 carries ``tier1_risk_share``.
+        The risk falls with the firm's openness and its trust in the operator, who guarantees
+        confidentiality. Under mandatory reporting every firm discloses at least tier 1.
+        """
+        if tier_offered == 0:
+            self.platform_tier[:] = 0
+            return
+        network_effect = standalone_share + (1 - standalone_share) * member_share**2 / (
+            member_share**2 + critical_mass_share**2
+        )
+        guard = (1.0 - self.openness) * (1.0 - self.trust_in_operator)
+        utility_1 = (
+            network_effect * expected_gain_eur
+            + incentive_eur
+            - fee_eur
+            - tier1_risk_share * confidentiality_risk_eur * guard
+        )
+        utility_2 = (
+            cost_data_gain_factor * network_effect * expected_gain_eur
+            + incentive_eur
+            - fee_eur
+            - confidentiality_risk_eur * guard
+        )
+        choice = np.where(utility_1 > 0, Tier.STREAMS, Tier.NONE)
+        if tier_offered >= Tier.COST_DATA:
+            better = (utility_2 > utility_1) & (utility_2 > 0)
+            choice = np.where(better, Tier.COST_DATA, choice)
+        if mandatory:
+            choice = np.maximum(choice, Tier.STREAMS)
+        self.platform_tier[deciding] = choice[deciding]
+
+
+def unit_interval(values: np.ndarray) -> np.ndarray:
+    """Values clipped to [0, 1] (as ``np.clip``, without its call overhead)."""
+    return np.minimum(np.maximum(values, 0.0), 1.0)
+
+
+# Beta shape parameters must be positive: means are kept this far inside (0, 1).
+_MEAN_MARGIN = 1e-3
+
+
+def beta_around(
+    mean: float, count: int, rng: np.random.Generator, concentration: float
+) -> np.ndarray:
+    """Draw ``count`` values in [0, 1] with the given mean (Beta, a + b = ``concentration``)."""
+    mean = min(max(float(mean), _MEAN_MARGIN), 1 - _MEAN_MARGIN)
+    return rng.beta(mean * concentration, (1 - mean) * concentration, count)
+
+
+def _isin_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Whether each value is in ``sorted_set`` (sorted ascending)."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[at] == values

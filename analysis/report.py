@@ -36,6 +36,7 @@ SECTIONS = (
     ("network", "Exchange networks"),
     ("flows", "Flows between sectors"),
     ("sensitivity", "Sensitivity analysis"),
+    ("design", "Policy design"),
     ("caveats", "Caveats: what the model leaves out"),
     ("provenance", "Provenance"),
 )
@@ -762,6 +763,7 @@ def build_report(
         title: Page title (default from the park and scenarios).
         dpi: Resolution of the embedded PNG figures.
     """
+    from analysis.design_report import design_section
     from analysis.indicators_table import TABLE_CSS
 
     figures = [
@@ -797,6 +799,7 @@ def build_report(
             "Run details were not stored for this experiment, so no flows can be drawn.",
         ),
         "sensitivity": sensitivity_section(evidence, figures),
+        "design": design_section(evidence.path),
         "caveats": "<ul>" + "".join(f"<li>{_e(c)}</li>" for c in caveats(evidence)) + "</ul>",
         "provenance": _provenance(evidence),
     }

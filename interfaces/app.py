@@ -82,7 +82,7 @@ def _so_far(name: str) -> tuple[str, Any]:
 # The indicator panel: (label, function of a model giving the text); labels and units come
 # from the output declaration (scenarios.outputs).
 INDICATORS: tuple[tuple[str, Any], ...] = (
-    ("Month", lambda m: f"{m.month}"),
+    ("Month", lambda m: f"{m.steps}"),
     ("Seed", lambda m: f"{m.seed}"),
     _this_month("active_exchanges"),
     (
@@ -286,7 +286,7 @@ class LiveView:
         self.setup = chart_setup(run.runs())
         self.shown_months = [picture["month"] for picture in self.setup["runs"]]
         self.month = ipyvuetify.Html(
-            tag="span", children=[str(run.month)], attributes={"data-testid": "month"}
+            tag="span", children=[str(run.steps)], attributes={"data-testid": "month"}
         )
         self.panel = solara.widgets.HTML(tag="div", unsafe_innerHTML=indicator_html(run))
         self.charts = LiveChartsWidget(setup=self.setup, delta={}, on_resync=self.resync)
@@ -306,7 +306,7 @@ class LiveView:
         """Send what changed since the last frame: month, panel and the charts' changes."""
         with self.session.lock:
             delta = chart_delta(self.setup["key"], self.run.runs(), self.shown_months)
-            html, text = indicator_html(self.run), str(self.run.month)
+            html, text = indicator_html(self.run), str(self.run.steps)
         self.shown_months = [change["to"] for change in delta["runs"]]
         self.month.children = [text]
         self.panel.unsafe_innerHTML = html

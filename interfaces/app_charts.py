@@ -107,8 +107,8 @@ def exchange_changes(
 ) -> tuple[list[list[int]], list[int]]:
     """Exchanges started and ended between two months: ``[id, supplier, receiver, category]``.
 
-    An exchange started (or ended) in the month simulated while ``model.month`` was ``m`` has
-    ``start_step`` (``end_step``) ``m``; after that month ``model.month`` is ``m + 1``.
+    An exchange started (or ended) in the month simulated while ``model.steps`` was ``m + 1``
+    has ``start_step`` (``end_step``) ``m``; after that month ``model.steps`` is ``m + 1``.
     """
     book = model.book
     size = book.size
@@ -145,10 +145,10 @@ def chart_setup(runs: list[tuple[str, SymbiosisModel]]) -> dict[str, Any]:
         "runs": [
             {
                 "label": label,
-                "month": run.month,
+                "month": run.steps,
                 "firms": firms_picture(run),
                 "edges": active_exchanges(run),
-                "rows": series_rows(run, 0, run.month),
+                "rows": series_rows(run, 0, run.steps),
             }
             for label, run in runs
         ],
@@ -161,12 +161,12 @@ def chart_delta(
     """What changed in ``runs`` since the months the browser shows (``shown_months``, per run)."""
     changes = []
     for (_label, run), shown in zip(runs, shown_months, strict=True):
-        started, ended = exchange_changes(run, shown, run.month)
+        started, ended = exchange_changes(run, shown, run.steps)
         changes.append(
             {
                 "from": shown,
-                "to": run.month,
-                "rows": series_rows(run, shown, run.month),
+                "to": run.steps,
+                "rows": series_rows(run, shown, run.steps),
                 "started": started,
                 "ended": ended,
             }

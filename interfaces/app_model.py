@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from scenarios.loader import load_scenario
-from scenarios.parameters import INSTRUMENTS, PARAMETERS, Parameter, Value, validate
+from scenarios.parameters import (
+    INSTRUMENTS,
+    PARAMETERS,
+    Parameter,
+    Value,
+    numeric_range,
+    validate,
+)
 from simulation.model import SymbiosisModel
 from simulation.runner import collect_results
 
@@ -94,7 +101,8 @@ def slider_step(parameter: Parameter) -> float | int:
     """A round step of about ``1/SLIDER_STEPS`` of the declared range (1 for whole numbers)."""
     if parameter.type is int:
         return 1
-    span = float(parameter.high) - float(parameter.low)
+    low, high = numeric_range(parameter.name)
+    span = high - low
     raw = span / SLIDER_STEPS
     magnitude = 10 ** math.floor(math.log10(raw))
     for multiple in (1, 2, 5, 10):
@@ -157,20 +165,23 @@ def control_spec(name: str, params: dict[str, Value]) -> dict[str, Any]:
             "values": list(parameter.choices or ()),
             "label": label,
         }
+    if not isinstance(value, int | float):
+        raise TypeError(f"{name} = {value!r} is not a number")
+    low, high = numeric_range(name)
     if parameter.type is int:
         return {
             "type": "SliderInt",
             "value": int(value),
-            "min": int(parameter.low),
-            "max": int(parameter.high),
+            "min": int(low),
+            "max": int(high),
             "step": 1,
             "label": label,
         }
     return {
         "type": "SliderFloat",
         "value": float(value),
-        "min": float(parameter.low),
-        "max": float(parameter.high),
+        "min": low,
+        "max": high,
         "step": slider_step(parameter),
         "label": label,
     }

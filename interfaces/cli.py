@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "interfaces.commands.sensitivity",
     "interfaces.commands.app",
     "interfaces.commands.figures",
+    "interfaces.commands.design",
 )
 
 

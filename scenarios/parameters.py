@@ -19,14 +19,19 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_type_hints
 
 from scenarios.bounds import MAX_FIRMS, MAX_STEPS
 from scenarios.errors import InputError
 
 Kind = Literal["lever", "uncertainty", "park"]
+
+# The model's time step is a month; yearly parameters ("1/year", "EUR/year") are spread over
+# this many months.
+MONTHS_PER_YEAR = 12
 Value = bool | int | float | str | None
 
 
@@ -85,19 +90,69 @@ def _fmt(number: float | None) -> str:
     return "-inf" if number is None else f"{number:g}"
 
 
+# What an instrument can change in the month's per-stream prices (the fields of
+# ``simulation.market.Prices``; a test checks that the two agree). An instrument that declares
+# one of these in ``changes`` is part of the key under which the month's prices are cached.
+PRICE_TERMS: tuple[str, ...] = ("unit_gain_eur", "transport_eur_per_unit_km", "one_off_eur")
+
+# Who pays whom under an instrument: the park's three kinds of actor, or nobody.
+Actor = Literal["firms", "authority", "operator", "nobody"]
+
+
 @dataclass(frozen=True)
-class Instrument:
+class Instrument[L: (bool, int, float)]:
     """A policy instrument: a level parameter switched on between a start and an end month.
 
     The level parameter is declared in full; ``<name>_start_month`` and ``<name>_end_month`` are
-    derived from it so that every instrument has the same timing controls.
+    derived from it so that every instrument has the same timing controls. The authority
+    (``agents.authority.Authority``) applies the timing, to the level and to the ``extra``
+    settings alike; ``Authority.level(LANDFILL_TAX)`` is the level in force, typed ``L``.
+
+    Attributes:
+        name: Identifier of the instrument (the stem of its timing parameters).
+        level: The parameter that sets how strongly the instrument acts (0 or false: off).
+        meaning: What the instrument is, in words.
+        level_type: Python type of the level (checked against the level's declaration).
+        payer: Who pays under the instrument.
+        payee: Who is paid.
+        changes: The prices (names from ``PRICE_TERMS``) or costs the instrument changes.
+        price_input: Keyword of ``simulation.market.stream_prices`` the level feeds, if any.
+        effect: For a price instrument the market kernel does not know: a function
+            ``effect(prices, level, streams) -> prices`` applied to the month's prices while the
+            instrument is in force at a non-zero level.
+        default_start_month: Default of the start-month parameter.
+        extra: Further settings of the instrument, in force while the instrument is.
     """
 
     name: str
     level: Parameter
     meaning: str
+    level_type: type[L]
+    payer: Actor = "nobody"
+    payee: Actor = "nobody"
+    changes: tuple[str, ...] = ()
+    price_input: str | None = None
+    effect: Callable[[Any, L, Any], Any] | None = None
     default_start_month: int = 0
     extra: tuple[Parameter, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        """Check the level's type, and that whatever acts on prices says which (the cache key)."""
+        if self.level.type is not self.level_type:
+            raise RuntimeError(
+                f"instrument {self.name!r}: level {self.level.name!r} is declared as "
+                f"{self.level.type.__name__}, not {self.level_type.__name__}"
+            )
+        if (self.price_input is not None or self.effect is not None) and not self.affects_prices:
+            raise RuntimeError(
+                f"instrument {self.name!r} acts on prices: name the terms it changes "
+                f"(changes=..., from {', '.join(PRICE_TERMS)})"
+            )
+
+    @property
+    def affects_prices(self) -> bool:
+        """Whether the instrument changes the month's per-stream prices."""
+        return any(term in PRICE_TERMS for term in self.changes)
 
     @property
     def start_param(self) -> str:
@@ -111,7 +166,7 @@ class Instrument:
 
     def parameters(self) -> list[Parameter]:
         """The level, the extra settings and the derived start and end months."""
-        timing = [
+        timing: list[Parameter] = [
             Parameter(
                 self.start_param,
                 self.default_start_month,
@@ -174,7 +229,7 @@ def _uncertain(
 
 # --- Policy instruments (levers with timing) ----------------------------------------------------
 
-INSTRUMENTS: tuple[Instrument, ...] = (
+INSTRUMENTS: tuple[Instrument[Any], ...] = (
     Instrument(
         "landfill_tax",
         _lever(
@@ -189,6 +244,11 @@ INSTRUMENTS: tuple[Instrument, ...] = (
             "(UK standard rate GBP 102.10/t in 2023-24, HMRC)",
         ),
         "Landfill tax",
+        float,
+        payer="firms",
+        payee="authority",
+        changes=("unit_gain_eur",),  # exchanging a landfilled stream avoids the tax
+        price_input="landfill_tax",
     ),
     Instrument(
         "virgin_tax",
@@ -202,6 +262,11 @@ INSTRUMENTS: tuple[Instrument, ...] = (
             "taxes and subsidies",
         ),
         "Virgin-material tax",
+        float,
+        payer="firms",
+        payee="authority",
+        changes=("unit_gain_eur",),  # a by-product replacing virgin input avoids the tax
+        price_input="virgin_tax",
     ),
     Instrument(
         "subsidy",
@@ -215,6 +280,11 @@ INSTRUMENTS: tuple[Instrument, ...] = (
             "taxes and subsidies",
         ),
         "Subsidy per unit exchanged",
+        float,
+        payer="authority",
+        payee="firms",
+        changes=("unit_gain_eur",),
+        price_input="subsidy",
     ),
     Instrument(
         "investment_grant",
@@ -228,6 +298,11 @@ INSTRUMENTS: tuple[Instrument, ...] = (
             "taxes and subsidies",
         ),
         "Capital grant / tax incentive on IS investment",
+        float,
+        payer="authority",
+        payee="firms",
+        changes=("one_off_eur",),
+        price_input="grant_share",
     ),
     Instrument(
         "platform",
@@ -242,6 +317,10 @@ INSTRUMENTS: tuple[Instrument, ...] = (
             "platform",
         ),
         "Digital resource-mapping platform",
+        int,
+        payer="firms",  # membership fees, to the operator who runs the platform
+        payee="operator",
+        changes=("transaction cost", "partners known", "cost data shared"),
         extra=(
             _lever(
                 "platform_fee_eur_per_month",
@@ -275,6 +354,10 @@ INSTRUMENTS: tuple[Instrument, ...] = (
             "platform",
         ),
         "Incentive for data disclosure",
+        float,
+        payer="authority",
+        payee="firms",
+        changes=("value of platform membership",),
         extra=(
             _lever(
                 "mandatory_reporting",
@@ -297,6 +380,10 @@ INSTRUMENTS: tuple[Instrument, ...] = (
             "park operator",
         ),
         "Park-operator facilitation (workshops and brokering)",
+        int,
+        payer="operator",  # workshops are paid from the operator's budget
+        payee="nobody",
+        changes=("awareness", "partners known", "pair trust", "transaction cost"),
         extra=(
             _lever(
                 "workshop_participants",
@@ -327,6 +414,8 @@ INSTRUMENTS: tuple[Instrument, ...] = (
             group="park operator",
         ),
         "Standard contracts",
+        bool,
+        changes=("transaction cost", "trust needed", "exit of exchanges"),
         extra=(
             _lever(
                 "contract_months",
@@ -349,6 +438,10 @@ INSTRUMENTS: tuple[Instrument, ...] = (
             group="park operator",
         ),
         "Shared infrastructure",
+        bool,
+        payer="authority",  # the capital cost, once, when the operator builds it
+        payee="operator",
+        changes=("transport_eur_per_unit_km", "one_off_eur"),  # pipe streams only
     ),
     Instrument(
         "operator_funding",
@@ -362,8 +455,34 @@ INSTRUMENTS: tuple[Instrument, ...] = (
             "park operator",
         ),
         "Public funding of the operator",
+        float,
+        payer="authority",
+        payee="operator",
+        changes=("operator budget",),
     ),
 )
+
+
+def _instrument[L: (bool, int, float)](name: str, level_type: type[L]) -> Instrument[L]:
+    """The declared instrument ``name``, typed by its level (checked against the declaration)."""
+    instrument = next(i for i in INSTRUMENTS if i.name == name)
+    if instrument.level_type is not level_type:
+        raise RuntimeError(f"instrument {name!r} has a {instrument.level_type.__name__} level")
+    return instrument
+
+
+# Typed handles on the instruments: ``authority.level(LANDFILL_TAX)`` is a float, and a misspelt
+# instrument is a NameError (and a type-check error) instead of a KeyError in month 37.
+LANDFILL_TAX = _instrument("landfill_tax", float)
+VIRGIN_TAX = _instrument("virgin_tax", float)
+SUBSIDY = _instrument("subsidy", float)
+INVESTMENT_GRANT = _instrument("investment_grant", float)
+PLATFORM = _instrument("platform", int)
+DISCLOSURE_INCENTIVE = _instrument("disclosure_incentive", float)
+FACILITATION = _instrument("facilitation", int)
+CONTRACTS = _instrument("contracts", bool)
+SHARED_INFRASTRUCTURE = _instrument("shared_infrastructure", bool)
+OPERATOR_FUNDING = _instrument("operator_funding", float)
 
 # --- Other levers (no timing of their own) ------------------------------------------------------
 
@@ -780,6 +899,111 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         1,
         "park operator",
     ),
+    # Numbers of the decision rules that once sat bare in code. No source is known for any of
+    # them: each is a declared uncertainty whose default keeps the model's behaviour as it was,
+    # with the reasoning for its range beside it.
+    _uncertain(
+        "hurdle_rate_spread",
+        0.3,
+        "-",
+        "Spread of firms' hurdle rates around the discount rate (sigma of a log-normal factor)",
+        0,
+        1.5,
+        "economics",
+        source="placeholder: one sigma is about +-30 % of the common rate; the range runs from "
+        "identical firms (0) to rates differing by a factor of ~4 between typical firms (1.5)",
+    ),
+    _uncertain(
+        "trait_concentration",
+        8.0,
+        "-",
+        "Concentration (a + b) of the Beta distributions of firms' initial awareness, openness "
+        "and trust: higher means firms more alike",
+        1,
+        100,
+        "behaviour",
+        source="placeholder: 8 gives a standard deviation of ~0.17 around a mean of 0.5; from "
+        "nearly uniform traits (1) to nearly identical firms (100)",
+    ),
+    _uncertain(
+        "workshop_operator_trust_gain",
+        0.1,
+        "share",
+        "Trust in the park operator a firm gains by attending one of its workshops",
+        0,
+        1,
+        "trust",
+        source="placeholder: smaller than the trust gained between two firms that meet "
+        "(workshop_trust_bonus), as the operator is met as an organiser, not a partner",
+    ),
+    _uncertain(
+        "workshop_attendance_floor",
+        0.05,
+        "-",
+        "Invitation weight of a firm that does not trust the operator at all (added to its "
+        "trust in the operator), so that distrustful firms still attend sometimes",
+        0,
+        1,
+        "park operator",
+        source="placeholder: a firm without trust attends about 1/10 as often as one of average "
+        "trust (0.5); 0 keeps distrustful firms away, 1 makes trust matter little",
+    ),
+    _uncertain(
+        "tier1_confidentiality_share",
+        0.2,
+        "share",
+        "Share of the confidentiality risk of cost data that disclosing only stream type, "
+        "quantity and location (tier 1) carries",
+        0,
+        1,
+        "platform",
+        source="placeholder: streams reveal less than costs (Fraccascia & Yazan 2018 separate "
+        "the two tiers); 0 means streams reveal nothing, 1 as much as costs",
+    ),
+    _uncertain(
+        "cost_data_gain_factor",
+        1.25,
+        "-",
+        "Expected membership gain with cost data (tier 2) relative to streams only (tier 1)",
+        1,
+        3,
+        "platform",
+        source="placeholder: cost data make more deals verifiable (Fraccascia & Yazan 2018 find "
+        "tier 2 raises the benefit); 1 means no gain, 3 a strong one",
+    ),
+    _uncertain(
+        "reliable_delivery_share",
+        0.8,
+        "share",
+        "Share of the planned quantity a month's delivery must reach to build trust",
+        0,
+        1,
+        "trust",
+        source="placeholder: most of the plan delivered counts as reliable; fluctuations of "
+        "supply_uncertainty (0.2) alone then rarely cost trust",
+    ),
+    _uncertain(
+        "failed_delivery_share",
+        0.5,
+        "share",
+        "Share of the planned quantity below which a month's delivery is a failure that costs "
+        "trust (between this and reliable_delivery_share trust stays)",
+        0,
+        1,
+        "trust",
+        source="placeholder: delivering less than half of the plan is a failure",
+    ),
+    _uncertain(
+        "trust_exit_margin",
+        0.1,
+        "share",
+        "How far below the trust a deal needs either side's trust may fall before it ends the "
+        "exchange (hysteresis: running exchanges are not ended at the signing threshold)",
+        0,
+        1,
+        "trust",
+        source="placeholder: a partner is dropped only well below the signing threshold",
+    ),
 )
 
 # --- The park ----------------------------------------------------------------------------------
@@ -972,7 +1196,7 @@ def validate(params: dict[str, Any]) -> dict[str, Value]:
         resolved[name] = check_value(name, value)
     for instrument in INSTRUMENTS:
         start, end = resolved[instrument.start_param], resolved[instrument.end_param]
-        if end is not None and end <= start:
+        if isinstance(start, int) and isinstance(end, int) and end <= start:
             raise ParameterError(
                 f"{instrument.end_param} = {end} must come after {instrument.start_param} = {start}"
             )
@@ -1001,3 +1225,134 @@ def numeric_range(name: str) -> tuple[float, float]:
     if parameter.type not in (int, float) or parameter.low is None or parameter.high is None:
         raise ParameterError(f"{name} has no numeric range to sample ({parameter.allowed()})")
     return float(parameter.low), float(parameter.high)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelParameters:
+    """Every declared parameter of a run as a typed attribute (``settings.trust_threshold``).
+
+    The model reads its parameters through this view so that the type checker knows each one's
+    type and a misspelt name is an error before the run, not a ``KeyError`` during it. It adds no
+    declaration: at import the fields are checked against ``PARAMETERS`` (names and types), so a
+    parameter declared above without its field here, or with another type, stops the import.
+    Build one with ``ModelParameters.of(validate(params))``.
+    """
+
+    landfill_tax_eur_per_t: float
+    landfill_tax_start_month: int
+    landfill_tax_end_month: int | None
+    virgin_tax_eur_per_t: float
+    virgin_tax_start_month: int
+    virgin_tax_end_month: int | None
+    subsidy_eur_per_unit: float
+    subsidy_start_month: int
+    subsidy_end_month: int | None
+    investment_grant_share: float
+    investment_grant_start_month: int
+    investment_grant_end_month: int | None
+    platform_tier: int
+    platform_fee_eur_per_month: float
+    platform_recall: float
+    platform_start_month: int
+    platform_end_month: int | None
+    disclosure_incentive_eur_per_month: float
+    mandatory_reporting: bool
+    disclosure_incentive_start_month: int
+    disclosure_incentive_end_month: int | None
+    workshops_per_year: int
+    workshop_participants: int
+    brokering: bool
+    facilitation_start_month: int
+    facilitation_end_month: int | None
+    contracts: bool
+    contract_months: int
+    contracts_start_month: int
+    contracts_end_month: int | None
+    shared_infrastructure: bool
+    shared_infrastructure_start_month: int
+    shared_infrastructure_end_month: int | None
+    operator_funding_eur_per_year: float
+    operator_funding_start_month: int
+    operator_funding_end_month: int | None
+    adaptive_target_recovery_rate: float
+    adaptive_tax_step_eur_per_t: float
+    generalized_trust_mean: float
+    trust_threshold: float
+    tie_trust_bonus: float
+    trust_gain_per_month: float
+    trust_loss_on_failure: float
+    trust_decay_per_month: float
+    contract_trust_relief: float
+    cost_data_trust_relief: float
+    awareness_mean: float
+    knowledge_threshold: float
+    knowledge_diffusion_rate: float
+    workshop_awareness_gain: float
+    openness_mean: float
+    confidentiality_risk_eur_per_month: float
+    platform_critical_mass_share: float
+    social_network: str
+    social_mean_degree: int
+    social_rewiring: float
+    search_probability: float
+    distance_decay_km: float
+    supply_uncertainty: float
+    supply_turbulence: float
+    disruption_rate_per_year: float
+    disruption_months: int
+    exit_rate_per_year: float
+    discount_rate: float
+    planning_horizon_years: int
+    transaction_cost_eur: float
+    exchange_overhead_eur_per_month: float
+    cost_uncertainty_share: float
+    exit_patience_months: int
+    workshop_trust_bonus: float
+    broker_cost_reduction: float
+    platform_cost_reduction: float
+    contract_cost_reduction: float
+    platform_suggestions: int
+    membership_review_months: int
+    platform_standalone_value_share: float
+    platform_expected_gain_share: float
+    workshop_cost_eur: float
+    platform_cost_eur_per_month: float
+    infrastructure_cost_eur: float
+    infrastructure_cost_reduction: float
+    hurdle_rate_spread: float
+    trait_concentration: float
+    workshop_operator_trust_gain: float
+    workshop_attendance_floor: float
+    tier1_confidentiality_share: float
+    cost_data_gain_factor: float
+    reliable_delivery_share: float
+    failed_delivery_share: float
+    trust_exit_margin: float
+    park: str
+    n_firms: int
+    area_radius_km: float
+    urban_waste: bool
+
+    @classmethod
+    def of(cls, params: dict[str, Value]) -> ModelParameters:
+        """The typed view of a validated parameter dict (names declared at run time left out)."""
+        # The values were checked against the declaration by validate() and the field types
+        # against the declaration at import, so the dict of Value unions fits the fields.
+        return cls(**{name: params[name] for name in _FIELD_NAMES})  # type: ignore[arg-type]
+
+
+def _check_typed_view() -> tuple[str, ...]:
+    hints = get_type_hints(ModelParameters)
+    if set(hints) != set(PARAMETERS):
+        missing = sorted(set(PARAMETERS) - set(hints))
+        extra = sorted(set(hints) - set(PARAMETERS))
+        raise RuntimeError(f"ModelParameters out of step: missing {missing}, not declared {extra}")
+    for name, hint in hints.items():
+        parameter = PARAMETERS[name]
+        expected: Any = parameter.type | None if parameter.optional else parameter.type
+        if hint != expected:
+            raise RuntimeError(f"ModelParameters.{name} is {hint}, declared as {expected}")
+    return tuple(hints)
+
+
+_FIELD_NAMES = _check_typed_view()

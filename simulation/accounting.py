@@ -11,9 +11,11 @@ book's values and deliveries, the authority's budget); the indicators only read 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from scenarios.parameters import DISCLOSURE_INCENTIVE, LANDFILL_TAX, SUBSIDY, VIRGIN_TAX
 
 if TYPE_CHECKING:
     from simulation.market import Prices
@@ -52,7 +54,7 @@ class MonthlyAccount:
 def fees_due(model: SymbiosisModel) -> float:
     """Platform fees the members pay the operator this month (EUR)."""
     members = int(np.count_nonzero(model.companies.platform_tier))
-    return members * cast(float, model.params["platform_fee_eur_per_month"]) if members else 0.0
+    return members * model.settings.platform_fee_eur_per_month if members else 0.0
 
 
 def account_flows(
@@ -76,7 +78,7 @@ def account_flows(
         The month's account, for the indicators to read.
     """
     streams, table, book, auth = model.streams, model.companies, model.book, model.authority
-    p = model.params
+    settings = model.settings
     n_streams = len(streams)
     stream = book.stream[active]
     generated = model.supply.sum(0)
@@ -88,7 +90,7 @@ def account_flows(
         prices.unit_gain_eur[stream]
         - prices.transport_eur_per_unit_km[stream] * book.distance_km[active]
     )
-    value = flow * margin - cast(float, p["exchange_overhead_eur_per_month"])
+    value = flow * margin - settings.exchange_overhead_eur_per_month
     book.columns["value_eur_per_month"][active] = value
     book.columns["delivered_total"][active] += flow
     half = value / 2
@@ -97,19 +99,19 @@ def account_flows(
 
     members = table.platform_tier > 0
     n_members = np.count_nonzero(members)
-    fee = cast(float, p["platform_fee_eur_per_month"]) if model.operator.platform_open else 0.0
-    incentive = auth.level("disclosure_incentive") if model.operator.platform_open else 0.0
+    fee = settings.platform_fee_eur_per_month if model.operator.platform_open else 0.0
+    incentive = auth.level(DISCLOSURE_INCENTIVE) if model.operator.platform_open else 0.0
     if n_members and incentive - fee:
         table.net_benefit_eur[members] += incentive - fee
     if incentive and n_members:
         auth.pay(incentive * n_members, "disclosure incentives")
-    subsidy = auth.level("subsidy")
+    subsidy = auth.level(SUBSIDY)
     if subsidy:
         auth.pay(subsidy * float(flow.sum()), "subsidies")
     virgin_bought = ((model.need.sum(0) - exchanged) * streams.substitution_ratio)[material]
     auth.collect(
-        auth.level("landfill_tax") * landfilled_t
-        + auth.level("virgin_tax") * float(np.maximum(virgin_bought, 0.0).sum())
+        auth.level(LANDFILL_TAX) * landfilled_t
+        + auth.level(VIRGIN_TAX) * float(np.maximum(virgin_bought, 0.0).sum())
     )
     return MonthlyAccount(
         generated_by_stream=generated,

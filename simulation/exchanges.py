@@ -57,7 +57,7 @@ class ExchangeBook:
     value_eur_per_month = _Column(np.float64)
     delivered_total = _Column(np.float64)
 
-    def __init__(self, capacity: int = 256) -> None:
+    def __init__(self, capacity: int = 256) -> None:  # storage only: grows by doubling
         """Create an empty book with room for ``capacity`` exchanges before growing."""
         self.size = 0
         self.columns: dict[str, np.ndarray] = {

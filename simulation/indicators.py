@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 
 from scenarios.outputs import timeseries_columns
+from scenarios.parameters import LANDFILL_TAX
 from simulation import market
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ class Indicators:
         """Reset the month's counters; every other column is unset until the month closes."""
         self.row = dict.fromkeys(self.columns)
         self.row.update(dict.fromkeys(_COUNTERS, 0))
-        self.row["step"] = self.model.month + 1
+        self.row["step"] = self.model.steps
 
     def record_new(self, count: int, one_off_eur: float) -> None:
         """Count exchanges started this month and their one-off costs to firms."""
@@ -144,7 +145,7 @@ class Indicators:
         row["public_net_cum_eur"] = self.public_net_cum_eur
         self.firm_net_benefit_cum_eur += row["firm_net_benefit_eur"]
         row["firm_net_benefit_cum_eur"] = self.firm_net_benefit_cum_eur
-        row["landfill_tax_eur_per_t"] = float(auth.level("landfill_tax"))
+        row["landfill_tax_eur_per_t"] = float(auth.level(LANDFILL_TAX))
         row["operator_budget_eur"] = model.operator.budget_eur
         n = len(table)
         _, tier1, tier2 = np.bincount(table.platform_tier, minlength=3).tolist()

@@ -20,6 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from scenarios.parameters import MONTHS_PER_YEAR
+
 
 @dataclass(frozen=True)
 class Prices:
@@ -90,9 +92,9 @@ def stream_prices(
 
 def annuity_factor(rate_per_year: np.ndarray | float, horizon_years: float) -> np.ndarray:
     """Present value of 1 EUR a month for ``horizon_years`` at a yearly discount rate."""
-    months = int(round(12 * horizon_years))
+    months = int(round(MONTHS_PER_YEAR * horizon_years))
     # log(1 + monthly rate); log1p and expm1 keep small rates from cancelling to 0 or to noise.
-    log_growth = np.log1p(np.asarray(rate_per_year, dtype=float)) / 12.0
+    log_growth = np.log1p(np.asarray(rate_per_year, dtype=float)) / MONTHS_PER_YEAR
     monthly = np.expm1(log_growth)
     safe = np.where(monthly > 0, monthly, 1.0)
     return np.where(monthly > 0, -np.expm1(-months * log_growth) / safe, float(months))
@@ -286,7 +288,11 @@ def allocate_in_order(
     n = len(wanted)
     if n == 0:
         return np.zeros(0)
-    order, passes = grouped if grouped is not None else group_order(group)
+    if grouped is None:
+        if group is None:
+            raise ValueError("allocate_in_order needs the group keys or their group_order")
+        grouped = group_order(group)
+    order, passes = grouped
     w = wanted[order]
     left = np.asarray(available, dtype=float)[order]
     # np.minimum/np.maximum: the same as np.clip, with less call overhead.

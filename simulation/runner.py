@@ -142,7 +142,7 @@ def collect_results(model: Any) -> RunResult:
         column: np.asarray(values, dtype=np.int64 if column in integer else None)
         for column, values in model.datacollector.model_vars.items()
     }
-    if model.month:
+    if model.steps:
         timeseries = pd.DataFrame(columns)
     else:
         timeseries = pd.DataFrame(columns=list(columns)).astype(
@@ -151,12 +151,12 @@ def collect_results(model: Any) -> RunResult:
     exchanges = exchanges_frame(model)
     firms = firms_frame(model, exchanges)
     # Counts stay integers in the summary.
-    last = {column: values[-1] for column, values in columns.items()} if model.month else {}
+    last = {column: values[-1] for column, values in columns.items()} if model.steps else {}
     indicators = model.indicators
     summary = {
         "package_version": package_version(),
         "seed": model.seed,
-        "steps": model.month,
+        "steps": model.steps,
         "park": model.park_name,
         "n_firms": len(model.companies),
         "final": {key: _plain(value) for key, value in last.items()},

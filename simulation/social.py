@@ -5,14 +5,19 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+# The snake runs through cells holding about this many firms each: few enough that firms next
+# in order are near neighbours (ordering only; it changes no tie count).
+_FIRMS_PER_CELL = 4
+_MIN_SPAN_KM = 1e-9  # all firms on one row: avoid dividing by a zero north-south extent
+
 
 def spatial_order(x_km: np.ndarray, y_km: np.ndarray) -> np.ndarray:
     """Order firms along a snake through a grid of cells, so neighbours in order are near."""
     n = len(x_km)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    cells = max(1, int(np.sqrt(n / 4)))
-    span_y = max(np.ptp(y_km), 1e-9)
+    cells = max(1, int(np.sqrt(n / _FIRMS_PER_CELL)))
+    span_y = max(np.ptp(y_km), _MIN_SPAN_KM)
     row = np.minimum(((y_km - y_km.min()) / span_y * cells).astype(np.int64), cells - 1)
     snake_x = np.where(row % 2 == 0, x_km, -x_km)
     return np.lexsort((snake_x, row))

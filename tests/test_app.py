@@ -147,7 +147,7 @@ def test_side_by_side_runs_scenario_b_on_the_same_seed_and_world():
     model = chosen(trust_threshold=0.4, landfill_tax_eur_per_t=20.0)
     for _ in range(STEPS):
         model.step()
-    assert model.twin is not None and model.twin.month == model.month == STEPS
+    assert model.twin is not None and model.twin.steps == model.steps == STEPS
     params_b = {**load_scenario("landfill_tax").parameters(), "trust_threshold": 0.4}
     assert model.twin.params == params_b  # B keeps its own policy, shares A's behaviour
     expected = run_model(params_b, steps=STEPS, seed=3).timeseries
@@ -208,7 +208,7 @@ def test_chart_changes_rebuild_the_whole_picture():
             model.step()
         delta = chart_delta(start["key"], model.runs(), shown)
         for k, change in enumerate(delta["runs"]):
-            assert change["from"] == shown[k] and change["to"] == model.month
+            assert change["from"] == shown[k] and change["to"] == model.steps
             rows[k].extend(change["rows"])
             edges[k].update({edge[0]: edge for edge in change["started"]})
             for ended in change["ended"]:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from scenarios.loader import load_scenario
+from scenarios.parameters import LANDFILL_TAX, VIRGIN_TAX
 from simulation.model import SymbiosisModel
 from simulation.runner import run_model
 
@@ -114,7 +115,7 @@ def _check_step(model: SymbiosisModel) -> None:
         .sum()
     )
     expected_revenue = (
-        auth.level("landfill_tax") * landfilled + auth.level("virgin_tax") * virgin_bought
+        auth.level(LANDFILL_TAX) * landfilled + auth.level(VIRGIN_TAX) * virgin_bought
     )
     assert row["public_revenue_eur"] == pytest.approx(expected_revenue, rel=1e-9, abs=1e-6)
     assert row["public_spending_eur"] == pytest.approx(
@@ -200,3 +201,29 @@ def test_unknown_parameter_is_rejected_with_a_suggestion():
 
     with pytest.raises(ParameterError, match="landfill_tax_eur_per_t"):
         run_model({"landfill_tax": 10.0}, 1, 0)
+
+
+def test_the_model_keeps_one_clock_mesas_step_counter():
+    model = SymbiosisModel(seed=3, workshops_per_year=12, workshop_cost_eur=0.0)
+    for _ in range(5):
+        model.step()
+    assert model.steps == 5 and not hasattr(model, "month")
+    timeseries = model.datacollector.get_model_vars_dataframe()
+    assert timeseries["step"].tolist() == [1, 2, 3, 4, 5]
+    # Month stamps are 0-based: the last month simulated is month 4.
+    assert model.book.size == 0 or model.book.start_step.max() <= 4
+    assert model.operator.workshops_held == 5  # one a month, months 0-4
+
+
+def test_instruments_act_only_in_their_window_in_a_run():
+    result = run_model(
+        {
+            "landfill_tax_eur_per_t": 60.0,
+            "landfill_tax_start_month": 3,
+            "landfill_tax_end_month": 6,
+        },
+        8,
+        1,
+    )
+    tax = result.timeseries["landfill_tax_eur_per_t"].tolist()
+    assert tax == [0.0, 0.0, 0.0, 60.0, 60.0, 60.0, 0.0, 0.0]

@@ -22,13 +22,14 @@ EXPECTED = (
     "02_policy_experiment",
     "03_sensitivity_analysis",
     "04_classroom_worksheet",
+    "05_designing_a_policy_mix",
 )
 KERNEL = "python3"  # the kernel the notebooks name, for users' Jupyter
 TEST_KERNEL = "symbiosis-tests"  # the kernel the tests run them on: this interpreter
 CELL_TIMEOUT_S = 600
 
 
-def test_the_four_notebooks_exist():
+def test_the_notebooks_exist():
     assert tuple(path.stem for path in NOTEBOOKS) == EXPECTED
 
 

@@ -181,3 +181,20 @@ def test_numeric_range_is_the_declared_range_and_refuses_non_numbers():
     for name in ("brokering", "social_network", "no_such"):
         with pytest.raises(ParameterError):
             declaration.numeric_range(name)
+
+
+# --- The typed view ------------------------------------------------------------------------------
+
+
+def test_the_typed_view_holds_every_parameter_with_its_validated_value():
+    resolved = validate({"trust_threshold": 0.7, "platform_tier": 2, "landfill_tax_end_month": 9})
+    settings = declaration.ModelParameters.of(resolved)
+    assert {name: getattr(settings, name) for name in PARAMETERS} == resolved
+    assert settings.trust_threshold == 0.7 and settings.platform_tier == 2
+
+
+def test_the_typed_view_refuses_a_parameter_declared_without_its_field(monkeypatch):
+    extra = declaration.Parameter("forgotten_share", 0.5, "share", "A parameter", "uncertainty")
+    monkeypatch.setattr(declaration, "PARAMETERS", {**PARAMETERS, extra.name: extra})
+    with pytest.raises(RuntimeError, match="forgotten_share"):
+        declaration._check_typed_view()

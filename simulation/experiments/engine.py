@@ -74,6 +74,12 @@ class RunSpec:
         replication: Replication index k.
         point: Design point (sweeps and sensitivity samples); 0 otherwise.
         labels: Extra columns for the runs table (e.g. the swept parameter values).
+        model: ``"module:function"`` of another model function to run instead of
+            ``simulation.runner.run_model``: called as ``function(params, steps, seed)``, it
+            returns the scalar outputs as ``{name: float}`` (names of
+            ``simulation.outputs.SCALAR_OUTPUTS``). Analytic test problems go through the
+            engine this way (seeding, executors, store and resume exactly as for the model);
+            empty for the model itself.
     """
 
     scenario: str
@@ -83,13 +89,18 @@ class RunSpec:
     replication: int
     point: int = 0
     labels: dict[str, Any] = field(default_factory=dict)
+    model: str = ""
 
     @functools.cached_property
     def base_key(self) -> str:
-        """Hash of what the user asked for: parameters, steps and seed (not the model)."""
-        text = json.dumps(
-            [self.params, int(self.steps), int(self.seed)], sort_keys=True, default=str
-        )
+        """Hash of what the user asked for: parameters, steps and seed (not the model).
+
+        A spec with another ``model`` function has that function's name in it too.
+        """
+        determined_by = [self.params, int(self.steps), int(self.seed)]
+        if self.model:
+            determined_by.append(self.model)
+        text = json.dumps(determined_by, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     @functools.cached_property
@@ -151,14 +162,18 @@ def run_one(spec: RunSpec, store_details: bool) -> dict[str, Any]:
                 f"this worker runs another version of the model (fingerprint "
                 f"{model_fingerprint()}, the experiment's is {spec.fingerprint})"
             )
-        result = run_model(spec.params, spec.steps, spec.seed)
-        record["outputs"] = scalar_outputs(result)
-        if store_details:
-            record["details"] = (
-                pack_frame(result.timeseries),
-                pack_frame(result.exchanges),
-                pack_frame(result.firms),
-            )
+        if spec.model:
+            outputs = _model_function(spec.model)(spec.params, spec.steps, spec.seed)
+            record["outputs"] = {name: float(value) for name, value in outputs.items()}
+        else:
+            result = run_model(spec.params, spec.steps, spec.seed)
+            record["outputs"] = scalar_outputs(result)
+            if store_details:
+                record["details"] = (
+                    pack_frame(result.timeseries),
+                    pack_frame(result.exchanges),
+                    pack_frame(result.firms),
+                )
         record["status"] = "done"
     except Exception:  # noqa: BLE001 - a failing run is recorded, the experiment goes on
         record["status"] = "failed"
@@ -166,6 +181,14 @@ def run_one(spec: RunSpec, store_details: bool) -> dict[str, Any]:
     record["elapsed_s"] = time.perf_counter() - started
     record["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     return record
+
+
+def _model_function(path: str) -> Any:
+    """The function named ``"module:function"`` (a ``RunSpec.model``)."""
+    import importlib
+
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def _record(spec: RunSpec) -> dict[str, Any]:
@@ -399,6 +422,7 @@ def run_specs(
     keep_stale: bool = False,
     invocation: Invocation | None = None,
     notice: Callable[[str], None] | None = None,
+    executor: tuple[Executor, int] | None = None,
 ) -> Experiment:
     """Run every spec not already stored under ``out_dir`` and return the experiment.
 
@@ -424,6 +448,9 @@ def run_specs(
         invocation: The invocation (command) this call belongs to, for ``manifest.json``'s
             ``invocations`` log; several calls of one command share one. None: a new one.
         notice: Where one-line notices go (stale runs recomputed); default stderr.
+        executor: An open ``(executor, tasks at once)`` from ``make_executor``, reused instead
+            of starting one (``workers`` and ``scheduler`` are then ignored): a search that
+            calls this once per generation starts its worker processes once.
 
     Returns:
         The ``Experiment`` in ``out_dir``, seen through ``specs``: its ``runs()`` are exactly
@@ -492,6 +519,7 @@ def run_specs(
                     progress,
                     store_details,
                     invocation,
+                    executor,
                 )
             status = "finished"
         finally:
@@ -582,10 +610,18 @@ def _execute(
     progress: bool,
     store_details: bool,
     invocation: Invocation,
+    opened: tuple[Executor, int] | None = None,
 ) -> None:
+    from contextlib import nullcontext
+
     from tqdm import tqdm
 
-    with make_executor(workers, scheduler) as (executor, n_workers):
+    with (
+        nullcontext(opened) if opened else make_executor(workers, scheduler) as (
+            executor,
+            n_workers,
+        )
+    ):
         timer = RunTimer()
         chunks = _chunks(pending, n_workers, timer, total=n_pending)
         window = CHUNKS_IN_FLIGHT_PER_WORKER * n_workers
