@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -240,8 +240,10 @@ def plot_second_order(indices: pd.DataFrame, output: str, ax: Any = None) -> Any
     for pair in pairs.itertuples():
         first, second = str(pair.parameter).split(INTERACTION)
         i, j = parameters.index(first), parameters.index(second)
-        values[j, i] = pair.value
-        if math.isfinite(pair.conf) and abs(pair.value) <= pair.conf:
+        # float columns of indices.csv; pandas-stubs types itertuples() fields as any scalar
+        value, conf = cast(float, pair.value), cast(float, pair.conf)
+        values[j, i] = value
+        if math.isfinite(conf) and abs(value) <= conf:
             ax.add_patch(
                 _pyplot().Rectangle(
                     (i - 0.5, j - 0.5),
