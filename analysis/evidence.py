@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -252,16 +252,19 @@ def _condition_labels(runs: pd.DataFrame, manifest: dict[str, Any]) -> pd.Series
     )
     labels = []
     for row in runs.itertuples():
-        if points[row.scenario] <= 1:
-            labels.append(row.scenario)
+        # pandas-stubs types itertuples() fields as any Scalar; these columns hold a scenario
+        # name and an integer design-point index.
+        scenario, point = cast(str, row.scenario), cast(int, row.point)
+        if points[scenario] <= 1:
+            labels.append(scenario)
             continue
-        values = design[row.point] if row.point < len(design) else None
+        values = design[point] if point < len(design) else None
         text = (
             ", ".join(f"{k}={_value_text(v)}" for k, v in values.items())
             if isinstance(values, dict)
             else ""
-        ) or f"point {row.point}"
-        labels.append(f"{row.scenario} [{text}]")
+        ) or f"point {point}"
+        labels.append(f"{scenario} [{text}]")
     return pd.Series(labels, index=runs.index)
 
 
@@ -468,7 +471,8 @@ def build_figures(
                     )
                 )
     if "cost_effectiveness" in which and len(evidence.scenarios) > 1:
-        table = fg.cost_effectiveness(evidence.runs, reference, evidence.scenarios)
+        # Several scenarios, so the reference (the first) is not None.
+        table = fg.cost_effectiveness(evidence.runs, evidence.scenarios[0], evidence.scenarios)
         items.append(
             FigureItem(
                 "cost_effectiveness",

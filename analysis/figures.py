@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import math
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -697,11 +697,11 @@ def sector_flows(exchanges: pd.DataFrame, firms: pd.DataFrame) -> pd.DataFrame:
         supplier_sector=exchanges["supplier"].map(sector),
         receiver_sector=exchanges["receiver"].map(sector),
     )
-    flows = (
-        frame.groupby(FLOW_COLUMNS[:-1], as_index=False)["delivered_total"]
-        .sum()
-        .rename(columns={"delivered_total": "delivered"})
+    # With as_index=False the sum is a DataFrame; pandas-stubs types it as a Series.
+    summed = cast(
+        pd.DataFrame, frame.groupby(FLOW_COLUMNS[:-1], as_index=False)["delivered_total"].sum()
     )
+    flows = summed.rename(columns={"delivered_total": "delivered"})
     return flows[flows["delivered"] > 0].reset_index(drop=True)[FLOW_COLUMNS]
 
 
@@ -718,7 +718,11 @@ def mean_sector_flows(runs: Sequence[tuple[pd.DataFrame, pd.DataFrame]]) -> pd.D
     frames = [frame for frame in frames if len(frame)]
     if not frames:
         return pd.DataFrame(columns=[*FLOW_COLUMNS, "runs"])
-    total = pd.concat(frames).groupby(FLOW_COLUMNS[:-1], as_index=False)["delivered"].sum()
+    # With as_index=False the sum is a DataFrame; pandas-stubs types it as a Series.
+    total = cast(
+        pd.DataFrame,
+        pd.concat(frames).groupby(FLOW_COLUMNS[:-1], as_index=False)["delivered"].sum(),
+    )
     total["delivered"] = total["delivered"] / len(runs)
     total["runs"] = len(runs)
     return total.sort_values(["unit", "delivered"], ascending=[True, False], ignore_index=True)
@@ -843,7 +847,11 @@ def _draw_sankey(ax: Any, flows: pd.DataFrame, unit: str) -> None:
     rank = {key: k for k, key in enumerate(positions)}
     for left in (0, 1):
         right = left + 1
-        links = flows.groupby([columns[left], columns[right]], as_index=False)["delivered"].sum()
+        # With as_index=False the sum is a DataFrame; pandas-stubs types it as a Series.
+        links = cast(
+            pd.DataFrame,
+            flows.groupby([columns[left], columns[right]], as_index=False)["delivered"].sum(),
+        )
         links["source"] = links[columns[left]].astype(str)
         links["target"] = links[columns[right]].astype(str)
         links["source_rank"] = [rank[(left, v)] for v in links["source"]]
@@ -851,6 +859,10 @@ def _draw_sankey(ax: Any, flows: pd.DataFrame, unit: str) -> None:
         # Bands leave a node in the order of their targets and enter one in the order of their
         # sources, which keeps crossings few.
         top_out: dict[int, float] = {}
+        # itertuples() rows are namedtuples built at run time; pandas-stubs types each field as
+        # any Scalar, so the row is typed Any (fields: Index int, source/target str, delivered
+        # float).
+        row: Any
         for row in links.sort_values(["source_rank", "target_rank"]).itertuples():
             node = positions[(left, row.source)]
             top_out[row.Index] = node[2]
@@ -1045,7 +1057,8 @@ def cost_effectiveness_figure(table: pd.DataFrame) -> Any:
             if np.isnan(value):
                 note = STATUS_TEXT.get(status, status)
             else:
-                colour = styles[row.scenario]["color"]
+                # pandas-stubs types itertuples() fields as any Scalar; this one is a name.
+                colour = styles[cast(str, row.scenario)]["color"]
                 if has_ci:
                     ax.plot(
                         [low, high],
@@ -1161,16 +1174,19 @@ def sensitivity_figures(
     when it is installed, else the fallback ``sensitivity_figure`` per output.
     """
     figures = []
+    plot_indices: Callable[[pd.DataFrame, str, pd.DataFrame | None, int | None], Any] | None
     try:
         from analysis.sensitivity_plots import indices_figure
+
+        plot_indices = indices_figure
     except ImportError:
-        indices_figure = None
-    if indices_figure is not None:
+        plot_indices = None
+    if plot_indices is not None:
         import matplotlib
 
         for method in dict.fromkeys(indices["method"]):
             with matplotlib.rc_context(RC_PARAMS):
-                fig = indices_figure(indices, method, noise, samples)
+                fig = plot_indices(indices, method, noise, samples)
             fig.plotted_data = indices[indices["method"] == method].reset_index(drop=True)
             figures.append((f"sensitivity_{method}", fig))
         return figures
