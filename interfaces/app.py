@@ -33,6 +33,7 @@ from interfaces.app_model import (
     NO_COMPARISON,
     SCENARIO_PARK,
     AppModel,
+    app_parks,
     control_meaning,
     control_specs,
     exchanges_csv,
@@ -41,7 +42,6 @@ from interfaces.app_model import (
 from scenarios.loader import load_scenario, scenario_names
 from scenarios.outputs import describe
 from scenarios.outputs import find as find_output
-from scenarios.parks import park_names
 
 # Play speeds offered, months per second; the default suits a projector (a year in about 2 s).
 SPEEDS_MONTHS_PER_S: tuple[int, ...] = (1, 2, 5, 10, 20)
@@ -439,7 +439,7 @@ def ScenarioPicker(
     chosen = load_scenario(scenario.value)
     with solara.Card("Scenario", classes=["symbiosis-scenario"]):
         solara.Select("Scenario A", values=scenario_names(), value=scenario)
-        solara.Select("Park", values=[SCENARIO_PARK, *park_names()], value=park)
+        solara.Select("Park", values=[SCENARIO_PARK, *app_parks()], value=park)
         solara.Select(
             "Side by side with scenario B", values=[NO_COMPARISON, *scenario_names()], value=compare
         )

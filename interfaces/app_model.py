@@ -85,8 +85,22 @@ def parse_seed(text: Any) -> SeedInput:
     return SeedInput(number)
 
 
+def app_parks() -> list[str]:
+    """The parks the app offers: the built-in ones, then the files given to ``app --park``.
+
+    The files come as absolute paths in ``$SYMBIOSIS_APP_PARKS``, set by the ``app`` command.
+    """
+    import os
+
+    from interfaces.commands.app import APP_PARKS_VARIABLE
+    from scenarios.parks import park_names
+
+    given = os.environ.get(APP_PARKS_VARIABLE, "")
+    return [*park_names(), *(path for path in given.split(os.pathsep) if path)]
+
+
 def scenario_parameters(scenario: str, park: str = SCENARIO_PARK) -> dict[str, Value]:
-    """Every parameter of a built-in scenario, optionally on another built-in park.
+    """Every parameter of a built-in scenario, optionally on another park (a name or a file).
 
     Raises:
         scenarios.errors.InputError: If the scenario or the park is unknown.

@@ -28,6 +28,7 @@ from interfaces.app_model import (
 )
 from scenarios.loader import load_scenario
 from scenarios.parameters import INSTRUMENTS, PARAMETERS
+from scenarios.parks import PARKS_DIR
 from simulation.model import SymbiosisModel
 from simulation.runner import collect_results, run_model
 
@@ -384,3 +385,26 @@ def test_missing_app_extra_is_one_line_and_exit_2(monkeypatch, cli):
     status, _, err = cli("app")
     assert status == 2 and err.count("\n") == 1
     assert "pip install 'symbiosis[app]'" in err
+
+
+def test_a_park_file_given_to_the_app_is_offered_and_runs(tmp_path, monkeypatch):
+    from interfaces.commands.app import APP_PARKS_VARIABLE, park_files_variable
+
+    own = tmp_path / "my park.toml"
+    own.write_text((PARKS_DIR / "synthetic.toml").read_text())
+    monkeypatch.setenv(APP_PARKS_VARIABLE, park_files_variable([str(own)]))
+    offered = app_model.app_parks()
+    assert offered[-1] == str(own.resolve()) and "synthetic" in offered
+    model = AppModel(park_name=offered[-1], seed=3)
+    builtin = AppModel(park_name="synthetic", seed=3)
+    for _ in range(6):
+        model.step()
+        builtin.step()
+    # The same park from a file outside the package gives the same run.
+    assert collect_results(model).timeseries.equals(collect_results(builtin).timeseries)
+
+
+def test_a_bad_park_file_for_the_app_is_one_line_before_anything_is_served(tmp_path, cli):
+    status, _, err = cli("app", "--park", str(tmp_path / "missing.toml"))
+    assert status == 2 and err.count("\n") == 1
+    assert "missing.toml" in err and "Traceback" not in err

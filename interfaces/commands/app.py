@@ -14,6 +14,7 @@ SERVER_ENVIRONMENT = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
 # then culled and its memory returned; Solara's own default keeps it for a day.
 DEFAULT_SESSION_TIMEOUT_S = 30
 SESSION_TIMEOUT_VARIABLE = "SOLARA_KERNEL_CULL_TIMEOUT"
+APP_PARKS_VARIABLE = "SYMBIOSIS_APP_PARKS"  # park files for the picker (interfaces.app_model)
 EXIT_GRACE_S = 1.0  # after Ctrl+C, threads still running after this long are not waited for
 
 
@@ -61,6 +62,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"address to listen on (default: {DEFAULT_HOST}, this machine only)",
     )
     app.add_argument(
+        "--park",
+        action="append",
+        default=[],
+        metavar="FILE.toml",
+        help="also offer this park file in the park picker (repeatable; see "
+        "'symbiosis park-from-table' to make one from a facility table)",
+    )
+    app.add_argument(
         "--open", action="store_true", help="also open the address in the default web browser"
     )
     app.add_argument(
@@ -72,6 +81,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"(default: {DEFAULT_SESSION_TIMEOUT_S}, or ${SESSION_TIMEOUT_VARIABLE} if set)",
     )
     app.set_defaults(func=_app)
+
+
+def park_files_variable(paths: list[str]) -> str:
+    """The value of ``$SYMBIOSIS_APP_PARKS`` for ``--park`` files: each checked, made absolute.
+
+    Raises:
+        scenarios.parks.ParkError: If a file is missing or not a valid park (one line naming it).
+    """
+    import os
+    from pathlib import Path
+
+    from scenarios.parks import load_park_spec
+
+    for path in paths:
+        load_park_spec(path)
+    return os.pathsep.join(str(Path(path).resolve()) for path in paths)
 
 
 def _app(args: argparse.Namespace) -> int:
@@ -88,6 +113,7 @@ def _app(args: argparse.Namespace) -> int:
             f"the app needs the optional [app] extra ({', '.join(missing)} not "
             "installed): pip install 'symbiosis[app]'"
         )
+    parks = park_files_variable(args.park)  # checked before anything is served
     try:
         with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
@@ -97,6 +123,7 @@ def _app(args: argparse.Namespace) -> int:
             f"cannot serve on {args.host}:{args.port}: {error.strerror} "
             "(choose another --port or --host)"
         ) from None
+    os.environ[APP_PARKS_VARIABLE] = parks
     for name, value in SERVER_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     if args.session_timeout is not None:
