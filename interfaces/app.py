@@ -459,6 +459,7 @@ def Workbench(
     scenario: solara.Reactive[str],
     park: solara.Reactive[str],
     compare: solara.Reactive[str],
+    choice: tuple[str, str, str],
     seed: str,
     on_seed: Any = None,
 ) -> None:
@@ -467,18 +468,19 @@ def Workbench(
     A new choice of scenario, park or comparison starts a new session (run, controls) and fresh
     inputs at the chosen scenario's values (the inputs keyed by the choice, so Solara does not
     reuse the old ones, displayed values and all).
+
+    ``choice`` (scenario, park, comparison) is given as plain values and never read from the
+    reactive pickers here: a workbench reading them would be re-rendered by a new choice too,
+    and, when Solara happened to render it before ``Choice`` replaced it, it would start a run
+    of the new choice on its own, stale seed and report that seed as the latest one.
     """
-    choice = [scenario.value, park.value, compare.value]
     user_set: dict[str, Any] = solara.use_memo(
-        dict, choice
+        dict, list(choice)
     )  # what the user set in the inputs since the choice
     session = solara.use_memo(
-        lambda: Session(
-            AppModel.choose(scenario.value, park.value, compare.value, seed, controls=user_set)
-        ),
-        choice,
+        lambda: Session(AppModel.choose(*choice, seed, controls=user_set)), list(choice)
     )
-    specs = solara.use_memo(lambda: control_specs(choice[0], choice[1], seed), choice)
+    specs = solara.use_memo(lambda: control_specs(choice[0], choice[1], seed), list(choice))
 
     def on_change(name: str, value: Any) -> None:
         user_set[name] = value
@@ -491,7 +493,7 @@ def Workbench(
 
         return stop
 
-    solara.use_effect(stop_playing, choice)
+    solara.use_effect(stop_playing, list(choice))
     with solara.Sidebar():
         RunControls(session, lambda: set_run_number(lambda n: n + 1)).key("run|" + "|".join(choice))
         ScenarioPicker(scenario, park, compare)
@@ -530,6 +532,8 @@ def Choice(
     to it (the page itself is not re-rendered by the Solara server when a sidebar picker sets
     the choice).
     """
-    key = f"{scenario.value}|{park.value}|{compare.value}"
+    choice = (scenario.value, park.value, compare.value)
     with solara.Column(style={"width": "100%"}):
-        Workbench(scenario, park, compare, last_seed.current, on_seed=on_seed).key(key)
+        Workbench(scenario, park, compare, choice, last_seed.current, on_seed=on_seed).key(
+            "|".join(choice)
+        )
