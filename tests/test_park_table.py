@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pandas as pd
@@ -162,3 +163,44 @@ def test_a_missing_park_file_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "no such park file" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_editing_a_park_file_recomputes_the_runs_that_use_it(tmp_path):
+    # The run key holds the park file's absolute path and a hash of its contents: a rerun of
+    # the unchanged file reuses its runs, a rerun after an edit recomputes them.
+    from scenarios.parks import PARKS_DIR
+
+    park_file = tmp_path / "mypark.toml"
+    text = (PARKS_DIR / "kemi_tornio.toml").read_text()
+    assert "count = 40\n" in text
+    park_file.write_text(text)
+    out = tmp_path / "compare"
+    argv = ["compare", "baseline", "--park", str(park_file), "--steps", "6"]
+    argv += ["--replications", "2", "--workers", "1", "--quiet", "--out", str(out)]
+
+    def counts() -> tuple[int, int]:
+        manifest = json.loads((out / "manifest.json").read_text())
+        return manifest["runs_reused"], manifest["runs_done"]
+
+    assert main(argv) == 0
+    before = pd.read_csv(out / "runs.csv")
+    assert main(argv) == 0
+    assert counts() == (2, 0)
+    park_file.write_text(text.replace("count = 40\n", "count = 5\n"))
+    assert main(argv) == 0
+    assert counts() == (0, 2)
+    after = pd.read_csv(out / "runs.csv")
+    assert len(after) == 2 and set(after["run_key"]).isdisjoint(before["run_key"])
+    outputs = [name for name in before.columns if name in set(after.columns) - {"run_key"}]
+    numbers = before[outputs].select_dtypes("number").columns
+    assert not before[numbers].equals(after[numbers])
+
+
+def test_a_built_in_park_keeps_its_run_key():
+    from simulation.experiments.engine import RunSpec, _package_version
+    from simulation.experiments.fingerprint import model_fingerprint, park_file_digest
+
+    spec = RunSpec("baseline", {"park": "synthetic", "n_firms": 40}, 6, 1, 0)
+    assert park_file_digest(spec.params) == ""
+    text = json.dumps([spec.base_key, model_fingerprint(), _package_version()])
+    assert spec.key == hashlib.sha256(text.encode()).hexdigest()[:24]

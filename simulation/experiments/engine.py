@@ -35,7 +35,7 @@ from typing import Any
 
 from scenarios.bounds import MAX_RUNS
 from simulation.experiments.experiment import Experiment
-from simulation.experiments.fingerprint import model_fingerprint
+from simulation.experiments.fingerprint import model_fingerprint, park_file_digest
 from simulation.experiments.manifest import Invocation, write_manifest
 from simulation.experiments.store import ResultStore, StoreError, pack_frame
 
@@ -113,9 +113,13 @@ class RunSpec:
         """Run key: hash of the parameters, steps, seed, model fingerprint and version.
 
         Identical specs share a key, whatever their scenario name, point or labels; an edit of
-        the model's code or data files changes every key.
+        the model's code or data files changes every key. A run on a park file given by path
+        also has the file's contents in its key, so editing that file recomputes its runs.
         """
-        text = json.dumps([self.base_key, self.fingerprint, _package_version()])
+        determined_by = [self.base_key, self.fingerprint, _package_version()]
+        if park := park_file_digest(self.params):
+            determined_by.append(park)
+        text = json.dumps(determined_by)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def __hash__(self) -> int:

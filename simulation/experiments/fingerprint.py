@@ -3,13 +3,19 @@
 A stored run is reused only when its fingerprint matches the running model's, so an edit to the
 model (a constant in ``simulation/model.py``, a row of ``scenarios/catalogue/streams.toml``)
 makes every earlier run stale instead of silently mixing old numbers with new ones.
+
+A park file of one's own (``--park PATH``, outside ``scenarios/``) is not in the fingerprint;
+its contents go into the run key instead (``park_file_digest``), so editing it recomputes the
+runs that use it and no others.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 # Packages whose code decides a run's numbers: what is simulated, who decides, how a run happens.
 MODEL_PACKAGES = ("scenarios", "agents", "simulation")
@@ -50,3 +56,26 @@ def model_fingerprint() -> str:
         digest.update(f"{relative}\0{len(content)}\0".encode())
         digest.update(content)
     return digest.hexdigest()[:24]
+
+
+def park_file_digest(params: Mapping[str, Any]) -> str:
+    """Hash (24 hex digits) of the park file a run reads by path; ``""`` for a built-in park.
+
+    A built-in park is named by its stem and is covered by ``model_fingerprint``; a park file
+    of one's own is named by its absolute path (``interfaces.commands.common``), so its bytes
+    decide the run as much as its parameters do.
+    """
+    park = params.get("park")
+    if not isinstance(park, str) or not Path(park).is_absolute():
+        return ""
+    path = Path(park)
+    if not path.is_file():
+        return ""
+    stat = path.stat()
+    return _file_digest(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _file_digest(path: str, mtime_ns: int, size: int) -> str:
+    """Hash of a file's bytes, read once per (path, modification time, size)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:24]
