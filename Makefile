@@ -42,7 +42,7 @@ $(VENV)/.installed-classroom: pyproject.toml $(VENV)/.created
 	touch $@ $(VENV)/.installed-app $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(VENV)/bin/symbiosis run baseline --out $(OUT)
+	$(VENV)/bin/symbiosis run baseline --out $(OUT) --overwrite
 
 # The classroom: the browser app on http://$(HOST):$(PORT)/, and the notebooks in JupyterLab.
 app: $(VENV)/.installed-app
