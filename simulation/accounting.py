@@ -63,7 +63,8 @@ def account_flows(
     """Book this month's flows, money and taxes (stage 6 of the schedule, docs/model.md).
 
     Each active exchange is worth its flow times the margin (gain per unit minus transport)
-    minus a monthly overhead, shared half and half by supplier and receiver; platform members
+    minus a monthly overhead, shared by supplier and receiver in the exchange's agreed
+    ``supplier_share``; platform members
     receive the disclosure incentive and pay the fee while the platform is open; the authority
     pays subsidies per unit exchanged and collects the landfill tax on what is landfilled and
     the virgin tax on virgin material bought instead.
@@ -93,9 +94,9 @@ def account_flows(
     value = flow * margin - settings.exchange_overhead_eur_per_month
     book.columns["value_eur_per_month"][active] = value
     book.columns["delivered_total"][active] += flow
-    half = value / 2
-    np.add.at(table.net_benefit_eur, book.supplier[active], half)
-    np.add.at(table.net_benefit_eur, book.receiver[active], half)
+    supplier_part = value * book.supplier_share[active]
+    np.add.at(table.net_benefit_eur, book.supplier[active], supplier_part)
+    np.add.at(table.net_benefit_eur, book.receiver[active], value - supplier_part)
 
     members = table.platform_tier > 0
     n_members = np.count_nonzero(members)

@@ -36,7 +36,8 @@ class ExchangeBook:
     end_step, end_reason (index into ``END_REASONS``), trust_delta (pair trust above the
     generalized level), bad_months (consecutive unprofitable months), idle_months (consecutive
     months without delivery), contract_until (month the contract runs to, -1 without one),
-    value_eur_per_month (realised last month).
+    value_eur_per_month (realised last month), delivered_total (delivered so far), supplier_share
+    (the supplier's share of the exchange's monthly value; the receiver has the rest).
 
     ``version`` counts the changes to the set of active exchanges, so that indicators of the
     exchange graph can be reused in months when no exchange starts or ends.
@@ -56,6 +57,7 @@ class ExchangeBook:
     trust_delta = _Column(np.float64)
     value_eur_per_month = _Column(np.float64)
     delivered_total = _Column(np.float64)
+    supplier_share = _Column(np.float64)
 
     def __init__(self, capacity: int = 256) -> None:  # storage only: grows by doubling
         """Create an empty book with room for ``capacity`` exchanges before growing."""

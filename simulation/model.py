@@ -476,6 +476,7 @@ class SymbiosisModel(mesa.Model):
             contract_until=np.full(len(supplier), contract_until),
             value_eur_per_month=np.zeros(len(supplier)),
             delivered_total=np.zeros(len(supplier)),
+            supplier_share=np.full(len(supplier), 0.5),
         )
         np.add.at(self.committed_supply, (supplier, stream), quantity)
         np.add.at(self.committed_need, (receiver, stream), quantity)

@@ -26,6 +26,7 @@ FLOAT_COLUMNS = (
     "trust_delta",
     "value_eur_per_month",
     "delivered_total",
+    "supplier_share",
 )
 
 
