@@ -13,7 +13,6 @@ import html
 import io
 import math
 import os
-import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -599,19 +598,15 @@ def sensitivity_section(evidence: Evidence, figures: list[tuple[str, str]] | Non
 
 
 def placeholder_counts() -> dict[str, tuple[int, int]]:
-    """How many numbers in each catalogue file are marked as placeholders, of how many."""
-    from scenarios.resources import CATALOGUE_DIR
+    """How many numbers of each catalogue file no source gives (declared ranges), of how many."""
+    from scenarios.resources import catalogue_numbers
 
-    counts = {}
-    number = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*=\s*[-+]?[0-9][0-9_.eE+-]*\s*(#.*)?$")
-    for path in sorted(CATALOGUE_DIR.glob("*.toml")):
-        text = path.read_text()
-        lines = [line for line in text.splitlines() if number.match(line)]
-        marked = sum("placeholder" in line.lower() for line in lines)
-        if re.search(r"^#.*\ball\b.*\bplaceholders?\b", text, re.IGNORECASE | re.MULTILINE):
-            marked = len(lines)  # the file says every quantity in it is a placeholder
-        counts[path.name] = (marked, len(lines))
-    return counts
+    counts: dict[str, tuple[int, int]] = {}
+    for number in catalogue_numbers().values():
+        file = f"{number.name.split('.')[0]}.toml"
+        ranges, total = counts.get(file, (0, 0))
+        counts[file] = (ranges + (not number.sourced), total + 1)
+    return dict(sorted(counts.items()))
 
 
 def caveats(evidence: Evidence) -> list[str]:
@@ -623,10 +618,10 @@ def caveats(evidence: Evidence) -> list[str]:
     marked = [f"{m} of {n} numbers in {name}" for name, (m, n) in counts.items() if m]
     if marked:
         items.append(
-            "Placeholders: " + "; ".join(marked) + " are marked as placeholders of "
-            "plausible order of magnitude, not measured values (see the comments in "
-            "scenarios/catalogue). Absolute quantities, money and CO2 are indicative; "
-            "directions and orders of magnitude are more robust than levels."
+            "Unsourced numbers: " + "; ".join(marked) + " come from no published source; "
+            "each is a declared uncertainty with a plausible range and its reasoning "
+            "('symbiosis parameters --catalogue'). Absolute quantities, money and CO2 are "
+            "indicative; directions and orders of magnitude are more robust than levels."
         )
     unsourced = sum(1 for p in PARAMETERS.values() if p.source == "placeholder")
     if unsourced:

@@ -82,7 +82,7 @@ def parse_param_range(text: str) -> ParameterRange:
         SensitivityError: If the name is unknown, not numeric, or the range is malformed,
             empty or outside the declared range or type.
     """
-    from scenarios.parameters import PARAMETERS, ParameterError, check_value, numeric_range
+    from scenarios.parameters import ParameterError, check_value, declaration, numeric_range
 
     name, sep, raw = text.partition("=")
     name = name.strip()
@@ -91,7 +91,7 @@ def parse_param_range(text: str) -> ParameterRange:
         declared_low, declared_high = numeric_range(name)
     except ParameterError as error:
         raise SensitivityError(f"{where}: {error}") from None
-    whole = PARAMETERS[name].type is int
+    whole = declaration(name).type is int
     if not sep:
         return ParameterRange(name, declared_low, declared_high, whole, "declared")
     low_text, colon, high_text = raw.partition(":")
@@ -123,7 +123,7 @@ def resolve_ranges(scenario: Any, params: Sequence[str] = ()) -> list[ParameterR
     Raises:
         SensitivityError: On a malformed or out-of-range ``--param`` or one named twice.
     """
-    from scenarios.parameters import PARAMETERS, numeric_range
+    from scenarios.parameters import declaration, numeric_range
 
     if params:
         ranges = [parse_param_range(text) for text in params]
@@ -134,11 +134,11 @@ def resolve_ranges(scenario: Any, params: Sequence[str] = ()) -> list[ParameterR
         return ranges
     if scenario.sensitivity:
         return [
-            ParameterRange(name, float(low), float(high), PARAMETERS[name].type is int, "scenario")
+            ParameterRange(name, float(low), float(high), declaration(name).type is int, "scenario")
             for name, (low, high) in scenario.sensitivity.items()
         ]
     return [
-        ParameterRange(name, *numeric_range(name), PARAMETERS[name].type is int, "declared")
+        ParameterRange(name, *numeric_range(name), declaration(name).type is int, "declared")
         for name in DEFAULT_PARAMETERS
     ]
 
@@ -356,9 +356,9 @@ def analyse_model(
 
 
 def _describe(parameter_range: ParameterRange) -> dict[str, Any]:
-    from scenarios.parameters import PARAMETERS
+    from scenarios.parameters import declaration
 
-    declared = PARAMETERS[parameter_range.name]
+    declared = declaration(parameter_range.name)
     return {
         "name": parameter_range.name,
         "low": parameter_range.low,

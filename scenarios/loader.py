@@ -38,9 +38,11 @@ from scenarios.parameters import (
     ParameterError,
     Value,
     check_value,
+    declaration,
     parse_value,
     validate,
 )
+from scenarios.resources import is_catalogue_name
 
 SCENARIOS_DIR = Path(__file__).parent
 TOP_LEVEL_KEYS = (
@@ -264,8 +266,8 @@ def _own_parameters(path: Path, table: dict[str, Any]) -> tuple[dict[str, Value]
     parameters = table.get("parameters", {})
     if not isinstance(parameters, dict):
         raise ScenarioError(f"{path}: [parameters] must be a table of name = value")
-    for name, value in parameters.items():
-        if name not in PARAMETERS:
+    for name, value in _flat_catalogue_names(parameters).items():
+        if name not in PARAMETERS and not is_catalogue_name(name):
             raise ScenarioError(
                 f"{path}: [parameters] unknown parameter {name!r}"
                 f"{_suggest(name, PARAMETERS)} (see 'symbiosis parameters')"
@@ -310,17 +312,42 @@ def instrument_keys(instrument_name: str) -> dict[str, str]:
     return names
 
 
+def _flat_catalogue_names(table: dict[str, Any]) -> dict[str, Any]:
+    """The table with catalogue numbers written as TOML dotted keys back under their names.
+
+    ``streams.slag.gate_fee_eur_per_unit = 40`` makes nested tables; a quoted key is already one.
+    """
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}", inner)
+        else:
+            flat[prefix] = value
+
+    for name, value in table.items():
+        if name in ("streams", "sectors") and isinstance(value, dict):
+            walk(name, value)
+        else:
+            flat[name] = value
+    return flat
+
+
 def _sensitivity(path: Path, table: Any) -> dict[str, tuple[float, float]]:
     if not isinstance(table, dict):
         raise ScenarioError(f"{path}: [sensitivity] must be a table of name = [low, high]")
     ranges: dict[str, tuple[float, float]] = {}
-    for name, bounds in table.items():
-        if name not in PARAMETERS:
+    for name, bounds in _flat_catalogue_names(table).items():
+        if name not in PARAMETERS and not is_catalogue_name(name):
             raise ScenarioError(
                 f"{path}: [sensitivity] unknown parameter {name!r}"
                 f"{_suggest(name, PARAMETERS)} (see 'symbiosis parameters')"
             )
-        parameter = PARAMETERS[name]
+        try:
+            parameter = declaration(name)
+        except ParameterError as error:
+            raise ScenarioError(f"{path}: [sensitivity] {error}") from None
         if parameter.type not in (int, float):
             raise ScenarioError(
                 f"{path}: [sensitivity] {name} is not numeric "

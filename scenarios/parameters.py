@@ -1092,6 +1092,43 @@ def unknown_parameter_message(name: str) -> str:
     return f"unknown parameter {name!r}{hint}"
 
 
+def declaration(name: str) -> Parameter:
+    """The declaration of ``name``: a declared parameter, or a catalogue number as a parameter.
+
+    A catalogue number (``streams.gypsum.gate_fee_eur_per_unit``, see
+    ``scenarios.resources.catalogue_numbers``) is an uncertainty whose default is the catalogue's
+    value and whose allowed values are any non-negative number (at most 1 for a ratio); its
+    plausible range is the sensitivity default (``numeric_range``).
+
+    Raises:
+        ParameterError: If ``name`` is neither, or names a catalogue number no run can set.
+    """
+    if name in PARAMETERS:
+        return PARAMETERS[name]
+    from scenarios.resources import CatalogueError, catalogue_number, is_catalogue_name
+
+    if not is_catalogue_name(name):
+        raise ParameterError(unknown_parameter_message(name))
+    try:
+        number = catalogue_number(name)
+    except CatalogueError as error:
+        raise ParameterError(str(error)) from None
+    if not number.variable:
+        raise ParameterError(f"{name} shapes the park when it is built and cannot be set per run")
+    where = f"source: {number.source}" if number.sourced else f"declared range: {number.why}"
+    return Parameter(
+        name,
+        number.value,
+        number.unit,
+        f"catalogue number ({where})",
+        "uncertainty",
+        0.0,
+        1.0 if name.endswith(".substitution_ratio") else math.inf,
+        group="catalogue",
+        source=number.source or "placeholder",
+    )
+
+
 def check_value(name: str, value: Any) -> Value:
     """Check one value against the declaration and return it with the declared type.
 
@@ -1100,9 +1137,7 @@ def check_value(name: str, value: Any) -> Value:
     Raises:
         ParameterError: If the name is unknown or the value has the wrong type or range.
     """
-    if name not in PARAMETERS:
-        raise ParameterError(unknown_parameter_message(name))
-    parameter = PARAMETERS[name]
+    parameter = declaration(name)
     if value is None:
         if parameter.optional:
             return None
@@ -1160,9 +1195,7 @@ def parse_value(name: str, text: str) -> Value:
     Raises:
         ParameterError: If the name is unknown or the text does not parse to an allowed value.
     """
-    if name not in PARAMETERS:
-        raise ParameterError(unknown_parameter_message(name))
-    parameter = PARAMETERS[name]
+    parameter = declaration(name)
     raw = text.strip()
     if raw.lower() in ("none", "null", "") and parameter.optional:
         return None
@@ -1216,12 +1249,19 @@ def uncertainties() -> list[Parameter]:
 def numeric_range(name: str) -> tuple[float, float]:
     """Return the declared (low, high) of a numeric parameter, e.g. for a SALib problem.
 
+    For a catalogue number this is its source's spread or its declared plausible range.
+
     Raises:
         ParameterError: If the parameter is unknown, not numeric or has an open range.
     """
-    if name not in PARAMETERS:
-        raise ParameterError(unknown_parameter_message(name))
-    parameter = PARAMETERS[name]
+    parameter = declaration(name)
+    if parameter.group == "catalogue":
+        from scenarios.resources import catalogue_number
+
+        number = catalogue_number(name)
+        if not number.low < number.high:
+            raise ParameterError(f"{name} has no range to sample ({number.why or number.source})")
+        return number.low, number.high
     if parameter.type not in (int, float) or parameter.low is None or parameter.high is None:
         raise ParameterError(f"{name} has no numeric range to sample ({parameter.allowed()})")
     return float(parameter.low), float(parameter.high)

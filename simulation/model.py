@@ -29,7 +29,7 @@ from scenarios.parameters import (
     validate,
 )
 from scenarios.parks import build_park
-from scenarios.resources import sector_catalogue, stream_catalogue
+from scenarios.resources import catalogues_for
 from simulation import accounting, market
 from simulation.exchanges import ExchangeBook
 from simulation.indicators import IndicatorCollector, Indicators
@@ -65,8 +65,8 @@ class SymbiosisModel(mesa.Model):
         self.params = validate(params)
         self.settings = s = ModelParameters.of(self.params)
         self.seed = int(seed)
-        self.streams = stream_catalogue()
-        self.sectors = sector_catalogue()
+        # The catalogues, with any catalogue number the parameters set (streams.<name>.<field>).
+        self.streams, self.sectors = catalogues_for(self.params)
 
         park = build_park(self.params, self.rng)
         self.park_name = park.name
