@@ -50,7 +50,12 @@ class Parameter:
         choices: Allowed values (strings only).
         optional: Whether ``None`` ("not set") is allowed, e.g. an instrument without end month.
         group: Heading under which the app and ``show`` list the parameter.
-        source: Literature source of the default, or "placeholder".
+        source: Where the default comes from, in one of three forms: a published source (listed
+            in docs/bibliography.md); ``"placeholder: <reasoning>"``, a declared uncertainty that
+            no source gives, with the reasoning for its range; ``"setting: <reasoning>"`` or
+            ``"-"``, a choice of the user (a policy level, a month, a park) rather than a fact.
+        plausible: For a declared uncertainty whose plausible values are narrower than the
+            allowed ones: its plausible ``(low, high)``; else the allowed range is the plausible.
         file_suffix: If set, a string parameter also accepts the path of an existing file with
             this suffix besides its choices (``park``: a park file of the user's own).
     """
@@ -67,6 +72,26 @@ class Parameter:
     group: str = "general"
     source: str = "placeholder"
     file_suffix: str | None = None
+    plausible: tuple[float, float] | None = None
+
+    @property
+    def status(self) -> str:
+        """``sourced``, ``range`` (a declared uncertainty), ``setting``, or ``missing``."""
+        if self.source == "-" or self.source.startswith("setting:"):
+            return "setting"
+        if self.source.startswith("placeholder"):
+            reasoning = self.source.partition(":")[2].strip()
+            return "range" if reasoning else "missing"
+        return "sourced"
+
+    @property
+    def plausible_range(self) -> tuple[float, float] | None:
+        """The plausible ``(low, high)`` of a number: ``plausible``, else the allowed range."""
+        if self.plausible is not None:
+            return float(self.plausible[0]), float(self.plausible[1])
+        if self.low is None or self.high is None or self.type not in (int, float):
+            return None
+        return float(self.low), float(self.high)
 
     @property
     def type(self) -> type:
@@ -205,9 +230,20 @@ def _lever(
     group: str = "policy",
     source: str = "placeholder",
     choices: tuple[str, ...] | None = None,
+    plausible: tuple[float, float] | None = None,
 ) -> Parameter:
     return Parameter(
-        name, default, unit, meaning, "lever", low, high, choices, group=group, source=source
+        name,
+        default,
+        unit,
+        meaning,
+        "lever",
+        low,
+        high,
+        choices,
+        group=group,
+        source=source,
+        plausible=plausible,
     )
 
 
@@ -221,9 +257,20 @@ def _uncertain(
     group: str = "behaviour",
     source: str = "placeholder",
     choices: tuple[str, ...] | None = None,
+    plausible: tuple[float, float] | None = None,
 ) -> Parameter:
     return Parameter(
-        name, default, unit, meaning, "uncertainty", low, high, choices, group=group, source=source
+        name,
+        default,
+        unit,
+        meaning,
+        "uncertainty",
+        low,
+        high,
+        choices,
+        group=group,
+        source=source,
+        plausible=plausible,
     )
 
 
@@ -240,8 +287,9 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
             0,
             500,
             "taxes and subsidies",
-            source="0 in the baseline; European rates are tens to ~120 EUR/t "
-            "(UK standard rate GBP 102.10/t in 2023-24, HMRC)",
+            source="setting: a policy choice, 0 in the baseline; rates in law are tens to "
+            "~120 EUR/t: Finland 70 EUR/t from 2016 (HE 35/2015), Denmark DKK 475/t (Waste and "
+            "Raw Materials Tax Act), UK GBP 102.10/t in 2023-24 (HMRC)",
         ),
         "Landfill tax",
         float,
@@ -260,6 +308,9 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
             0,
             200,
             "taxes and subsidies",
+            source="setting: a policy choice, off in the baseline; the allowed range covers "
+            "aggregate taxes such as the Danish raw-materials tax of DKK 5 per m3 (Waste "
+            "and Raw Materials Tax Act) and far higher ones",
         ),
         "Virgin-material tax",
         float,
@@ -278,6 +329,8 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
             0,
             100,
             "taxes and subsidies",
+            source="setting: a policy choice, off in the baseline; the allowed range runs from "
+            "none to more than most streams' virgin price",
         ),
         "Subsidy per unit exchanged",
         float,
@@ -296,6 +349,7 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
             0,
             1,
             "taxes and subsidies",
+            source="setting: a policy choice, off in the baseline; 0 to the whole investment",
         ),
         "Capital grant / tax incentive on IS investment",
         float,
@@ -315,6 +369,8 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
             0,
             2,
             "platform",
+            source="setting: a policy choice, off in the baseline; the three tiers of Fraccascia & "
+            "Yazan 2018",
         ),
         "Digital resource-mapping platform",
         int,
@@ -330,6 +386,9 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
                 0,
                 2000,
                 "platform",
+                source="placeholder: a software-subscription fee of tens to a few hundred EUR a "
+                "month per firm; no published fee of an IS platform was found",
+                plausible=(0, 300),
             ),
             _lever(
                 "platform_recall",
@@ -339,6 +398,9 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
                 0,
                 1,
                 "platform",
+                source="placeholder: a matching algorithm suggests most but not all compatible "
+                "pairs; below 0.4 a platform would not be used",
+                plausible=(0.4, 0.95),
             ),
         ),
     ),
@@ -352,6 +414,8 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
             0,
             2000,
             "platform",
+            source="setting: a policy choice, off in the baseline; up to several times the "
+            "platform fee",
         ),
         "Incentive for data disclosure",
         float,
@@ -365,6 +429,7 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
                 "-",
                 "Firms must report their streams (tier 1) to the platform",
                 group="platform",
+                source="setting: a policy choice, off in the baseline; a switch",
             ),
         ),
     ),
@@ -378,6 +443,7 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
             0,
             12,
             "park operator",
+            source="setting: a policy choice, off in the baseline; none to one a month",
         ),
         "Park-operator facilitation (workshops and brokering)",
         int,
@@ -393,7 +459,9 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
                 2,
                 200,
                 "park operator",
-                source="UK NISP workshop format (to verify: docs/bibliography.md)",
+                source="placeholder: about 20 managers, the UK NISP workshop format as described "
+                "but not verified (docs/bibliography.md, To verify)",
+                plausible=(10, 40),
             ),
             _lever(
                 "brokering",
@@ -401,6 +469,7 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
                 "-",
                 "Operator brokers deals introduced at workshops (lower transaction cost)",
                 group="park operator",
+                source="setting: a policy choice, off in the baseline; a switch",
             ),
         ),
     ),
@@ -412,6 +481,7 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
             "-",
             "Operator offers legally binding standard contracts guaranteeing both sides a gain",
             group="park operator",
+            source="setting: a policy choice, off in the baseline; a switch",
         ),
         "Standard contracts",
         bool,
@@ -425,6 +495,8 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
                 1,
                 240,
                 "park operator",
+                source="placeholder: standard supply contracts run one to five years",
+                plausible=(12, 60),
             ),
         ),
     ),
@@ -436,12 +508,13 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
             "-",
             "Operator builds shared pipes and storage for energy and water exchanges",
             group="park operator",
+            source="setting: a policy choice, off in the baseline; a switch",
         ),
         "Shared infrastructure",
         bool,
         payer="authority",  # the capital cost, once, when the operator builds it
         payee="operator",
-        changes=("transport_eur_per_unit_km", "one_off_eur"),  # pipe streams only
+        changes=("transport_eur_per_unit_km", "one_off_eur"),  # pipe streams only,
     ),
     Instrument(
         "operator_funding",
@@ -452,6 +525,8 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
             "Public funding of the park operator (workshops, brokering, infrastructure)",
             0,
             5_000_000,
+            "park operator",
+            source="setting: a policy choice, off in the baseline; none to the budget of a large "
             "park operator",
         ),
         "Public funding of the operator",
@@ -495,6 +570,7 @@ OTHER_LEVERS: tuple[Parameter, ...] = (
         0,
         1,
         "taxes and subsidies",
+        source="setting: a policy choice, off in the baseline; 0 leaves the tax as set",
     ),
     _lever(
         "adaptive_tax_step_eur_per_t",
@@ -504,6 +580,10 @@ OTHER_LEVERS: tuple[Parameter, ...] = (
         0,
         100,
         "taxes and subsidies",
+        source="placeholder: a yearly step of a few to a few tens of EUR/t, small against the "
+        "Finnish waste tax of 70 EUR/t proposed in HE 35/2015 and the Danish one of DKK "
+        "475/t (Waste and Raw Materials Tax Act)",
+        plausible=(5, 20),
     ),
 )
 
@@ -518,6 +598,9 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "trust",
+        source="placeholder: a stranger is trusted less than the deal threshold (0.5, Ghali, "
+        "Frayret & Ahabchane 2017) but not nil",
+        plausible=(0.2, 0.5),
     ),
     _uncertain(
         "trust_threshold",
@@ -537,6 +620,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "trust",
+        source="placeholder: a social tie lifts a stranger close to but not over the threshold",
+        plausible=(0.05, 0.35),
     ),
     _uncertain(
         "trust_gain_per_month",
@@ -546,6 +631,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         0.5,
         "trust",
+        source="placeholder: a year to a few years of reliable deliveries builds full trust",
+        plausible=(0.01, 0.05),
     ),
     _uncertain(
         "trust_loss_on_failure",
@@ -555,6 +642,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "trust",
+        source="placeholder: one failure costs a few months to most of the trust built",
+        plausible=(0.1, 0.6),
     ),
     _uncertain(
         "trust_decay_per_month",
@@ -564,6 +653,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         0.5,
         "trust",
+        source="placeholder: trust without contact fades over years, not months",
+        plausible=(0.0, 0.03),
     ),
     _uncertain(
         "contract_trust_relief",
@@ -573,6 +664,9 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "trust",
+        source="placeholder: a binding contract replaces part of the trust a deal needs, not "
+        "all of it",
+        plausible=(0.05, 0.35),
     ),
     _uncertain(
         "cost_data_trust_relief",
@@ -583,6 +677,9 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "trust",
+        source="placeholder: verifiable cost data replace a smaller part of the trust than a "
+        "contract (after Fraccascia & Yazan 2018)",
+        plausible=(0.0, 0.2),
     ),
     _uncertain(
         "awareness_mean",
@@ -592,6 +689,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "knowledge",
+        source="placeholder: between a park where few firms know of IS and one where most do",
+        plausible=(0.2, 0.8),
     ),
     _uncertain(
         "knowledge_threshold",
@@ -611,6 +710,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "knowledge",
+        source="placeholder: learning from exchanging neighbours takes years",
+        plausible=(0.01, 0.15),
     ),
     _uncertain(
         "workshop_awareness_gain",
@@ -620,6 +721,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "knowledge",
+        source="placeholder: one workshop lifts a firm's knowledge by a tenth to a half",
+        plausible=(0.1, 0.5),
     ),
     _uncertain(
         "openness_mean",
@@ -629,6 +732,9 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "platform",
+        source="placeholder: firms split between closed and open; no survey of Nordic firms "
+        "was found",
+        plausible=(0.3, 0.7),
     ),
     _uncertain(
         "confidentiality_risk_eur_per_month",
@@ -638,6 +744,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         5000,
         "platform",
+        source="placeholder: of the order of the platform fee; firms rarely price the risk",
+        plausible=(50, 500),
     ),
     _uncertain(
         "platform_critical_mass_share",
@@ -656,6 +764,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         "Generator of the firms' social network",
         group="social network",
         choices=("small_world", "preferential_attachment", "none"),
+        source="placeholder: a choice of generator; small world is the common assumption for "
+        "business networks",
     ),
     _uncertain(
         "social_mean_degree",
@@ -665,6 +775,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         20,
         "social network",
+        source="placeholder: a firm knows a handful to a dozen firms of the park",
+        plausible=(3, 12),
     ),
     _uncertain(
         "social_rewiring",
@@ -674,6 +786,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "social network",
+        source="placeholder: a small-world network needs a little rewiring (Watts & Strogatz 1998)",
+        plausible=(0.01, 0.3),
     ),
     _uncertain(
         "search_probability",
@@ -683,6 +797,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "behaviour",
+        source="placeholder: an aware firm looks for partners every few months to every month",
+        plausible=(0.1, 0.6),
     ),
     _uncertain(
         "distance_decay_km",
@@ -692,6 +808,9 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0.1,
         1000,
         "behaviour",
+        source="placeholder: partners within a park to within a region (NISP median 32.8 km, "
+        "Jensen et al. 2011)",
+        plausible=(5, 40),
     ),
     _uncertain(
         "supply_uncertainty",
@@ -722,9 +841,19 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         2,
         "production",
+        source="placeholder: a plant stops for a while every few to every fifty years",
+        plausible=(0.02, 0.2),
     ),
     _uncertain(
-        "disruption_months", 3, "months", "Length of a production stop", 1, 24, "production"
+        "disruption_months",
+        3,
+        "months",
+        "Length of a production stop",
+        1,
+        24,
+        "production",
+        source="placeholder: a stop lasts weeks to half a year",
+        plausible=(1, 6),
     ),
     _uncertain(
         "exit_rate_per_year",
@@ -734,6 +863,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "production",
+        source="placeholder: plants close every few decades to every century",
+        plausible=(0.005, 0.05),
     ),
     _uncertain(
         "discount_rate",
@@ -743,6 +874,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         0.5,
         "economics",
+        source="placeholder: industrial discount rates of 5 to 12 % a year",
+        plausible=(0.05, 0.12),
     ),
     _uncertain(
         "planning_horizon_years",
@@ -752,6 +885,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         1,
         30,
         "economics",
+        source="placeholder: firms value a deal over its payback to its contract life",
+        plausible=(3, 10),
     ),
     _uncertain(
         "transaction_cost_eur",
@@ -761,6 +896,9 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         200_000,
         "economics",
+        source="placeholder: search, legal work and testing of a new by-product deal, "
+        "thousands to tens of thousands of EUR",
+        plausible=(2000, 30000),
     ),
     _uncertain(
         "exchange_overhead_eur_per_month",
@@ -770,6 +908,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         20_000,
         "economics",
+        source="placeholder: handling and administration of a running exchange",
+        plausible=(100, 1000),
     ),
     _uncertain(
         "cost_uncertainty_share",
@@ -780,6 +920,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         2,
         "economics",
+        source="placeholder: without cost data a side may misjudge its gain by a tenth to a half",
+        plausible=(0.1, 0.5),
     ),
     _uncertain(
         "exit_patience_months",
@@ -789,6 +931,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         1,
         24,
         "economics",
+        source="placeholder: a firm tolerates one to six bad months before ending an exchange",
+        plausible=(1, 6),
     ),
     _uncertain(
         "workshop_trust_bonus",
@@ -798,6 +942,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "trust",
+        source="placeholder: meeting once lifts trust by less than a social tie does",
+        plausible=(0.05, 0.3),
     ),
     _uncertain(
         "broker_cost_reduction",
@@ -807,6 +953,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "park operator",
+        source="placeholder: a broker saves a quarter to most of the transaction cost",
+        plausible=(0.25, 0.75),
     ),
     _uncertain(
         "platform_cost_reduction",
@@ -816,6 +964,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "platform",
+        source="placeholder: a platform saves search, less than a broker",
+        plausible=(0.1, 0.5),
     ),
     _uncertain(
         "contract_cost_reduction",
@@ -825,6 +975,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "park operator",
+        source="placeholder: templates save part of the legal work",
+        plausible=(0.1, 0.5),
     ),
     _uncertain(
         "platform_suggestions",
@@ -834,6 +986,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         1,
         100,
         "platform",
+        source="placeholder: a list a manager reads in a month",
+        plausible=(3, 20),
     ),
     _uncertain(
         "membership_review_months",
@@ -843,6 +997,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         1,
         60,
         "platform",
+        source="placeholder: a subscription reviewed every quarter to every year or two",
+        plausible=(3, 24),
     ),
     _uncertain(
         "platform_standalone_value_share",
@@ -853,6 +1009,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "platform",
+        source="placeholder: below the critical mass the platform adds little (Fraccascia 2020)",
+        plausible=(0.0, 0.3),
     ),
     _uncertain(
         "platform_expected_gain_share",
@@ -862,6 +1020,9 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "platform",
+        source="placeholder: firms expect a small share of their unmatched streams' value from "
+        "joining",
+        plausible=(0.01, 0.2),
     ),
     _uncertain(
         "workshop_cost_eur",
@@ -871,6 +1032,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         100_000,
         "park operator",
+        source="placeholder: venue, facilitator and staff time of a one-day workshop",
+        plausible=(2000, 20000),
     ),
     _uncertain(
         "platform_cost_eur_per_month",
@@ -880,6 +1043,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         100_000,
         "platform",
+        source="placeholder: hosting and curating a park platform",
+        plausible=(500, 10000),
     ),
     _uncertain(
         "infrastructure_cost_eur",
@@ -889,6 +1054,9 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         50_000_000,
         "park operator",
+        source="placeholder: shared pipes and storage of a park, hundreds of thousands to "
+        "millions of EUR",
+        plausible=(200000, 5000000),
     ),
     _uncertain(
         "infrastructure_cost_reduction",
@@ -898,6 +1066,8 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         0,
         1,
         "park operator",
+        source="placeholder: pooling saves a quarter to three quarters of pipe costs",
+        plausible=(0.25, 0.75),
     ),
     # Numbers of the decision rules that once sat bare in code. No source is known for any of
     # them: each is a declared uncertainty whose default keeps the model's behaviour as it was,
@@ -1029,6 +1199,7 @@ PARK: tuple[Parameter, ...] = (
         3,
         MAX_FIRMS,  # declared cap, scenarios/bounds.py
         group="park",
+        source="setting: the size of a generated park, chosen by the user",
     ),
     Parameter(
         "area_radius_km",
@@ -1039,6 +1210,8 @@ PARK: tuple[Parameter, ...] = (
         0.1,
         1000,
         group="park",
+        source="setting: the extent of a generated park, chosen by the user (Kemi-Tornio: a "
+        "circle 25 km across, Circular Economy Centre)",
     ),
     Parameter(
         "urban_waste",
