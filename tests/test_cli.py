@@ -463,9 +463,11 @@ def test_parks_lists_every_park(cli):
 def test_parameters_lists_every_parameter_and_filters_by_kind(cli):
     status, stdout, _ = cli("parameters")
     assert status == 0
-    assert [line.split()[0] for line in stdout.splitlines()] == list(PARAMETERS)
+    lines = stdout.splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == list(PARAMETERS)
+    assert lines[-1].startswith("# ") and f"(of {len(PARAMETERS)} parameters)" in lines[-1]
     status, stdout, _ = cli("parameters", "--kind", "lever")
-    names = [line.split()[0] for line in stdout.splitlines()]
+    names = [line.split()[0] for line in stdout.splitlines() if not line.startswith("#")]
     assert names and all(PARAMETERS[n].kind == "lever" for n in names)
 
 
