@@ -623,11 +623,12 @@ def caveats(evidence: Evidence) -> list[str]:
             "('symbiosis parameters --catalogue'). Absolute quantities, money and CO2 are "
             "indicative; directions and orders of magnitude are more robust than levels."
         )
-    unsourced = sum(1 for p in PARAMETERS.values() if p.source == "placeholder")
+    unsourced = sum(1 for p in PARAMETERS.values() if p.status in ("range", "missing"))
     if unsourced:
         items.append(
-            f"{unsourced} of {len(PARAMETERS)} declared parameters have no literature "
-            "source yet (their declared source is 'placeholder')."
+            f"{unsourced} of {len(PARAMETERS)} declared parameters have no published source: "
+            "they are placeholders, each a declared uncertainty with a plausible range and its "
+            "reasoning ('symbiosis parameters --status range')."
         )
     items += [
         "No storage: by-products that find no partner in a month are landfilled or otherwise "

@@ -316,6 +316,6 @@ def catalogues_for(params: Mapping[str, Any]) -> tuple[StreamCatalogue, SectorCa
             array = sector_arrays.setdefault(field, getattr(sectors, field).copy())
             array[sectors.index(parts[1]), streams.index(parts[3])] = float(value)
     return (
-        dataclasses.replace(streams, **stream_arrays),
-        dataclasses.replace(sectors, **sector_arrays),
+        dataclasses.replace(streams, **stream_arrays) if stream_arrays else streams,
+        dataclasses.replace(sectors, **sector_arrays) if sector_arrays else sectors,
     )
