@@ -309,7 +309,11 @@ def lever_values(params: dict[str, Any]) -> dict[str, Any]:
     """The lever settings among a full parameter dict (what a policy is)."""
     from scenarios.parameters import PARAMETERS
 
-    return {name: value for name, value in params.items() if PARAMETERS[name].kind == "lever"}
+    return {
+        name: value
+        for name, value in params.items()
+        if name in PARAMETERS and PARAMETERS[name].kind == "lever"  # not catalogue numbers
+    }
 
 
 def as_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -198,7 +198,7 @@ def _scenarios(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     from interfaces.commands.common import resolve_scenario
-    from scenarios.parameters import PARAMETERS
+    from scenarios.parameters import declaration
 
     scenario = resolve_scenario(args.scenario, args.park, args.set)
     params = scenario.parameters()
@@ -219,7 +219,7 @@ def _show(args: argparse.Namespace) -> int:
     print("\n[parameters]")
     width = max((len(name) for name in shown), default=0)
     for name in shown:
-        parameter = PARAMETERS[name]
+        parameter = declaration(name)  # a parameter or a catalogue number the scenario sets
         text = toml_value(params[name])
         mark = "(set) " if name in changed and not args.changed else ""
         print(f"{name:<{width}} = {text:<12} # {mark}{parameter.unit}; {parameter.meaning}")
