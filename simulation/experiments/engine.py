@@ -362,6 +362,10 @@ def _dask_executor(workers: int | None, scheduler: str) -> Iterator[tuple[Execut
             dashboard_address=None,
         )
         client = Client(cluster)
+        # Workers of a cluster we started end with this process (also a restarted worker).
+        from simulation.experiments.dask_watch import MainProcessWatch
+
+        client.register_plugin(MainProcessWatch(os.getpid()), name="symbiosis-main-watch")
     else:
         try:
             client = Client(scheduler, timeout=30)
@@ -484,14 +488,13 @@ def run_specs(
         if experiment is not None:
             store.claim(experiment)
         invocation.attach(store, fingerprint, _package_version())
-        counted = _record_members(store, specs, view, keep_stale)
-        counts_in_view = store.view_counts(view, fingerprint)
-        total_keys, reused, stale = counts_in_view
+        counted, stale = _record_members(store, specs, view, keep_stale)
+        total_keys, reused = store.view_counts(view)
         if stale and not keep_stale:
             (notice or _to_stderr)(
                 f"{folder}: {stale} stored runs were computed by another version of the model "
-                f"(fingerprint differs from {fingerprint}); they are recomputed (keep them "
-                "with --keep-stale)"
+                "or of a park file it reads (model fingerprint or park file contents differ); "
+                "they are recomputed (keep them with --keep-stale)"
             )
         invocation.reused(reused)
         counts = {
@@ -547,17 +550,22 @@ def _to_stderr(text: str) -> None:
 def _effective_key(spec: RunSpec, store: ResultStore, keep_stale: bool) -> str:
     """The key a spec is stored under: its own, or with ``keep_stale`` a stale run's."""
     if keep_stale and not store.done_keys([spec.key]):
-        stale = store.stale_keys([spec.base_key], spec.fingerprint)
-        if spec.base_key in stale:
-            return stale[spec.base_key]
+        stale = store.stale_key(spec.base_key)
+        if stale is not None:
+            return stale
     return spec.key
 
 
 def _record_members(
     store: ResultStore, specs: Iterable[RunSpec], view: int, keep_stale: bool
-) -> int:
-    """Record every spec as a member of the experiment, in batches; returns how many."""
-    count = 0
+) -> tuple[int, int]:
+    """Record every spec as a member of the experiment, in batches.
+
+    Returns:
+        (members recorded, stale runs they replace: stored under another key for the same
+        member, so recomputed).
+    """
+    count = stale = 0
     iterator = iter(specs)
     while batch := list(itertools.islice(iterator, MEMBER_BATCH)):
         count += len(batch)
@@ -566,7 +574,7 @@ def _record_members(
                 f"more than {MAX_RUNS:,} runs is above the cap of runs per experiment "
                 "(scenarios.bounds.MAX_RUNS); use fewer replications or design points"
             )
-        store.add_members(
+        stale += store.add_members(
             (
                 (
                     s.scenario,
@@ -582,7 +590,7 @@ def _record_members(
             ),
             view=view,
         )
-    return count
+    return count, stale
 
 
 def _pending(specs: Iterable[RunSpec], store: ResultStore, keep_stale: bool) -> Iterator[RunSpec]:
