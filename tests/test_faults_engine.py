@@ -246,3 +246,40 @@ def test_the_watchdog_ends_its_process_when_the_watched_one_dies(tmp_path):
     finally:
         worker.kill()
     assert status == 1
+
+
+# --- finished runs are committed in batches, and none is lost on an interrupt ----------------
+
+_CALLS = {"count": 0, "interrupt_at": None}
+
+
+def interrupting_model(params: dict, steps: int, seed: int) -> dict[str, float]:
+    """A test model: a few outputs from the seed; raises KeyboardInterrupt at a chosen call."""
+    _CALLS["count"] += 1
+    if _CALLS["count"] == _CALLS["interrupt_at"]:
+        raise KeyboardInterrupt
+    return {"total_exchanges_started": float(seed % 97), "mean_recovery_rate": 0.5}
+
+
+def test_runs_finished_before_an_interrupt_are_stored_and_not_run_again(tmp_path, monkeypatch):
+    from scenarios.loader import load_scenario
+    from simulation.experiments import RunSpec, engine, replication_seeds, run_specs
+
+    monkeypatch.setattr(engine, "WRITE_SECONDS", 3600.0)  # only the interrupt commits them
+    params = load_scenario("baseline").parameters()
+    model = f"{__name__}:interrupting_model"
+    specs = [RunSpec("baseline", params, 1, seed, k, model=model)
+             for k, seed in enumerate(replication_seeds(3, 12))]  # fmt: skip
+    _CALLS.update(count=0, interrupt_at=8)
+    with pytest.raises(KeyboardInterrupt):
+        run_specs(specs, tmp_path / "runs", workers=1, progress=False, store_details=False)
+    stored = load_experiment(tmp_path / "runs").runs()
+    assert len(stored) == 7
+    _CALLS.update(count=0, interrupt_at=None)
+    experiment = run_specs(specs, tmp_path / "runs", workers=1, progress=False)
+    assert _CALLS["count"] == 5
+    runs = experiment.runs()
+    assert len(runs) == 12
+    assert list(runs.sort_values("replication")["total_exchanges_started"]) == [
+        float(s % 97) for s in replication_seeds(3, 12)
+    ]

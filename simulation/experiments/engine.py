@@ -691,6 +691,10 @@ def _execute(
                     ):
                         commit()
             finally:
+                # Finished tasks not yet looked at (an interrupt came first) are stored too.
+                for future in running:
+                    if future.done() and not future.cancelled() and not future.exception():
+                        unwritten.extend(future.result())
                 commit()
 
 
