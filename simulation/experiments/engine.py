@@ -53,9 +53,10 @@ WORKER_PRELOAD = ("simulation.runner", "simulation.model", "simulation.scalars")
 WATCHDOG_INTERVAL_S = 0.5
 # Specs recorded in the store per transaction while an experiment is set up.
 MEMBER_BATCH = 1000
-# Finished runs are committed to the store together, at least this often (seconds) and at most
-# this many at a time: one transaction (and one disk sync) per batch instead of per run, so
-# a kill loses at most about a second of finished work.
+# Runs finished in this process (serial, one worker) are committed to the store together, at
+# least this often (seconds) and at most this many at a time: one transaction (and one disk
+# sync) per batch instead of per run, so a kill loses at most about a second of finished work.
+# With several workers, each returned chunk of runs is committed in one transaction.
 WRITE_SECONDS = 1.0
 WRITE_BATCH = 500
 
@@ -685,8 +686,11 @@ def _execute(
                         failed = sum(r["status"] != "done" for r in records)
                         if failed:
                             bar.set_postfix(failed=counts["runs_failed"] + failed)
+                    # A task of a worker returns a chunk of runs, already a batch; serial runs
+                    # come one by one, so they are batched by time.
                     if (
-                        len(unwritten) >= WRITE_BATCH
+                        n_workers > 1
+                        or len(unwritten) >= WRITE_BATCH
                         or time.monotonic() - written_at >= WRITE_SECONDS
                     ):
                         commit()
