@@ -81,8 +81,14 @@ test: lint browser
 test-all: lint browser
 	$(VENV)/bin/python -m pytest -m ""
 
+# The benchmarks (benchmarks/README.md): the per-run table of benchmarks/run.py (written to
+# benchmarks/RESULTS.md), then every throughput target of the big experiments beside its
+# measured value and the ratio (benchmarks/bench_engine.py). Fails if a target is missed.
 bench: $(VENV)/.installed
-	$(VENV)/bin/python benchmarks/run.py
+	status=0; \
+	$(VENV)/bin/python benchmarks/run.py --no-experiments || status=1; \
+	$(VENV)/bin/python benchmarks/bench_engine.py || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

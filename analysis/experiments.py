@@ -156,7 +156,7 @@ def compare_scenarios(
             manifest=batch_manifest,
             experiment={
                 "kind": "compare",
-                "scenarios": [[s.name, s.parameters()] for s in scenarios],
+                "scenarios": [[s.name, s.overrides] for s in scenarios],
                 "steps": steps,
                 "root_seed": seed,
             },

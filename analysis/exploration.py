@@ -68,6 +68,7 @@ def explore(
     progress: bool = True,
     manifest: dict[str, Any] | None = None,
     model: str = "",
+    keep_stale: bool = False,
 ) -> Exploration:
     """Run every policy at every sampled uncertainty point, R times with common seeds.
 
@@ -86,12 +87,16 @@ def explore(
         progress: Show a progress bar.
         manifest: Extra provenance for ``manifest.json``.
         model: A test model function (``RunSpec.model``); empty for the model itself.
+        keep_stale: Reuse runs stored by another version of the model (or of a park file it
+            reads) instead of recomputing them after a one-line notice.
 
     Returns:
         The ``Exploration``; its table is also written to ``out_dir/experiments.csv``.
 
     Raises:
         DesignError: On an unknown, duplicate or out-of-range name, or an invalid point.
+        InputError: If ``out_dir`` holds another experiment (other policies, uncertainties,
+            sample, months or seed; more replications are the same one).
     """
     from scenarios.parameters import ParameterError, validate
     from simulation.experiments import RunSpec, replication_seeds, run_specs
@@ -144,6 +149,17 @@ def explore(
         progress=progress,
         store_details=False,
         manifest=provenance,
+        experiment={
+            "kind": "explore",
+            "policies": [[p.name, p.overrides] for p in policies],
+            "params": list(params),
+            "sampler": sampler,
+            "samples": samples,
+            "steps": steps,
+            "root_seed": seed,
+            "model": model,
+        },
+        keep_stale=keep_stale,
     )
     table, levers = experiments_table(experiment.runs(), policies, ranges)
     write_atomic(table, Path(out_dir) / EXPERIMENTS_FILE)

@@ -124,7 +124,11 @@ class _Evaluator:
         model: str,
         progress: bool,
         manifest: dict[str, Any],
+        experiment: dict[str, Any] | None = None,
+        keep_stale: bool = False,
     ) -> None:
+        self.experiment = experiment
+        self.keep_stale = keep_stale
         self.scenario = scenario
         self.base = scenario.parameters()
         self.levers = levers
@@ -204,6 +208,8 @@ class _Evaluator:
                 store_details=False,
                 manifest={**self.manifest, "generation": generation},
                 executor=executor,
+                experiment=self.experiment,
+                keep_stale=self.keep_stale,
             )
             runs = experiment.runs(status=None)
         failed = runs[runs["status"] != "done"] if len(runs) else runs
@@ -316,6 +322,7 @@ def optimise(
     progress: bool = True,
     manifest: dict[str, Any] | None = None,
     model: str = "",
+    keep_stale: bool = False,
 ) -> Optimisation:
     """Search the levers for Pareto-optimal policies with NSGA-II (NSGA-III beyond 2 objectives).
 
@@ -336,10 +343,14 @@ def optimise(
         progress: Show progress bars.
         manifest: Extra provenance for ``manifest.json``.
         model: A test model function (``RunSpec.model``); empty for the model itself.
+        keep_stale: Reuse runs stored by another version of the model (or of a park file it
+            reads) instead of recomputing them after a one-line notice.
 
     Raises:
         DesignError: On a bad lever, objective, constraint or setting, failed runs, or a
             missing ``[design]`` extra.
+        InputError: If ``out_dir`` holds another search (other scenario, levers,
+            objectives, constraints, settings, months or seed).
     """
     from simulation.experiments import make_executor, replication_seeds
     from simulation.experiments.manifest import base_manifest, write_manifest
@@ -395,6 +406,24 @@ def optimise(
         model,
         progress,
         provenance,
+        experiment={
+            "kind": "optimise",
+            "scenario": scenario.name,
+            "overrides": scenario.overrides,
+            "levers": [str(text) if not isinstance(text, Range) else text.name for text in levers],
+            "lever_ranges": {r.name: [r.low, r.high] for r in lever_list}
+            if levers and all(isinstance(r, Range) for r in levers)
+            else None,
+            "objectives": [str(o) for o in goal],
+            "constraints": [str(c) for c in limits],
+            "population": population,
+            "replications": replications,
+            "robustness": provenance["robustness"],
+            "steps": steps,
+            "root_seed": seed,
+            "model": model,
+        },
+        keep_stale=keep_stale,
     )
     problem = sampling.Problem(
         n_var=len(lever_list),

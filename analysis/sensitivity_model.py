@@ -211,21 +211,26 @@ def collect_responses(
 ) -> dict[str, np.ndarray]:
     """Arrange the engine's runs table into ``{output: (points, replications)}`` arrays.
 
-    Runs are matched by run key, so identical points (which the engine runs once) and runs left
-    in the store by other analyses are handled.
+    Runs are matched by (point, replication): the engine's table is the experiment seen through
+    exactly these specs (identical points, run once, are listed at each point they stand for;
+    a run kept with ``keep_stale`` is listed under its stored key).
 
     Raises:
         RunsFailedError: If any run of the design has no result.
     """
-    # The engine lists a run once per (point, replication) it stands for; its outputs are the same.
-    by_key = runs.drop_duplicates("run_key").set_index("run_key") if len(runs) else None
+    by_member = (
+        runs.drop_duplicates(["point", "replication"]).set_index(["point", "replication"])
+        if len(runs)
+        else None
+    )
     responses = {name: np.full((points, replications), np.nan) for name in outputs}
     missing = 0
     for spec in specs:
-        if by_key is None or spec.key not in by_key.index:
+        member = (spec.point, spec.replication)
+        if by_member is None or member not in by_member.index:
             missing += 1
             continue
-        row = by_key.loc[spec.key]
+        row = by_member.loc[member]
         for name in outputs:
             responses[name][spec.point, spec.replication] = float(row[name])
     if missing:
@@ -247,6 +252,7 @@ def analyse_model(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    keep_stale: bool = False,
     **method_options: Any,
 ) -> tuple[SensitivityResult, dict[str, Any]]:
     """Run a sensitivity analysis of the model through the experiment engine.
@@ -269,6 +275,8 @@ def analyse_model(
         workers: Engine workers (1 serial, None all cores).
         scheduler: Dask scheduler address or ``"local"``.
         progress: Show the engine's progress bar.
+        keep_stale: Reuse runs stored by another version of the model (or of a park file it
+            reads) instead of recomputing them after a one-line notice.
         **method_options: ``second_order``, ``levels``, ``harmonics``, ``slides``...
 
     Returns:
@@ -276,6 +284,8 @@ def analyse_model(
 
     Raises:
         SensitivityError: On a bad method, sample size, range or output (before any run).
+        InputError: If ``out_dir`` holds another experiment (another scenario, method,
+            sample size, option, range, months or seed; more replications are the same one).
         RunsFailedError: If some runs failed (they are logged in ``runs/failures.log``).
     """
     from simulation.experiments import replication_seeds, run_specs
@@ -330,6 +340,19 @@ def analyse_model(
         progress=progress,
         store_details=False,
         manifest={**manifest, "kind": "sensitivity runs"},
+        experiment={
+            "kind": "sensitivity",
+            "scenario": scenario.name,
+            "overrides": scenario.overrides,
+            "ranges": {name: list(bounds) for name, bounds in scenario.sensitivity.items()},
+            "params": list(params),
+            "method": method,
+            "samples": samples,
+            "options": method_options,
+            "steps": steps,
+            "root_seed": seed,
+        },
+        keep_stale=keep_stale,
     )
     try:
         responses = collect_responses(

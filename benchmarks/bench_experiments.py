@@ -25,21 +25,20 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _specs(n_runs: int, steps: int, n_firms: int | None) -> list:
+def _specs(n_runs: int, steps: int, n_firms: int | None) -> Any:
+    """The runs, generated when iterated (``SpecGrid``), as ``sweep`` and ``compare`` give them."""
     from scenarios.loader import load_scenario
-    from simulation.experiments import RunSpec, replication_seeds
+    from simulation.experiments import SpecGrid, replication_seeds
 
     overrides = {"n_firms": n_firms} if n_firms else {}
     params = load_scenario("baseline").with_overrides(overrides).parameters()
-    return [
-        RunSpec("baseline", params, steps, seed, k)
-        for k, seed in enumerate(replication_seeds(2024, n_runs))
-    ]
+    return SpecGrid([("baseline", 0, params, {})], steps, replication_seeds(2024, n_runs))
 
 
 class WorkerMemory:

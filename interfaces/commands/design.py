@@ -242,10 +242,10 @@ def _lever_policies(first: Any, file: str) -> list[Any]:
 def _explore(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from analysis.exploration import explore
+    from interfaces.commands.common import output_folder
     from interfaces.commands.experiments import (
+        ExperimentFolder,
         _check_scheduler,
-        _command_line,
         _report_failures,
         _scenario_list,
     )
@@ -257,29 +257,11 @@ def _explore(args: argparse.Namespace) -> int:
     from analysis.design_space import check_output
 
     check_output(args.figure_output, "--figure-output")
-    out = Path(args.out or Path("results") / ("explore-" + "-".join(args.policies[:3])))
-    result = explore(
-        policies,
-        args.samples,
-        out,
-        params=args.param,
-        sampler=args.sampler,
-        steps=args.steps,
-        replications=args.replications,
-        seed=args.seed,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=not args.quiet,
-        manifest={"command": _command_line(args, "policies"), "park": args.park, "sets": args.set},
-    )
-    from analysis.design_figures import exploration_figure, save_figure
-
-    save_figure(
-        exploration_figure(
-            result.experiments, args.figure_output, [r.name for r in result.uncertainties]
-        ),
-        out / "experiments.png",
-    )
+    out = output_folder(args.out, Path("results") / ("explore-" + "-".join(args.policies[:3])))
+    folder = ExperimentFolder(out, args.overwrite)
+    with folder.cleanup():
+        result = _explore_into(folder.work, policies, args)
+    folder.finish()
     if not args.quiet:
         from analysis.style import format_number
 
@@ -296,6 +278,37 @@ def _explore(args: argparse.Namespace) -> int:
 
     _report_failures(load_experiment(out), out, args.quiet)
     return 0
+
+
+def _explore_into(out: Any, policies: list[Any], args: argparse.Namespace) -> Any:
+    """Run the exploration into ``out`` (the --out folder or its staging copy) and draw it."""
+    from analysis.exploration import explore
+    from interfaces.commands.experiments import _command_line
+
+    result = explore(
+        policies,
+        args.samples,
+        out,
+        params=args.param,
+        sampler=args.sampler,
+        steps=args.steps,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+        manifest={"command": _command_line(args, "policies"), "park": args.park, "sets": args.set},
+        keep_stale=args.keep_stale,
+    )
+    from analysis.design_figures import exploration_figure, save_figure
+
+    save_figure(
+        exploration_figure(
+            result.experiments, args.figure_output, [r.name for r in result.uncertainties]
+        ),
+        out / "experiments.png",
+    )
+    return result
 
 
 # --- discover -------------------------------------------------------------------------------
@@ -330,7 +343,9 @@ def _discover(args: argparse.Namespace) -> int:
         max_boxes=args.boxes,
         seed=args.seed,
     )
-    out = Path(args.out or Path(args.folder) / "discovery")
+    from interfaces.commands.common import output_folder
+
+    out = output_folder(args.out, Path(args.folder) / "discovery")
     write_discovery(result, out, figures=not args.no_figures)
     if not args.quiet:
         cases = result.points["case_of_interest"]
@@ -361,8 +376,12 @@ def _optimise(args: argparse.Namespace) -> int:
     from analysis.design_space import DesignError, parse_ranges
     from analysis.optimisation import Robustness, optimise, write_optimisation
     from analysis.sensitivity_model import RunsFailedError
-    from interfaces.commands.common import resolve_scenario
-    from interfaces.commands.experiments import _check_scheduler, _command_line
+    from interfaces.commands.common import output_folder, resolve_scenario
+    from interfaces.commands.experiments import (
+        ExperimentFolder,
+        _check_scheduler,
+        _command_line,
+    )
 
     scenario = resolve_scenario(args.scenario, args.park, args.set)
     _check_scheduler(args.scheduler)
@@ -376,29 +395,33 @@ def _optimise(args: argparse.Namespace) -> int:
         )
     elif args.uncertainty:
         raise DesignError("--uncertainty applies only with --robust")
-    out = Path(args.out or Path("results") / f"optimise-{scenario.name}")
+    out = output_folder(args.out, Path("results") / f"optimise-{scenario.name}")
+    folder = ExperimentFolder(out, args.overwrite)
     try:
-        result = optimise(
-            scenario,
-            args.param,
-            args.objective,
-            out,
-            constraints=args.constraint,
-            population=args.population,
-            generations=args.generations,
-            replications=args.replications,
-            steps=args.steps,
-            seed=args.seed,
-            robustness=robustness,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=not args.quiet,
-            manifest={"command": _command_line(args, "scenario"), "park": args.park},
-        )
+        with folder.cleanup():
+            result = optimise(
+                scenario,
+                args.param,
+                args.objective,
+                folder.work,
+                constraints=args.constraint,
+                population=args.population,
+                generations=args.generations,
+                replications=args.replications,
+                steps=args.steps,
+                seed=args.seed,
+                robustness=robustness,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                progress=not args.quiet,
+                manifest={"command": _command_line(args, "scenario"), "park": args.park},
+                keep_stale=args.keep_stale,
+            )
+            write_optimisation(result, scenario, figures=not args.no_figures)
     except RunsFailedError as error:
         print(f"symbiosis: {error}", file=sys.stderr)
         return 1
-    write_optimisation(result, scenario, figures=not args.no_figures)
+    folder.finish()
     if not args.quiet:
         from analysis.style import format_number
 

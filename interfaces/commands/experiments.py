@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from interfaces.commands.common import (
@@ -243,13 +245,10 @@ class ExperimentFolder:
         store_details: bool = True,
     ) -> Any:
         """Run specs into the folder; a user error before any run leaves no new folder."""
-        import shutil
-
-        from scenarios.errors import InputError
         from simulation.experiments import run_specs
 
         self.invocation.command = manifest.get("command", "")
-        try:
+        with self.cleanup():
             return run_specs(
                 specs,
                 self.work,
@@ -262,6 +261,16 @@ class ExperimentFolder:
                 keep_stale=args.keep_stale,
                 invocation=self.invocation,
             )
+
+    @contextmanager
+    def cleanup(self) -> Iterator[None]:
+        """On any failure inside, remove what this command created (staging or a new --out)."""
+        import shutil
+
+        from scenarios.errors import InputError
+
+        try:
+            yield
         except BaseException as error:
             if self.work != self.out:
                 shutil.rmtree(self.work, ignore_errors=True)
@@ -269,13 +278,14 @@ class ExperimentFolder:
                 shutil.rmtree(self.out, ignore_errors=True)
             raise
 
-    def finish(self, experiment: Any) -> None:
+    def finish(self, experiment: Any = None) -> None:
         """With ``--overwrite``, put the new folder in the place of the old one."""
         if self.work != self.out:
             from simulation.output import replace_dir
 
             replace_dir(self.work, self.out)
-            experiment.path = self.out
+            if experiment is not None:
+                experiment.path = self.out
 
 
 def _check_runs(conditions: int, replications: int, what: str) -> None:
@@ -380,7 +390,7 @@ def _compare(args: argparse.Namespace) -> int:
     folder = ExperimentFolder(out, args.overwrite)
     experiment_id = {
         "kind": "compare",
-        "scenarios": [[s.name, s.parameters()] for s in scenarios],
+        "scenarios": [[s.name, s.overrides] for s in scenarios],
         "steps": steps,
         "root_seed": args.seed,
     }
@@ -633,7 +643,7 @@ def _sweep(args: argparse.Namespace) -> int:
     experiment_id = {
         "kind": "sweep",
         "scenario": scenario.name,
-        "parameters": scenario.parameters(),
+        "overrides": scenario.overrides,
         "points": points,
         "steps": steps,
         "root_seed": args.seed,

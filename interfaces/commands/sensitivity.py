@@ -141,6 +141,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
     add_overwrite_option(parser)
+    parser.add_argument(
+        "--keep-stale",
+        action="store_true",
+        help="reuse runs stored by another version of the model (another fingerprint) "
+        "instead of recomputing them",
+    )
     parser.set_defaults(func=_sensitivity)
 
 
@@ -201,6 +207,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
             workers=args.workers,
             scheduler=args.scheduler,
             progress=not args.quiet,
+            keep_stale=args.keep_stale,
             **_method_options(args),
         )
     except RunsFailedError as error:
@@ -266,6 +273,7 @@ def _sensitivity_folder(args: argparse.Namespace) -> Path:
     from interfaces.commands.common import output_folder
     from scenarios.bounds import MAX_RUNS
     from scenarios.errors import InputError
+    from simulation.experiments.store import STORE_NAME, ResultStore
     from simulation.output import refuse_earlier_results
 
     out = output_folder(args.out, "")
@@ -276,4 +284,6 @@ def _sensitivity_folder(args: argparse.Namespace) -> Path:
         )
     if out.is_dir() and not (out / "runs").is_dir():
         refuse_earlier_results(out, args.overwrite, "files that are not a sensitivity analysis")
+    elif (out / "runs" / STORE_NAME).is_file() and not args.overwrite:
+        ResultStore(out / "runs", create=False).close()  # a corrupt store fails here, cleanly
     return out

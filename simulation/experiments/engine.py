@@ -53,6 +53,12 @@ WORKER_PRELOAD = ("simulation.runner", "simulation.model", "simulation.scalars")
 WATCHDOG_INTERVAL_S = 0.5
 # Specs recorded in the store per transaction while an experiment is set up.
 MEMBER_BATCH = 1000
+# Runs finished in this process (serial, one worker) are committed to the store together, at
+# least this often (seconds) and at most this many at a time: one transaction (and one disk
+# sync) per batch instead of per run, so a kill loses at most about a second of finished work.
+# With several workers, each returned chunk of runs is committed in one transaction.
+WRITE_SECONDS = 1.0
+WRITE_BATCH = 500
 
 
 @functools.cache
@@ -362,6 +368,10 @@ def _dask_executor(workers: int | None, scheduler: str) -> Iterator[tuple[Execut
             dashboard_address=None,
         )
         client = Client(cluster)
+        # Workers of a cluster we started end with this process (also a restarted worker).
+        from simulation.experiments.dask_watch import MainProcessWatch
+
+        client.register_plugin(MainProcessWatch(os.getpid()), name="symbiosis-main-watch")
     else:
         try:
             client = Client(scheduler, timeout=30)
@@ -484,14 +494,13 @@ def run_specs(
         if experiment is not None:
             store.claim(experiment)
         invocation.attach(store, fingerprint, _package_version())
-        counted = _record_members(store, specs, view, keep_stale)
-        counts_in_view = store.view_counts(view, fingerprint)
-        total_keys, reused, stale = counts_in_view
+        counted, stale = _record_members(store, specs, view, keep_stale)
+        total_keys, reused = store.view_counts(view)
         if stale and not keep_stale:
             (notice or _to_stderr)(
                 f"{folder}: {stale} stored runs were computed by another version of the model "
-                f"(fingerprint differs from {fingerprint}); they are recomputed (keep them "
-                "with --keep-stale)"
+                "or of a park file it reads (model fingerprint or park file contents differ); "
+                "they are recomputed (keep them with --keep-stale)"
             )
         invocation.reused(reused)
         counts = {
@@ -547,17 +556,22 @@ def _to_stderr(text: str) -> None:
 def _effective_key(spec: RunSpec, store: ResultStore, keep_stale: bool) -> str:
     """The key a spec is stored under: its own, or with ``keep_stale`` a stale run's."""
     if keep_stale and not store.done_keys([spec.key]):
-        stale = store.stale_keys([spec.base_key], spec.fingerprint)
-        if spec.base_key in stale:
-            return stale[spec.base_key]
+        stale = store.stale_key(spec.base_key)
+        if stale is not None:
+            return stale
     return spec.key
 
 
 def _record_members(
     store: ResultStore, specs: Iterable[RunSpec], view: int, keep_stale: bool
-) -> int:
-    """Record every spec as a member of the experiment, in batches; returns how many."""
-    count = 0
+) -> tuple[int, int]:
+    """Record every spec as a member of the experiment, in batches.
+
+    Returns:
+        (members recorded, stale runs they replace: stored under another key for the same
+        member, so recomputed).
+    """
+    count = stale = 0
     iterator = iter(specs)
     while batch := list(itertools.islice(iterator, MEMBER_BATCH)):
         count += len(batch)
@@ -566,7 +580,7 @@ def _record_members(
                 f"more than {MAX_RUNS:,} runs is above the cap of runs per experiment "
                 "(scenarios.bounds.MAX_RUNS); use fewer replications or design points"
             )
-        store.add_members(
+        stale += store.add_members(
             (
                 (
                     s.scenario,
@@ -582,7 +596,7 @@ def _record_members(
             ),
             view=view,
         )
-    return count
+    return count, stale
 
 
 def _pending(specs: Iterable[RunSpec], store: ResultStore, keep_stale: bool) -> Iterator[RunSpec]:
@@ -631,34 +645,61 @@ def _execute(
         window = CHUNKS_IN_FLIGHT_PER_WORKER * n_workers
         running: set[Future] = set()
         submitted: dict[Future, list[RunSpec]] = {}
+        unwritten: list[dict[str, Any]] = []
+        written_at = time.monotonic()
+
+        def commit() -> None:
+            nonlocal written_at
+            if unwritten:
+                store.write_many(unwritten)
+                for record in unwritten:
+                    if record["status"] == "done":
+                        counts["runs_done"] += 1
+                    else:
+                        counts["runs_failed"] += 1
+                        _log_failure(folder, record)
+                    invocation.count(record["status"] == "done")
+                unwritten.clear()
+                invocation.save(store)
+            written_at = time.monotonic()
+
         with tqdm(total=n_pending, unit="run", disable=not progress, dynamic_ncols=True) as bar:
-            while True:
-                for chunk in chunks:
-                    running.add(_submit(executor, chunk, store_details, submitted))
-                    if len(running) >= window:
+            try:
+                while True:
+                    while len(running) < window and (chunk := next(chunks, None)):
+                        running.add(_submit(executor, chunk, store_details, submitted))
+                    if not running:
                         break
-                if not running:
-                    break
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    chunk = submitted.pop(future)
-                    try:
-                        records = future.result()
-                    except Exception:  # noqa: BLE001 - the task, not a run, failed
-                        records = _task_failed(chunk, traceback.format_exc())
-                    for record in records:
-                        store.write(record)
-                        timer.add(record["elapsed_s"])
-                        if record["status"] == "done":
-                            counts["runs_done"] += 1
-                        else:
-                            counts["runs_failed"] += 1
-                            _log_failure(folder, record)
-                        invocation.count(record["status"] == "done")
-                        bar.update(1)
-                    if counts["runs_failed"]:
-                        bar.set_postfix(failed=counts["runs_failed"])
-                    invocation.save(store)
+                    finished, running = wait(
+                        running, timeout=WRITE_SECONDS, return_when=FIRST_COMPLETED
+                    )
+                    for future in finished:
+                        chunk = submitted.pop(future)
+                        try:
+                            records = future.result()
+                        except Exception:  # noqa: BLE001 - the task, not a run, failed
+                            records = _task_failed(chunk, traceback.format_exc())
+                        for record in records:
+                            unwritten.append(record)
+                            timer.add(record["elapsed_s"])
+                            bar.update(1)
+                        failed = sum(r["status"] != "done" for r in records)
+                        if failed:
+                            bar.set_postfix(failed=counts["runs_failed"] + failed)
+                    # A task of a worker returns a chunk of runs, already a batch; serial runs
+                    # come one by one, so they are batched by time.
+                    if (
+                        n_workers > 1
+                        or len(unwritten) >= WRITE_BATCH
+                        or time.monotonic() - written_at >= WRITE_SECONDS
+                    ):
+                        commit()
+            finally:
+                # Finished tasks not yet looked at (an interrupt came first) are stored too.
+                for future in running:
+                    if future.done() and not future.cancelled() and not future.exception():
+                        unwritten.extend(future.result())
+                commit()
 
 
 def _submit(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -118,20 +118,25 @@ def pack_frame(frame: pd.DataFrame) -> bytes:
     """
     import pyarrow as pa
 
+    # Column by column from NumPy (pandas' own Arrow conversion costs about three times more,
+    # a tenth of a default run when every run's tables are stored); each buffer is compressed
+    # in this thread (a thread pool costs more than it saves on tables this small).
     types = {"int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
-    fields = []
-    for name, dtype in frame.dtypes.items():
-        if str(dtype) in types:
-            fields.append(pa.field(str(name), types[str(dtype)]))
-        elif pd.api.types.is_string_dtype(dtype):
-            fields.append(pa.field(str(name), pa.string()))
+    arrays = []
+    for name, column in frame.items():
+        values = column.to_numpy()
+        arrow_type = types.get(values.dtype.name)
+        if arrow_type is not None:
+            arrays.append(pa.array(values, type=arrow_type))
+        elif pd.api.types.is_string_dtype(column.dtype):
+            arrays.append(pa.array(values.astype(object), type=pa.string(), from_pandas=True))
         else:
-            raise TypeError(f"column {name!r} of dtype {dtype} is not stored")
-    table = pa.Table.from_pandas(frame, schema=pa.schema(fields), preserve_index=False)
+            raise TypeError(f"column {name!r} of dtype {column.dtype} is not stored")
+    table = pa.Table.from_arrays(arrays, names=[str(name) for name in frame.columns])
     sink = pa.BufferOutputStream()
-    options = pa.ipc.IpcWriteOptions(compression="zstd")
-    with pa.ipc.new_stream(sink, table.schema.remove_metadata(), options=options) as writer:
-        writer.write_table(table.replace_schema_metadata(None))
+    options = pa.ipc.IpcWriteOptions(compression="zstd", use_threads=False)
+    with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
+        writer.write_table(table)
     return bytes(sink.getvalue().to_pybytes())
 
 
@@ -331,38 +336,37 @@ class ResultStore:
         return found
 
     @_guarded
-    def stale_keys(self, base_keys: Iterable[str], fingerprint: str) -> dict[str, str]:
-        """Done runs of the same parameters, steps and seed but another model fingerprint.
+    def stale_key(self, base_key: str) -> str | None:
+        """The key of a done run of the same parameters, steps and seed, if one is stored.
 
-        Returns:
-            ``{base_key: run_key}`` of one such stored run per base key.
+        Asked for a run not stored under its own key, so such a run was computed by another
+        version of the model or of a park file it reads (``--keep-stale`` reuses it).
         """
-        found: dict[str, str] = {}
-        wanted = list(base_keys)
-        for start in range(0, len(wanted), 500):
-            batch = wanted[start : start + 500]
-            rows = self.connection.execute(
-                "SELECT base_key, run_key FROM results WHERE status = 'done' AND fingerprint != ? "
-                f"AND base_key IN ({','.join('?' * len(batch))})",
-                [fingerprint, *batch],
-            )
-            for base_key, run_key in rows:
-                found.setdefault(base_key, run_key)
-        return found
+        row = self.connection.execute(
+            "SELECT run_key FROM results WHERE status = 'done' AND base_key = ? LIMIT 1",
+            (base_key,),
+        ).fetchone()
+        return row[0] if row else None
 
     @_guarded
     def add_members(
         self,
         members: Iterable[tuple[str, int, int, str, str, int, int, dict]],
         view: int | None = None,
-    ) -> None:
+    ) -> int:
         """Record which (scenario, point, replication) each run key stands for, in one go.
 
-        A member whose run is recomputed under another fingerprint replaces its stale row.
+        A member whose run is now keyed otherwise (the model, a park file it reads or a
+        default changed) replaces its stale row: in a folder that holds one experiment
+        (``claim``) any row of the same (scenario, point, replication), elsewhere a row of the
+        same parameters, steps and seed (``base_key``).
 
         Args:
             members: ``(scenario, point, replication, run_key, base_key, seed, steps, labels)``.
             view: Also record the members under this view id (see ``runs(view=...)``).
+
+        Returns:
+            How many replaced rows stood for a done run (the stale runs to recompute).
         """
         rows = [
             (
@@ -377,12 +381,17 @@ class ResultStore:
             )
             for scenario, point, replication, key, base, seed, steps, labels in members
         ]
+        same = "scenario = ? AND point = ? AND replication = ? AND run_key != ?"
+        width = 4
+        if self.experiment() is None:
+            same, width = f"{same} AND base_key = ?", 5
+        replaced: list[tuple[Any, ...]] = [row[:width] for row in rows]
+        done = "run_key IN (SELECT run_key FROM results WHERE status = 'done')"
         with self.connection:
-            self.connection.executemany(
-                "DELETE FROM members WHERE scenario = ? AND point = ? AND replication = ? "
-                "AND base_key = ? AND run_key != ?",
-                ((row[0], row[1], row[2], row[4], row[3]) for row in rows),
-            )
+            stale = self.connection.executemany(
+                f"DELETE FROM members WHERE {same} AND {done}", replaced
+            ).rowcount
+            self.connection.executemany(f"DELETE FROM members WHERE {same}", replaced)
             self.connection.executemany(
                 "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
             )
@@ -391,32 +400,43 @@ class ResultStore:
                     "INSERT OR IGNORE INTO views VALUES (?, ?, ?, ?, ?)",
                     ((view, *row[:4]) for row in rows),
                 )
+        return max(0, stale)
 
     @_guarded
     def write(self, record: dict[str, Any]) -> None:
         """Store one finished (or failed) run, details included, in a single transaction."""
+        self.write_many([record])
+
+    @_guarded
+    def write_many(self, records: Sequence[dict[str, Any]]) -> None:
+        """Store finished (or failed) runs, details included, in a single transaction."""
         with self.connection:
-            self.connection.execute(
+            self.connection.executemany(
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record["run_key"],
-                    record["base_key"],
-                    record["fingerprint"],
-                    record["seed"],
-                    record["steps"],
-                    record["status"],
-                    record["elapsed_s"],
-                    strict_json(record["outputs"]) if record["outputs"] is not None else None,
-                    record["error"],
-                    record["finished_utc"],
-                ),
+                [
+                    (
+                        record["run_key"],
+                        record["base_key"],
+                        record["fingerprint"],
+                        record["seed"],
+                        record["steps"],
+                        record["status"],
+                        record["elapsed_s"],
+                        strict_json(record["outputs"]) if record["outputs"] is not None else None,
+                        record["error"],
+                        record["finished_utc"],
+                    )
+                    for record in records
+                ],
             )
-            details = record.get("details")
-            if details is not None:
-                self.connection.execute(
-                    "INSERT OR REPLACE INTO details VALUES (?, ?, ?, ?)",
-                    (record["run_key"], *details),
-                )
+            self.connection.executemany(
+                "INSERT OR REPLACE INTO details VALUES (?, ?, ?, ?)",
+                [
+                    (record["run_key"], *record["details"])
+                    for record in records
+                    if record.get("details") is not None
+                ],
+            )
 
     @_guarded
     def view_size(self, view: int) -> int:
@@ -427,27 +447,15 @@ class ResultStore:
         return int(count)
 
     @_guarded
-    def view_counts(self, view: int, fingerprint: str) -> tuple[int, int, int]:
-        """(run keys, of them done, of them not done but stored under another fingerprint).
-
-        The last are the runs a model edit made stale: stored for the same parameters, steps
-        and seed, but computed by another version of the model.
-        """
+    def view_counts(self, view: int) -> tuple[int, int]:
+        """(distinct run keys recorded under ``view``, of them done)."""
         (total, done) = self.connection.execute(
             "SELECT COUNT(DISTINCT v.run_key), COUNT(DISTINCT CASE WHEN r.status = 'done' "
             "THEN v.run_key END) FROM views v LEFT JOIN results r USING (run_key) "
             "WHERE v.view = ?",
             (view,),
         ).fetchone()
-        (stale,) = self.connection.execute(
-            "SELECT COUNT(DISTINCT m.run_key) FROM views v JOIN members m "
-            "USING (scenario, point, replication, run_key) LEFT JOIN results r "
-            "ON r.run_key = m.run_key WHERE v.view = ? AND COALESCE(r.status, '') != 'done' "
-            "AND m.base_key IN (SELECT base_key FROM results WHERE status = 'done' "
-            "AND fingerprint != ?)",
-            (view, fingerprint),
-        ).fetchone()
-        return int(total), int(done), int(stale)
+        return int(total), int(done)
 
     @_guarded
     def runs(self, status: str | None = "done", view: int | None = None) -> pd.DataFrame:
