@@ -22,11 +22,10 @@ import time
 from html import escape
 from typing import Any
 
-import ipyvuetify
 import solara
 
 from analysis.style import lower_first
-from interfaces.app_charts import LiveChartsWidget, chart_delta, chart_setup
+from interfaces.app_charts import LiveRunWidget, chart_delta, chart_setup
 from interfaces.app_model import (
     CONTROLS,
     DEFAULT_SCENARIO,
@@ -170,8 +169,8 @@ class Session:
     """One page's run: the model, its lock, and the views that show it.
 
     A step does not render the page again (Solara would walk the whole page each time): it
-    tells the views, which set the few browser-side values that changed (the month, the
-    indicator panel, the charts' changes) directly on their widgets.
+    tells the views, which send the browser what changed (the month, the indicator panel, the
+    charts' changes) as one message on their widget.
 
     Attributes:
         model: The current run (replaced on Reset; the dashboard is built anew for each run).
@@ -241,8 +240,8 @@ def Dashboard(session: Session, run_number: int, on_seed: Any = None) -> None:
 def RunDashboard(session: Session, current: AppModel, on_seed: Any = None) -> None:
     """The month, network, live plots and key indicators of one run.
 
-    Built once per run; after each step ``LiveView.show_step`` updates the month, the panel and
-    the charts on their widgets (the charts get only what changed since the last frame).
+    Built once per run, as one widget (``LiveView``); after each step ``LiveView.show_step``
+    sends it the month, the panel and what changed in the charts, in one message.
     ``on_seed`` is told the seed of each new run, so that a new scenario starts on it.
     """
     live = solara.use_memo(lambda: LiveView(session, current), [current])
@@ -255,41 +254,35 @@ def RunDashboard(session: Session, current: AppModel, on_seed: Any = None) -> No
     solara.use_effect(live.attach, [current])
     if current.seed_problem:
         solara.Warning(current.seed_problem, classes=["symbiosis-seed-problem"])
-    with solara.Row(style={"align-items": "baseline"}):
-        ipyvuetify.Html.element(tag="h3", children=["Month ", live.month])
-        if current.twin is not None:
-            _paragraph("A and B step together on the same seed.")
-    wrap = {"flex-wrap": "wrap", "align-items": "flex-start"}
-    with solara.Row(style=wrap):
-        solara.Column(children=[live.charts], style={"flex": "3 1 640px"})
-        solara.Column(
-            children=[live.panel], classes=["symbiosis-indicators"], style={"flex": "1 1 300px"}
-        )
+    solara.Column(children=[live.widget], style={"width": "100%"})
 
 
 class LiveView:
-    """The widgets of one run that change at every step, owned here rather than by Solara.
+    """The widget of one run that changes at every step, owned here rather than by Solara.
 
     Solara re-applies the properties of the elements it rendered whenever any part of the page
-    renders again; widgets made here and placed in the page as they are keep the values
-    ``show_step`` gives them.
+    renders again; a widget made here and placed in the page as it is keeps the values
+    ``show_step`` gives it.
 
     Attributes:
-        month: The month shown (``data-testid="month"``).
-        panel: The indicator panel.
-        charts: The network and plots (``LiveChartsWidget``).
+        widget: The month (``data-testid="month"``), the network and plots and the indicator
+            panel (``LiveRunWidget``).
     """
 
     def __init__(self, session: Session, run: AppModel) -> None:
-        """Make the widgets showing ``run`` as it is now."""
+        """Make the widget showing ``run`` as it is now."""
         self.session, self.run = session, run
-        self.setup = chart_setup(run.runs())
-        self.shown_months = [picture["month"] for picture in self.setup["runs"]]
-        self.month = ipyvuetify.Html(
-            tag="span", children=[str(run.steps)], attributes={"data-testid": "month"}
-        )
-        self.panel = solara.widgets.HTML(tag="div", unsafe_innerHTML=indicator_html(run))
-        self.charts = LiveChartsWidget(setup=self.setup, delta={}, on_resync=self.resync)
+        self.note = "A and B step together on the same seed." if run.twin is not None else ""
+        self.setup = self.picture()
+        self.widget = LiveRunWidget(setup=self.setup, frame={}, on_resync=self.resync)
+
+    def picture(self) -> dict[str, Any]:
+        """The whole picture of the run now: charts, month, panel (the caller holds no lock)."""
+        with self.session.lock:
+            setup = chart_setup(self.run.runs())
+            setup.update(month=str(self.run.steps), panel=indicator_html(self.run), note=self.note)
+        self.shown_months = [picture["month"] for picture in setup["runs"]]
+        return setup
 
     def attach(self) -> Any:
         """Show every step of the run from now on; the returned function stops and frees."""
@@ -297,27 +290,22 @@ class LiveView:
 
         def detach() -> None:
             self.session.views.remove(self.show_step)
-            for widget in (self.month, self.panel, self.charts):
-                widget.close()
+            self.widget.close()
 
         return detach
 
     def show_step(self) -> None:
-        """Send what changed since the last frame: month, panel and the charts' changes."""
+        """Send what changed since the last frame, as one message: month, panel, charts."""
         with self.session.lock:
-            delta = chart_delta(self.setup["key"], self.run.runs(), self.shown_months)
-            html, text = indicator_html(self.run), str(self.run.steps)
-        self.shown_months = [change["to"] for change in delta["runs"]]
-        self.month.children = [text]
-        self.panel.unsafe_innerHTML = html
-        self.charts.delta = delta
+            frame = chart_delta(self.setup["key"], self.run.runs(), self.shown_months)
+            frame.update(month=str(self.run.steps), panel=indicator_html(self.run))
+        self.shown_months = [change["to"] for change in frame["runs"]]
+        self.widget.frame = frame
 
     def resync(self) -> None:
         """The browser missed a frame: send it the whole picture again."""
-        with self.session.lock:
-            self.setup = chart_setup(self.run.runs())
-        self.shown_months = [picture["month"] for picture in self.setup["runs"]]
-        self.charts.setup = self.setup
+        self.setup = self.picture()
+        self.widget.setup = self.setup
 
 
 def _testid(name: str) -> dict[str, Any]:

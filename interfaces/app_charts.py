@@ -3,9 +3,13 @@
 The server never draws. ``chart_setup`` is the whole picture of the runs so far (firms at their
 fixed positions, the active exchanges, the monthly series), sent when a run starts or a page
 opens; ``chart_delta`` is what changed between two months (the new months' rows, the exchanges
-that started and ended), sent after each frame. ``LiveChartsWidget`` (``live_charts.vue``)
+that started and ended), sent after each frame. ``LiveRunWidget`` (``live_charts.vue``)
 keeps the picture in the browser and draws it with ECharts, which the Solara server serves from
 its local asset folder, so the app works without internet.
+
+A frame is one message: the month, the indicator panel and the charts' changes travel together
+in the widget's ``frame``, since the server's cost of a step is mostly the cost of its messages
+(each one a hop from the session's thread to the web server's event loop and a websocket write).
 """
 
 from __future__ import annotations
@@ -174,12 +178,21 @@ def chart_delta(
     return {"key": key, "runs": changes}
 
 
-class LiveChartsWidget(ipyvuetify.VuetifyTemplate):
-    """The browser side of the live charts (``live_charts.vue``)."""
+class LiveRunWidget(ipyvuetify.VuetifyTemplate):
+    """The browser side of one run (``live_charts.vue``): the month, the charts and the panel.
+
+    Attributes:
+        setup: The whole picture (``chart_setup``) plus ``month`` (text), ``panel`` (HTML) and
+            ``note`` (a line beside the month, may be empty); sent when the run starts or the
+            browser asks for it again.
+        frame: One frame: ``chart_delta`` plus the ``month`` and ``panel`` it shows; sent after
+            each frame as a single message.
+        on_resync: Called when the browser missed a frame and needs the whole picture again.
+    """
 
     template_file = (__file__, "live_charts.vue")
     setup = traitlets.Any({}).tag(sync=True)
-    delta = traitlets.Any({}).tag(sync=True)
+    frame = traitlets.Any({}).tag(sync=True)
     on_resync = traitlets.Callable(None, allow_none=True)
 
     def vue_resync(self, _data: Any = None) -> None:

@@ -252,16 +252,20 @@ def page(app_module):
     context.close()
 
 
-def _panel(context) -> str:
-    import solara
+def _shown(context) -> dict:
+    """What the page's run widget shows: its latest frame, or its picture before any frame."""
+    from interfaces.app_charts import LiveRunWidget
 
-    texts = [
-        w.unsafe_innerHTML
-        for w in context.find(solara.widgets.HTML).widgets
-        if "Key indicators" in (w.unsafe_innerHTML or "")
-    ]
-    assert len(texts) == 1
-    return texts[0]
+    widgets = context.find(LiveRunWidget).widgets
+    assert len(widgets) == 1
+    setup, frame = widgets[0].setup, widgets[0].frame
+    return frame if frame.get("key") == setup["key"] else setup
+
+
+def _panel(context) -> str:
+    panel = _shown(context)["panel"]
+    assert "Key indicators" in panel
+    return panel
 
 
 def _row(context, label: str) -> list[str]:
