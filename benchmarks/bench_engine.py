@@ -15,7 +15,8 @@ from one measurement into the next; wall-clock time, so a loaded machine slows e
   worker (``run_specs(workers=1)``, scalar outputs and every run's tables stored, as ``compare``
   does), side by side in one process, alternating, best of ``--repeat`` each.
 - ``speedup``: 400 default runs through the engine with 1 and with 2 local workers (worker
-  start-up included), alternating, best of ``--repeat`` each.
+  start-up included), alternating, best of ``--repeat`` each; with the ``[cluster]`` extra also
+  2 workers of a local Dask cluster (``--scheduler local``).
 - ``sobol``: a 10-parameter Sobol design, N = 1024, 5 replications (61,440 runs), of which the
   first 2,000 runs are timed through the engine with 2 workers (scalar outputs only, as
   ``sensitivity`` stores them) and the whole is extrapolated in proportion.
@@ -53,6 +54,7 @@ TARGETS = {
     "default_run": ("default run, in process (ms)", 15.0, "<="),
     "overhead": ("engine overhead over a bare run_model loop, 1 worker, 200 runs (%)", 5.0, "<="),
     "speedup": ("2-worker speed-up over 1 worker, 400 runs (x)", 1.85, ">="),
+    "speedup_dask": ("  same, 2 workers of a local Dask cluster (x)", 1.85, ">="),
     "sobol": ("Sobol, 10 parameters, N = 1024, 5 replications, 61,440 runs (min)", 15.0, "<="),
     "scale_time": (
         "regional park + NISP-like programme, 200,000 firms, 120 months (s)",
@@ -135,14 +137,21 @@ def measure_overhead(runs: int, repeat: int) -> dict[str, Any]:
     }
 
 
-def measure_engine(runs: int, workers: int) -> dict[str, Any]:
+def measure_engine(runs: int, workers: int, scheduler: str | None = None) -> dict[str, Any]:
     """Wall time of ``runs`` default runs through the engine (details stored, start-up in)."""
     from simulation.experiments import run_specs
 
     specs = _default_specs(runs)
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
         started = time.perf_counter()
-        experiment = run_specs(specs, folder, workers=workers, progress=False, store_details=True)
+        experiment = run_specs(
+            specs,
+            folder,
+            workers=workers,
+            scheduler=scheduler,
+            progress=False,
+            store_details=True,
+        )
         seconds = time.perf_counter() - started
         assert experiment.manifest["runs_done"] == runs
     return {"runs": runs, "workers": workers, "seconds": seconds}
@@ -256,12 +265,24 @@ def run_overhead(quick: bool, repeat: int) -> dict[str, Any]:
 def run_speedup(quick: bool, repeat: int) -> dict[str, Any]:
     runs = 80 if quick else 400
     seconds: dict[int, list[float]] = {1: [], 2: []}
+    dask: list[float] = []
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        has_dask = False
+    else:
+        has_dask = True
     for _ in range(repeat):
         for workers in (1, 2):
             seconds[workers].append(fresh("engine", runs=runs, workers=workers)["seconds"])
-    ratio = min(seconds[1]) / min(seconds[2])
-    return {"speedup": (ratio, {"runs": runs, "seconds_1_worker": seconds[1],
-                                "seconds_2_workers": seconds[2]})}  # fmt: skip
+        if has_dask:
+            dask.append(fresh("engine", runs=runs, workers=2, scheduler="local")["seconds"])
+    info = {"runs": runs, "seconds_1_worker": seconds[1], "seconds_2_workers": seconds[2],
+            "seconds_dask_2_workers": dask}  # fmt: skip
+    measured = {"speedup": (min(seconds[1]) / min(seconds[2]), info)}
+    if dask:
+        measured["speedup_dask"] = (min(seconds[1]) / min(dask), info)
+    return measured
 
 
 def run_sobol(quick: bool, repeat: int) -> dict[str, Any]:
@@ -368,6 +389,9 @@ def details(measured: dict[str, tuple[float, dict]]) -> str:
             f"speed-up: {info['runs']} default runs through the engine, 1 worker {one} s, "
             f"2 workers {two} s (worker start-up included); best against best"
         )
+        if info["seconds_dask_2_workers"]:
+            dask = ", ".join(f"{s:.1f}" for s in info["seconds_dask_2_workers"])
+            out.append(f"speed-up: 2 workers of a local Dask cluster {dask} s (start-up included)")
     if "sobol" in measured:
         info = measured["sobol"][1]
         out.append(

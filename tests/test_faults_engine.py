@@ -283,3 +283,23 @@ def test_runs_finished_before_an_interrupt_are_stored_and_not_run_again(tmp_path
     assert list(runs.sort_values("replication")["total_exchanges_started"]) == [
         float(s % 97) for s in replication_seeds(3, 12)
     ]
+
+
+def test_optimise_refuses_another_search_and_resumes_the_same(tmp_path):
+    pytest.importorskip("pymoo", reason="optimise needs the [design] extra")
+    out = tmp_path / "optimise"
+    common = ["optimise", "baseline", "--param", "landfill_tax_eur_per_t=0:150",
+              "--objective", "total_co2_avoided_t:max", "--population", "4", "--generations",
+              "1", "--replications", "1", "--steps", "3", "--workers", "1", "--quiet",
+              "--no-figures", "--out", out]  # fmt: skip
+    status, _, err = cli(*common)
+    assert status == 0, err
+    pareto = (out / "pareto.csv").read_text()
+    status, _, err = cli(*common, "--seed", "3")
+    assert_one_line_error(status, err, str(out), "another experiment", "root_seed")
+    assert (out / "pareto.csv").read_text() == pareto
+    status, _, err = cli(*common)
+    assert status == 0 and not _notices(err), err
+    assert (out / "pareto.csv").read_text() == pareto
+    added = [entry[0] for entry in _entries(out)]
+    assert added[0] == 4 and added[-1] == 0

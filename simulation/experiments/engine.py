@@ -1,8 +1,9 @@
 """Running many seeded runs: chunked tasks through one ``concurrent.futures.Executor`` seam.
 
 Serial, local processes and a Dask cluster all receive the same chunks of ``RunSpec`` and call
-the same ``run_model``, so they give bit-identical results. Each finished run is written to the
-store as its chunk returns; what is already stored is never run again (resume). Only a bounded
+the same ``run_model``, so they give bit-identical results. Finished runs are written to the
+store as their chunk returns (serial runs about once a second); what is already stored is never
+run again (resume). Only a bounded
 window of chunks is in flight at a time, so memory stays flat however many runs there are.
 """
 

@@ -1,13 +1,14 @@
-"""The result store: one SQLite file per experiment folder, written run by run as runs finish.
+"""The result store: one SQLite file per experiment folder, written in batches as runs finish.
 
 A store holds data, never code: scalar outputs are strict JSON text, per-run tables are Arrow IPC
 streams of plain columns (integers, floats, booleans, strings) checked column by column before
 they are read, and nothing in a results folder is ever unpickled or imported. Results folders are
 shared and downloaded, so reading one must not be able to run anything.
 
-Why SQLite rather than Parquet files: every finished run is committed in its own transaction
-(WAL journal), so a crash or a SIGKILL in the middle of a write leaves the store exactly as it was
-after the previous run; thousands of small appends are cheap; finding which runs are already
+Why SQLite rather than Parquet files: finished runs are committed in transactions (WAL journal;
+a worker's chunk, or about a second of serial runs, each), so a crash or a SIGKILL in the middle
+of a write leaves the store exactly as it was after the previous batch; thousands of small
+appends are cheap; finding which runs are already
 done (to resume) is an indexed query; two processes can resume one folder at once.
 
 Results are content-addressed: ``results`` and ``details`` hold one row per run key (a hash of
