@@ -626,6 +626,10 @@ class SymbiosisModel(mesa.Model):
         if len(ready) == 0:
             return
         book.begin_flows(ready, month)
+        # A contract binds the delivery: its term runs from the first flow, not from agreement.
+        contract_until = book.columns["contract_until"]
+        signed = ready[contract_until[ready] >= 0]
+        contract_until[signed] += month - book.start_step[signed]
         supplier, receiver, stream = book.supplier[ready], book.receiver[ready], book.stream[ready]
         self.infrastructure.build(supplier, receiver, stream)
         np.add.at(self.experience, (supplier, stream), 1.0)

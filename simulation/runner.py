@@ -223,7 +223,7 @@ def _dtype(column: str) -> str:
         return "int64"
     if column in ("distance_km", "quantity_per_month", "delivered_total"):
         return "float64"
-    return "object"
+    return "str"  # as pandas infers for the text columns of a table with rows
 
 
 def _firm_ids_at_start(model: Any, slots: np.ndarray, start: np.ndarray) -> np.ndarray:
