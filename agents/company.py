@@ -417,6 +417,40 @@ class Companies:
             cost_uncertainty_share,
         )
 
+    # --- attention (docs/model.md, section 7.12) -----------------------------------------------
+
+    def projects_in_development(self, supplier: np.ndarray, receiver: np.ndarray) -> np.ndarray:
+        """Exchanges each firm has in development, given the firms of those exchanges."""
+        n = len(self)
+        return np.bincount(supplier, minlength=n) + np.bincount(receiver, minlength=n)
+
+    @staticmethod
+    def within_attention(
+        supplier: np.ndarray,
+        receiver: np.ndarray,
+        score: np.ndarray,
+        load: np.ndarray,
+        cap: int,
+    ) -> np.ndarray:
+        """Which agreed deals the firms take on, best first, without exceeding ``cap`` projects.
+
+        A firm with ``load`` projects in development takes on new ones in the order of their
+        ``score`` (net present value) while it has fewer than ``cap``; a deal needs room at
+        both firms.
+
+        Returns:
+            Sorted indices of the deals taken on.
+        """
+        load = load.copy()
+        taken = []
+        for k in np.argsort(-score, kind="stable").tolist():
+            a, b = supplier[k], receiver[k]
+            if load[a] < cap and load[b] < cap:
+                load[a] += 1
+                load[b] += 1
+                taken.append(k)
+        return np.sort(np.asarray(taken, dtype=np.int64))
+
     # --- disclose (platform membership) --------------------------------------------------------
 
     def choose_platform_tier(

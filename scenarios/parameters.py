@@ -1176,6 +1176,153 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
     ),
 )
 
+# --- Development, attention and path dependence (docs/model.md, section 7.12) ----------------
+# An agreed exchange is a project before it is a flow; firms have limited attention; a new park
+# starts with firms that do not yet know each other; what was built for one exchange lowers the
+# cost of the next. No verified source gives these durations or shares for industrial symbiosis:
+# each is a declared uncertainty, its range and reasoning in ``source``.
+
+DEVELOPMENT: tuple[Parameter, ...] = (
+    _uncertain(
+        "development_lead_times",
+        True,
+        "-",
+        "Agreed exchanges pass through feasibility, permitting and investment before they flow",
+        group="development",
+        source="-",
+    ),
+    _uncertain(
+        "feasibility_months",
+        6.0,
+        "months",
+        "Mean duration of an agreed exchange's feasibility stage (tests, trials, business case)",
+        0,
+        60,
+        "development",
+        source="declared uncertainty, plausible 3-12: sampling, quality trials and a business "
+        "case for one stream take months, not weeks or years",
+    ),
+    _uncertain(
+        "permitting_months",
+        6.0,
+        "months",
+        "Mean duration of an agreed exchange's permitting stage (waste or by-product status)",
+        0,
+        60,
+        "development",
+        source="declared uncertainty, plausible 2-18: an environmental permit or by-product "
+        "status decision by the authority",
+    ),
+    _uncertain(
+        "investment_months",
+        6.0,
+        "months",
+        "Mean duration of the investment stage of an exchange without a pipe (storage, handling)",
+        0,
+        60,
+        "development",
+        source="declared uncertainty, plausible 3-12: procurement and installation of "
+        "storage, handling and transport equipment",
+    ),
+    _uncertain(
+        "pipe_investment_months",
+        18.0,
+        "months",
+        "Mean duration of the investment stage of an exchange that needs a pipe (energy, water)",
+        0,
+        120,
+        "development",
+        source="declared uncertainty, plausible 12-36: design, rights of way and construction "
+        "of a steam, heat, gas or water pipe, longer than moving a material by truck",
+    ),
+    _uncertain(
+        "lead_time_spread",
+        0.5,
+        "share",
+        "Each stage lasts its mean times a uniform draw in [1 - spread, 1 + spread]",
+        0,
+        1,
+        "development",
+        source="declared uncertainty, plausible 0.25-0.75: projects of one kind differ",
+    ),
+    _uncertain(
+        "development_abandon_rate_per_year",
+        0.1,
+        "1/year",
+        "Yearly rate at which an exchange still in development is abandoned",
+        0,
+        2,
+        "development",
+        source="declared uncertainty, plausible 0.05-0.3: a trial fails, a permit is refused, "
+        "a budget is cut; most agreed projects are carried through",
+    ),
+    _uncertain(
+        "max_projects_in_development",
+        2,
+        "projects",
+        "Exchanges a firm can have in development at once; a firm at the cap does not search",
+        1,
+        50,
+        "development",
+        source="declared uncertainty, plausible 1-5: the plant or environmental manager who "
+        "runs such projects beside operations can follow few at a time",
+    ),
+    _uncertain(
+        "acquaintance_months",
+        24.0,
+        "months",
+        "Mean months until two socially tied firms of a new park know each other's streams and "
+        "have the tie's trust (0: all ties known from the start)",
+        0,
+        600,
+        "development",
+        source="declared uncertainty, plausible 6-60: managers of neighbouring plants meet in "
+        "local associations and on shared business over a few years",
+    ),
+    _uncertain(
+        "path_dependence",
+        True,
+        "-",
+        "Infrastructure and experience of earlier exchanges lower the costs of later ones",
+        group="development",
+        source="-",
+    ),
+    _uncertain(
+        "infrastructure_reuse_share",
+        0.5,
+        "share",
+        "Share of a new exchange's investment saved when it can reuse infrastructure of the "
+        "same stream or utility network built for an earlier exchange nearby",
+        0,
+        1,
+        "development",
+        source="declared uncertainty, plausible 0.2-0.7: a corridor, storage, logistics or a "
+        "proven material specification are reused, the last connection is not",
+    ),
+    _uncertain(
+        "reuse_radius_km",
+        0.5,
+        "km",
+        "Distance from a firm within which infrastructure of an earlier exchange can be reused",
+        0,
+        50,
+        "development",
+        source="declared uncertainty, plausible 0.2-2: the same site or the next plot",
+    ),
+    _uncertain(
+        "experience_learning_rate",
+        0.2,
+        "share",
+        "Fall of a firm's transaction cost for a stream per doubling of its exchanges of that "
+        "stream (learning curve)",
+        0,
+        0.9,
+        "development",
+        source="functional form Wright 1936 (constant fall per doubling); the rate is a "
+        "declared uncertainty, plausible 0.05-0.3",
+    ),
+)
+
 # --- The park ----------------------------------------------------------------------------------
 
 PARK: tuple[Parameter, ...] = (
@@ -1231,6 +1378,7 @@ def _all_parameters() -> dict[str, Parameter]:
         declared.extend(instrument.parameters())
     declared.extend(OTHER_LEVERS)
     declared.extend(UNCERTAINTIES)
+    declared.extend(DEVELOPMENT)
     declared.extend(PARK)
     table: dict[str, Parameter] = {}
     for parameter in declared:
@@ -1541,6 +1689,19 @@ class ModelParameters:
     reliable_delivery_share: float
     failed_delivery_share: float
     trust_exit_margin: float
+    development_lead_times: bool
+    feasibility_months: float
+    permitting_months: float
+    investment_months: float
+    pipe_investment_months: float
+    lead_time_spread: float
+    development_abandon_rate_per_year: float
+    max_projects_in_development: int
+    acquaintance_months: float
+    path_dependence: bool
+    infrastructure_reuse_share: float
+    reuse_radius_km: float
+    experience_learning_rate: float
     park: str
     n_firms: int
     area_radius_km: float

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-END_REASONS = ("", "unprofitable", "supply_failure", "lost_trust", "partner_exit")
+END_REASONS = ("", "unprofitable", "supply_failure", "lost_trust", "partner_exit", "abandoned")
 
 
 def _blank(capacity: int, dtype: type | np.dtype) -> np.ndarray:
@@ -37,7 +37,12 @@ class ExchangeBook:
     generalized level), bad_months (consecutive unprofitable months), idle_months (consecutive
     months without delivery), contract_until (month the contract runs to, -1 without one),
     value_eur_per_month (realised last month), delivered_total (delivered so far), supplier_share
-    (the supplier's share of the exchange's monthly value; the receiver has the rest).
+    (the supplier's share of the exchange's monthly value; the receiver has the rest),
+    ready_step (first month the exchange may flow, once its development is over) and
+    first_flow_step (month it went into operation, -1 while in development).
+
+    An active exchange is in development until ``begin_flows`` puts it into operation; only
+    exchanges in operation flow (``operating()``), while every active one holds its capacity.
 
     ``version`` counts the changes to the set of active exchanges, so that indicators of the
     exchange graph can be reused in months when no exchange starts or ends.
@@ -58,6 +63,8 @@ class ExchangeBook:
     value_eur_per_month = _Column(np.float64)
     delivered_total = _Column(np.float64)
     supplier_share = _Column(np.float64)
+    ready_step = _Column(np.int64)
+    first_flow_step = _Column(np.int64)
 
     def __init__(self, capacity: int = 256) -> None:  # storage only: grows by doubling
         """Create an empty book with room for ``capacity`` exchanges before growing."""
@@ -68,6 +75,7 @@ class ExchangeBook:
             if isinstance(column, _Column)
         }
         self._active = np.zeros(0, dtype=np.int64)
+        self._operating = np.zeros(0, dtype=np.int64)
         self.version = 0
 
     def add(self, **values: np.ndarray) -> np.ndarray:
@@ -94,8 +102,25 @@ class ExchangeBook:
         return rows
 
     def active(self) -> np.ndarray:
-        """Indices of the active exchanges, oldest first."""
+        """Indices of the active exchanges (in development or in operation), oldest first."""
         return self._active
+
+    def operating(self) -> np.ndarray:
+        """Indices of the active exchanges in operation (past their first flow), oldest first."""
+        return self._operating
+
+    def developing(self) -> np.ndarray:
+        """Indices of the active exchanges still in development, oldest first."""
+        active = self._active
+        return active[self.columns["first_flow_step"][active] < 0]
+
+    def begin_flows(self, rows: np.ndarray, step: int) -> None:
+        """Put exchanges ``rows`` (in development) into operation from ``step`` on."""
+        if len(rows) == 0:
+            return
+        self.columns["first_flow_step"][rows] = step
+        self._operating = np.sort(np.concatenate([self._operating, rows]))
+        self.version += 1
 
     def end(self, rows: np.ndarray, step: int, reason: str) -> None:
         """End exchanges ``rows`` at ``step`` for ``reason`` (one of ``END_REASONS``)."""
@@ -104,4 +129,5 @@ class ExchangeBook:
         self.columns["end_step"][rows] = step
         self.columns["end_reason"][rows] = END_REASONS.index(reason)
         self._active = self._active[self.columns["end_step"][self._active] < 0]
+        self._operating = self._operating[self.columns["end_step"][self._operating] < 0]
         self.version += 1

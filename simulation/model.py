@@ -30,7 +30,7 @@ from scenarios.parameters import (
 )
 from scenarios.parks import build_park
 from scenarios.resources import catalogues_for
-from simulation import accounting, market
+from simulation import accounting, development, market
 from simulation.exchanges import ExchangeBook
 from simulation.indicators import IndicatorCollector, Indicators
 from simulation.social import social_ties
@@ -75,7 +75,8 @@ class SymbiosisModel(mesa.Model):
         self._next_firm_id = len(park)
         self.slot_history: dict[int, list[tuple[int, int]]] = {}
         self.exited_benefit: dict[int, float] = {}
-        self.tie_from, self.tie_to = social_ties(
+        # The social network; a tie counts (tie_from, tie_to) once its firms know each other.
+        self.social_from, self.social_to = social_ties(
             s.social_network,
             park.x_km,
             park.y_km,
@@ -83,8 +84,13 @@ class SymbiosisModel(mesa.Model):
             s.social_rewiring,
             self.rng,
         )
-        self._tie_keys = np.unique(self.companies.pair_key(self.tie_from, self.tie_to))
-        self._tie_channel = np.full(len(self.tie_from), Channel.SOCIAL_TIE, dtype=np.int64)
+        social_keys, tie_pair = np.unique(
+            self.companies.pair_key(self.social_from, self.social_to), return_inverse=True
+        )
+        self.acquainted_from = development.acquaintance_months(
+            len(social_keys), s.acquaintance_months, self.rng
+        )[tie_pair]
+        self.acquaint(0)
 
         self.authority = Authority(self, self.params)
         self.operator = ParkOperator(self, s)
@@ -105,6 +111,17 @@ class SymbiosisModel(mesa.Model):
         self._price_levels: tuple[Any, ...] | None = None  # the levels month_prices are for
         self.indicators = Indicators(self)
         self.datacollector = IndicatorCollector()
+        # Path dependence (docs/model.md, section 7.12): infrastructure by site and kind, and
+        # each firm's experience (exchanges of each stream it has taken part in).
+        self.infrastructure = development.Infrastructure(
+            self.companies.x_km,
+            self.companies.y_km,
+            development.network_kinds(
+                self.streams.names, self.streams.categories, self.streams.needs_pipe
+            ),
+            s.reuse_radius_km,
+        )
+        self.experience = np.zeros_like(self.companies.base_supply)
 
     @property
     def current_month(self) -> int:
@@ -126,6 +143,7 @@ class SymbiosisModel(mesa.Model):
         self.produce()
         self.share_information()
         self.search_and_negotiate()
+        self.develop_projects()
         self.flow_and_account()
         self.reevaluate_exchanges()
         self.indicators.close_month()
@@ -208,13 +226,15 @@ class SymbiosisModel(mesa.Model):
             self.slot_history.setdefault(slot, []).append((month, old_id))
             self.exited_benefit[old_id] = float(companies.net_benefit_eur[slot])
             companies.firm_id[slot] = self._next_firm_id
+            self.experience[slot] = 0.0  # experience is the firm's, not the site's
             name = f"{self.sectors.names[companies.sector[slot]]} {self._next_firm_id + 1}"
             self._next_firm_id += 1
             self.firm_names.append(name)
         companies.replace(leaving, self.settings, self.rng)
 
     def share_information(self) -> None:
-        """Stage 3: workshops, platform membership and knowledge diffusion."""
+        """Stage 3: acquaintance, workshops, platform membership and knowledge diffusion."""
+        self.acquaint(self.current_month)
         self.operator.hold_workshop(self.current_month, self.companies, self.authority, self.rng)
         self.run_platform()
         self.companies.learn_from_neighbours(
@@ -224,9 +244,24 @@ class SymbiosisModel(mesa.Model):
             self.settings.knowledge_diffusion_rate,
         )
 
+    def acquaint(self, month: int) -> None:
+        """Socially tied firms that have come to know each other by ``month`` count as ties.
+
+        In a new park managers meet over the years (``acquaintance_months``); only a tie whose
+        firms know each other makes a known candidate and gives the tie's trust (7.12).
+        """
+        known = self.acquainted_from <= month
+        count = int(known.sum())
+        if count == getattr(self, "_acquainted", -1):
+            return
+        self._acquainted = count
+        self.tie_from, self.tie_to = self.social_from[known], self.social_to[known]
+        self._tie_keys = np.unique(self.companies.pair_key(self.tie_from, self.tie_to))
+        self._tie_channel = np.full(count, Channel.SOCIAL_TIE, dtype=np.int64)
+
     def _exchanging(self) -> np.ndarray:
-        """1.0 for each firm in an active exchange, else 0.0."""
-        active = self.book.active()
+        """1.0 for each firm in an exchange in operation, else 0.0."""
+        active = self.book.operating()
         exchanging = np.zeros(len(self.companies))
         exchanging[self.book.supplier[active]] = 1.0
         exchanging[self.book.receiver[active]] = 1.0
@@ -271,7 +306,11 @@ class SymbiosisModel(mesa.Model):
         can_receive = (remaining_need > _EPS) & running[:, None]
         aware = companies.aware(s.knowledge_threshold)
         searching = companies.search(
-            aware, can_supply.any(1) | can_receive.any(1), s.search_probability, self.rng
+            aware,
+            (can_supply.any(1) | can_receive.any(1))
+            & (self.load() < s.max_projects_in_development),
+            s.search_probability,
+            self.rng,
         )
         if not searching.any():
             return
@@ -361,8 +400,8 @@ class SymbiosisModel(mesa.Model):
         )
 
     def _flow_groups(self) -> tuple[market.GroupOrder, market.GroupOrder]:
-        """How the active exchanges group by supplier and stream, and by receiver and stream."""
-        active, book = self.book.active(), self.book
+        """How the exchanges in operation group by supplier and stream, and receiver and stream."""
+        active, book = self.book.operating(), self.book
         return market.flow_groups(
             book.supplier[active], book.receiver[active], book.stream[active], len(self.streams)
         )
@@ -393,13 +432,24 @@ class SymbiosisModel(mesa.Model):
             overhead_eur_per_month=s.exchange_overhead_eur_per_month,
             annuity=annuity,
         )
-        npv = npv - transaction
+        saving, transaction = self.path_savings(supplier, receiver, stream, prices, transaction)
+        npv = npv - transaction + saving
         viable = npv > 0
         if not viable.any():
             return
-        supplier, receiver, stream, distance, quantity, npv, annuity, transaction = (
+        supplier, receiver, stream, distance, quantity, npv, annuity, transaction, saving = (
             x[viable]
-            for x in (supplier, receiver, stream, distance, quantity, npv, annuity, transaction)
+            for x in (
+                supplier,
+                receiver,
+                stream,
+                distance,
+                quantity,
+                npv,
+                annuity,
+                transaction,
+                saving,
+            )
         )
         keys = companies.pair_key(supplier, receiver)
         delta = np.zeros(len(keys))
@@ -434,6 +484,15 @@ class SymbiosisModel(mesa.Model):
                 supplier[chosen], receiver[chosen], stream[chosen], npv[chosen], len(self.streams)
             )
         ]
+        chosen = chosen[
+            companies.within_attention(
+                supplier[chosen],
+                receiver[chosen],
+                npv[chosen],
+                self.load(),
+                s.max_projects_in_development,
+            )
+        ]
         self.start_exchanges(
             supplier[chosen],
             receiver[chosen],
@@ -444,6 +503,7 @@ class SymbiosisModel(mesa.Model):
             keys[chosen],
             transaction[chosen],
             prices,
+            one_off_saving_eur=saving[chosen],
         )
 
     def start_exchanges(
@@ -457,11 +517,31 @@ class SymbiosisModel(mesa.Model):
         keys: np.ndarray,
         transaction_eur: np.ndarray,
         prices: market.Prices,
+        one_off_saving_eur: np.ndarray | None = None,
     ) -> None:
-        """Record new exchanges, commit capacity, and book one-off costs and grants."""
+        """Record new exchanges, commit capacity, and book one-off costs and grants.
+
+        Each exchange is in development for its lead time (7.12) before it flows; its capacity
+        is committed and its one-off costs are paid from agreement.
+        """
         auth, operator, month = self.authority, self.operator, self.current_month
         if len(supplier) == 0:
             return
+        s = self.settings
+        lead = (
+            development.lead_months(
+                self.streams.needs_pipe[stream],
+                feasibility_months=s.feasibility_months,
+                permitting_months=s.permitting_months,
+                investment_months=s.investment_months,
+                pipe_investment_months=s.pipe_investment_months,
+                spread=s.lead_time_spread,
+                rng=self.rng,
+            )
+            if s.development_lead_times
+            else np.zeros(len(supplier), dtype=np.int64)
+        )
+        saving = np.zeros(len(supplier)) if one_off_saving_eur is None else one_off_saving_eur
         contract_until = operator.contract_end(month, auth)
         self.book.add(
             supplier=supplier,
@@ -477,24 +557,87 @@ class SymbiosisModel(mesa.Model):
             value_eur_per_month=np.zeros(len(supplier)),
             delivered_total=np.zeros(len(supplier)),
             supplier_share=np.full(len(supplier), 0.5),
+            ready_step=month + lead,
+            first_flow_step=np.full(len(supplier), -1),
         )
         np.add.at(self.committed_supply, (supplier, stream), quantity)
         np.add.at(self.committed_need, (receiver, stream), quantity)
         investment = self.streams.investment_eur[stream]
         infra = operator.infrastructure_reduction(auth)
         pipe = np.where(self.streams.needs_pipe[stream], 1 - infra, 1.0)
-        grant = investment * pipe * auth.level(INVESTMENT_GRANT)
+        reused = 1.0 - s.infrastructure_reuse_share * (saving > 0)
+        grant = investment * pipe * reused * auth.level(INVESTMENT_GRANT)
         if grant.sum():
             auth.pay(grant.sum(), "investment grants")
-        one_off_each = (prices.one_off_eur[stream] + transaction_eur) / 2  # split evenly
+        one_off_each = (prices.one_off_eur[stream] - saving + transaction_eur) / 2  # split evenly
         np.add.at(self.companies.net_benefit_eur, supplier, -one_off_each)
         np.add.at(self.companies.net_benefit_eur, receiver, -one_off_each)
         self.indicators.record_new(len(supplier), 2 * one_off_each.sum())
         operator.deals_signed(keys)
 
+    def load(self) -> np.ndarray:
+        """Exchanges each firm has in development (its projects, 7.12)."""
+        developing, book = self.book.developing(), self.book
+        return self.companies.projects_in_development(
+            book.supplier[developing], book.receiver[developing]
+        )
+
+    def path_savings(
+        self,
+        supplier: np.ndarray,
+        receiver: np.ndarray,
+        stream: np.ndarray,
+        prices: market.Prices,
+        transaction_eur: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Investment saved by reusing infrastructure; transaction cost after experience (7.12).
+
+        Returns:
+            (investment saved in EUR, transaction cost in EUR) of each candidate.
+        """
+        s = self.settings
+        if not s.path_dependence:
+            return np.zeros(len(supplier)), transaction_eur
+        reusable = self.infrastructure.reusable(supplier, receiver, stream)
+        saving = prices.one_off_eur[stream] * s.infrastructure_reuse_share * reusable
+        rate = s.experience_learning_rate
+        learned = (
+            development.learning_factor(self.experience[supplier, stream], rate)
+            + development.learning_factor(self.experience[receiver, stream], rate)
+        ) / 2  # each firm pays half the transaction cost (start_exchanges)
+        return saving, transaction_eur * learned
+
+    def develop_projects(self) -> None:
+        """Stage 5b: projects in development may be abandoned, or go into operation (7.12).
+
+        A project whose lead time is over flows from this month on; one still in development is
+        abandoned with a constant monthly chance.
+        """
+        book, month, s = self.book, self.current_month, self.settings
+        developing = book.developing()
+        if len(developing) == 0:
+            return
+        still = book.ready_step[developing] > month
+        abandon = still & (
+            self.rng.random(len(developing)) < s.development_abandon_rate_per_year / MONTHS_PER_YEAR
+        )
+        self.end_exchanges(developing[abandon], "abandoned")
+        ready = developing[~still]
+        if len(ready) == 0:
+            return
+        book.begin_flows(ready, month)
+        # A contract binds the delivery: its term runs from the first flow, not from agreement.
+        contract_until = book.columns["contract_until"]
+        signed = ready[contract_until[ready] >= 0]
+        contract_until[signed] += month - book.start_step[signed]
+        supplier, receiver, stream = book.supplier[ready], book.receiver[ready], book.stream[ready]
+        self.infrastructure.build(supplier, receiver, stream)
+        np.add.at(self.experience, (supplier, stream), 1.0)
+        np.add.at(self.experience, (receiver, stream), 1.0)
+
     def flow_and_account(self) -> None:
         """Stage 6: quantities flow, the rest is landfilled or bought virgin; book everything."""
-        active = self.book.active()
+        active = self.book.operating()
         book = self.book
         flow = market.allocate_flows(
             book.supplier[active],
@@ -514,7 +657,7 @@ class SymbiosisModel(mesa.Model):
     def reevaluate_exchanges(self) -> None:
         """Stage 7: trust follows delivery; exchanges end when unprofitable, idle or distrusted."""
         book, month = self.book, self.current_month
-        active = self.book.active()
+        active = self.book.operating()
         if len(active) == 0:
             return
         columns = book.columns
@@ -553,7 +696,8 @@ class SymbiosisModel(mesa.Model):
         supplier, receiver, stream = book.supplier[rows], book.receiver[rows], book.stream[rows]
         np.add.at(self.committed_supply, (supplier, stream), -book.quantity_per_month[rows])
         np.add.at(self.committed_need, (receiver, stream), -book.quantity_per_month[rows])
-        loss = self.settings.trust_loss_on_failure if reason != "unprofitable" else 0.0
+        failed = reason not in ("unprofitable", "abandoned")
+        loss = self.settings.trust_loss_on_failure if failed else 0.0
         self.companies.remember(
             self.companies.pair_key(supplier, receiver), book.trust_delta[rows] - loss, month
         )

@@ -36,6 +36,7 @@ EXCHANGE_COLUMNS = (
     "end_step",
     "end_reason",
     "delivered_total",
+    "first_flow_step",
 )
 FIRM_COLUMNS = (
     "id",
@@ -53,11 +54,12 @@ FIRM_COLUMNS = (
 )
 
 # Run totals that are not the sum of a timeseries column: how each is read from the run.
-RUN_TOTAL_MEASURES: dict[str, Callable[[Any, pd.DataFrame], int]] = {
+RUN_TOTAL_MEASURES: dict[str, Callable[[Any, pd.DataFrame], float]] = {
     "exchanges_started": lambda model, exchanges: len(exchanges),
     "exchanges_ended": lambda model, exchanges: (
         int((exchanges["end_step"] >= 0).sum()) if len(exchanges) else 0
     ),
+    "mean_months_to_first_flow": lambda model, exchanges: _mean_months_to_first_flow(model),
     "workshops_held": lambda model, exchanges: model.operator.workshops_held,
     "introductions": lambda model, exchanges: model.operator.introductions,
 }
@@ -202,16 +204,26 @@ def exchanges_frame(model: Any) -> pd.DataFrame:
             "end_step": np.where(book.end_step >= 0, book.end_step + 1, -1),
             "end_reason": [END_REASONS[r] if r >= 0 else "" for r in book.end_reason],
             "delivered_total": book.delivered_total,
+            "first_flow_step": np.where(book.first_flow_step >= 0, book.first_flow_step + 1, -1),
         }
     )
 
 
+def _mean_months_to_first_flow(model: Any) -> float:
+    """Mean months from agreement to first flow of the exchanges that flowed (NaN if none)."""
+    book = model.book
+    flowed = book.first_flow_step >= 0
+    if not flowed.any():
+        return float("nan")
+    return float((book.first_flow_step[flowed] - book.start_step[flowed]).mean())
+
+
 def _dtype(column: str) -> str:
-    if column in ("supplier", "receiver", "start_step", "end_step"):
+    if column in ("supplier", "receiver", "start_step", "end_step", "first_flow_step"):
         return "int64"
     if column in ("distance_km", "quantity_per_month", "delivered_total"):
         return "float64"
-    return "object"
+    return "str"  # as pandas infers for the text columns of a table with rows
 
 
 def _firm_ids_at_start(model: Any, slots: np.ndarray, start: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ POLICY = {
     "subsidy_eur_per_unit": 2.0,
     "platform_tier": 2,
     "disclosure_incentive_eur_per_month": 30.0,
+    "development_lead_times": False,  # flows within the 18 months booked
 }
 
 

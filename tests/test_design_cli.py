@@ -20,9 +20,10 @@ def explored(tmp_path_factory):
     argv = [
         "explore", "baseline", "world_bank_mix", "--samples", "6", "--param", "trust_threshold",
         "--param", "awareness_mean", "--steps", "4", "--replications", "1", "--workers", "1",
+        "--set", "development_lead_times=false", "--set", "acquaintance_months=0",
         "--quiet", "--out", str(out),
     ]  # fmt: skip
-    assert main(argv) == 0
+    assert main(argv) == 0  # four months: exchanges must flow at once (model.md 7.12)
     return out, argv
 
 

@@ -19,6 +19,8 @@ INT_COLUMNS = (
     "bad_months",
     "idle_months",
     "contract_until",
+    "ready_step",
+    "first_flow_step",
 )
 FLOAT_COLUMNS = (
     "distance_km",

@@ -30,7 +30,8 @@ def experiment():
     """Two scenarios x three seeds, built with run_model as the experiment engine would."""
     runs, series, results = [], [], {}
     for scenario in SCENARIOS:
-        params = load_scenario(scenario).parameters()
+        # Two years: exchanges must flow from agreement to fill the bands (model.md 7.12).
+        params = load_scenario(scenario).parameters() | {"development_lead_times": False}
         for k, seed in enumerate(SEEDS):
             result = run_model(params, steps=STEPS, seed=seed)
             key = f"{scenario}-{k}"
