@@ -82,13 +82,13 @@ def parse_param_range(text: str) -> ParameterRange:
         SensitivityError: If the name is unknown, not numeric, or the range is malformed,
             empty or outside the declared range or type.
     """
-    from scenarios.parameters import ParameterError, check_value, declaration, numeric_range
+    from scenarios.parameters import ParameterError, check_value, declaration
 
     name, sep, raw = text.partition("=")
     name = name.strip()
     where = f"--param {text!r}"
     try:
-        declared_low, declared_high = numeric_range(name)
+        declared_low, declared_high = default_range(name)
     except ParameterError as error:
         raise SensitivityError(f"{where}: {error}") from None
     whole = declaration(name).type is int
@@ -123,7 +123,7 @@ def resolve_ranges(scenario: Any, params: Sequence[str] = ()) -> list[ParameterR
     Raises:
         SensitivityError: On a malformed or out-of-range ``--param`` or one named twice.
     """
-    from scenarios.parameters import declaration, numeric_range
+    from scenarios.parameters import declaration
 
     if params:
         ranges = [parse_param_range(text) for text in params]
@@ -138,9 +138,25 @@ def resolve_ranges(scenario: Any, params: Sequence[str] = ()) -> list[ParameterR
             for name, (low, high) in scenario.sensitivity.items()
         ]
     return [
-        ParameterRange(name, *numeric_range(name), declaration(name).type is int, "declared")
+        ParameterRange(name, *default_range(name), declaration(name).type is int, "declared")
         for name in DEFAULT_PARAMETERS
     ]
+
+
+def default_range(name: str) -> tuple[float, float]:
+    """The range a sensitivity analysis varies ``name`` over unless told otherwise.
+
+    The plausible range of a declared uncertainty (``Parameter.plausible``; a catalogue number's
+    source spread or declared range), else the allowed range of the declaration.
+
+    Raises:
+        scenarios.parameters.ParameterError: If the name is unknown or has no numeric range.
+    """
+    from scenarios.parameters import declaration, numeric_range
+
+    allowed = numeric_range(name)
+    plausible = declaration(name).plausible
+    return (float(plausible[0]), float(plausible[1])) if plausible is not None else allowed
 
 
 def check_outputs(outputs: Iterable[str] | None) -> list[str]:
