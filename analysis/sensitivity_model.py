@@ -75,20 +75,26 @@ class ParameterRange:
     origin: str
 
 
-def parse_param_range(text: str) -> ParameterRange:
+def parse_param_range(text: str, plausible: bool = False) -> ParameterRange:
     """Parse ``name=low:high`` (or just ``name`` for its declared range), checked.
+
+    Args:
+        text: ``name=low:high`` or ``name``.
+        plausible: For a bare ``name``, take the plausible range of a declared uncertainty
+            (``default_range``) rather than its allowed range. A catalogue number's range is
+            its declared one either way.
 
     Raises:
         SensitivityError: If the name is unknown, not numeric, or the range is malformed,
             empty or outside the declared range or type.
     """
-    from scenarios.parameters import ParameterError, check_value, declaration
+    from scenarios.parameters import ParameterError, check_value, declaration, numeric_range
 
     name, sep, raw = text.partition("=")
     name = name.strip()
     where = f"--param {text!r}"
     try:
-        declared_low, declared_high = default_range(name)
+        declared_low, declared_high = default_range(name) if plausible else numeric_range(name)
     except ParameterError as error:
         raise SensitivityError(f"{where}: {error}") from None
     whole = declaration(name).type is int
@@ -126,7 +132,7 @@ def resolve_ranges(scenario: Any, params: Sequence[str] = ()) -> list[ParameterR
     from scenarios.parameters import declaration
 
     if params:
-        ranges = [parse_param_range(text) for text in params]
+        ranges = [parse_param_range(text, plausible=True) for text in params]
         names = [r.name for r in ranges]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:

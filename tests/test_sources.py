@@ -277,11 +277,16 @@ def test_kalundborg_gypsum_matches_the_published_200_kt_a_year():
 def test_sensitivity_varies_a_declared_uncertainty_over_its_plausible_range():
     from analysis.sensitivity_model import parse_param_range, resolve_ranges
 
-    cost = parse_param_range("transaction_cost_eur")
-    assert (cost.low, cost.high) == PARAMETERS["transaction_cost_eur"].plausible == (2000, 30000)
-    trust = parse_param_range("trust_threshold")  # sourced: no narrower range is declared
-    assert (trust.low, trust.high) == numeric_range("trust_threshold")
+    baseline = load_scenario("baseline")
+    chosen = resolve_ranges(baseline, ["transaction_cost_eur", "trust_threshold"])
+    cost, trust = ((r.low, r.high) for r in chosen)
+    assert cost == PARAMETERS["transaction_cost_eur"].plausible == (2000, 30000)
+    assert trust == numeric_range("trust_threshold")  # sourced: no narrower range is declared
     gate = parse_param_range("streams.gypsum.gate_fee_eur_per_unit")
     assert (gate.low, gate.high) == (10.0, 80.0)
-    defaults = {r.name: (r.low, r.high) for r in resolve_ranges(load_scenario("baseline"))}
+    defaults = {r.name: (r.low, r.high) for r in resolve_ranges(baseline)}
     assert defaults["generalized_trust_mean"] == (0.2, 0.5)
+    # Other designs (explore) still sample the allowed range unless asked for the plausible one.
+    assert (parse_param_range("transaction_cost_eur").high) == numeric_range(
+        "transaction_cost_eur"
+    )[1]
