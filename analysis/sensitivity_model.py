@@ -75,8 +75,14 @@ class ParameterRange:
     origin: str
 
 
-def parse_param_range(text: str) -> ParameterRange:
+def parse_param_range(text: str, plausible: bool = False) -> ParameterRange:
     """Parse ``name=low:high`` (or just ``name`` for its declared range), checked.
+
+    Args:
+        text: ``name=low:high`` or ``name``.
+        plausible: For a bare ``name``, take the plausible range of a declared uncertainty
+            (``default_range``) rather than its allowed range. A catalogue number's range is
+            its declared one either way.
 
     Raises:
         SensitivityError: If the name is unknown, not numeric, or the range is malformed,
@@ -88,7 +94,7 @@ def parse_param_range(text: str) -> ParameterRange:
     name = name.strip()
     where = f"--param {text!r}"
     try:
-        declared_low, declared_high = numeric_range(name)
+        declared_low, declared_high = default_range(name) if plausible else numeric_range(name)
     except ParameterError as error:
         raise SensitivityError(f"{where}: {error}") from None
     whole = declaration(name).type is int
@@ -123,10 +129,10 @@ def resolve_ranges(scenario: Any, params: Sequence[str] = ()) -> list[ParameterR
     Raises:
         SensitivityError: On a malformed or out-of-range ``--param`` or one named twice.
     """
-    from scenarios.parameters import declaration, numeric_range
+    from scenarios.parameters import declaration
 
     if params:
-        ranges = [parse_param_range(text) for text in params]
+        ranges = [parse_param_range(text, plausible=True) for text in params]
         names = [r.name for r in ranges]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
@@ -138,9 +144,25 @@ def resolve_ranges(scenario: Any, params: Sequence[str] = ()) -> list[ParameterR
             for name, (low, high) in scenario.sensitivity.items()
         ]
     return [
-        ParameterRange(name, *numeric_range(name), declaration(name).type is int, "declared")
+        ParameterRange(name, *default_range(name), declaration(name).type is int, "declared")
         for name in DEFAULT_PARAMETERS
     ]
+
+
+def default_range(name: str) -> tuple[float, float]:
+    """The range a sensitivity analysis varies ``name`` over unless told otherwise.
+
+    The plausible range of a declared uncertainty (``Parameter.plausible``; a catalogue number's
+    source spread or declared range), else the allowed range of the declaration.
+
+    Raises:
+        scenarios.parameters.ParameterError: If the name is unknown or has no numeric range.
+    """
+    from scenarios.parameters import declaration, numeric_range
+
+    allowed = numeric_range(name)
+    plausible = declaration(name).plausible
+    return (float(plausible[0]), float(plausible[1])) if plausible is not None else allowed
 
 
 def check_outputs(outputs: Iterable[str] | None) -> list[str]:

@@ -65,10 +65,12 @@ def test_every_number_of_the_catalogue_files_is_described():
 
 def test_sourced_catalogue_numbers_cite_what_the_bibliography_lists():
     sourced = [number for number in NUMBERS.values() if number.sourced]
-    assert len(sourced) >= 4  # the guard: the check below sees the sourced numbers
+    assert len(sourced) >= 5  # the guard: the check below sees the sourced numbers
     for number in sourced:
+        # "Author Year: figure", or an undated page named as the bibliography heads it.
         cited = AUTHOR_YEAR.findall(number.source)
-        assert cited, f"{number.name}: {number.source!r} names no author and year"
+        key = number.source.partition(":")[0]
+        assert cited or f"**{key}.**" in BIBLIOGRAPHY, f"{number.name}: {key!r} is not listed"
         for name, year in cited:
             assert name in BIBLIOGRAPHY and year in BIBLIOGRAPHY, f"{number.name} cites {name}"
 
@@ -270,3 +272,21 @@ def test_kalundborg_gypsum_matches_the_published_200_kt_a_year():
 
     assert yearly("Gyproc plasterboard", "needs_per_month") == pytest.approx(200_000, rel=0.05)
     assert yearly("Asnaes power station", "produces_per_month") == pytest.approx(200_000, rel=0.05)
+
+
+def test_sensitivity_varies_a_declared_uncertainty_over_its_plausible_range():
+    from analysis.sensitivity_model import parse_param_range, resolve_ranges
+
+    baseline = load_scenario("baseline")
+    chosen = resolve_ranges(baseline, ["transaction_cost_eur", "trust_threshold"])
+    cost, trust = ((r.low, r.high) for r in chosen)
+    assert cost == PARAMETERS["transaction_cost_eur"].plausible == (2000, 30000)
+    assert trust == numeric_range("trust_threshold")  # sourced: no narrower range is declared
+    gate = parse_param_range("streams.gypsum.gate_fee_eur_per_unit")
+    assert (gate.low, gate.high) == (10.0, 80.0)
+    defaults = {r.name: (r.low, r.high) for r in resolve_ranges(baseline)}
+    assert defaults["generalized_trust_mean"] == (0.2, 0.5)
+    # Other designs (explore) still sample the allowed range unless asked for the plausible one.
+    assert (parse_param_range("transaction_cost_eur").high) == numeric_range(
+        "transaction_cost_eur"
+    )[1]
