@@ -211,7 +211,7 @@ def test_morris_over_two_catalogue_numbers_finds_the_one_that_acts(tmp_path, cli
         "--samples",
         "2",
         "--steps",
-        "24",
+        "96",  # steam needs a pipe: its exchanges first flow after their lead time
         "--param",
         "streams.steam.co2_avoided_t_per_unit",  # default bounds: the declared range
         "--param",
