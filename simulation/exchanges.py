@@ -37,7 +37,10 @@ class ExchangeBook:
     generalized level), bad_months (consecutive unprofitable months), idle_months (consecutive
     months without delivery), contract_until (month the contract runs to, -1 without one),
     value_eur_per_month (realised last month), delivered_total (delivered so far), supplier_share
-    (the supplier's share of the exchange's monthly value; the receiver has the rest).
+    (the supplier's share of the exchange's monthly value; the receiver has the rest),
+    diversion_eur_per_unit (average extra cost of preparing the share of the supplier's stream
+    the exchange carries, docs/model.md section 7.7), price_eur_per_unit (the transfer price
+    the receiver pays per unit, section 7.8; negative when the supplier pays).
 
     ``version`` counts the changes to the set of active exchanges, so that indicators of the
     exchange graph can be reused in months when no exchange starts or ends.
@@ -58,6 +61,8 @@ class ExchangeBook:
     value_eur_per_month = _Column(np.float64)
     delivered_total = _Column(np.float64)
     supplier_share = _Column(np.float64)
+    diversion_eur_per_unit = _Column(np.float64)
+    price_eur_per_unit = _Column(np.float64)
 
     def __init__(self, capacity: int = 256) -> None:  # storage only: grows by doubling
         """Create an empty book with room for ``capacity`` exchanges before growing."""
