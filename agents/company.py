@@ -451,6 +451,39 @@ class Companies:
                 taken.append(k)
         return np.sort(np.asarray(taken, dtype=np.int64))
 
+    def bargain(
+        self,
+        supplier: np.ndarray,
+        receiver: np.ndarray,
+        surplus_eur: np.ndarray,
+        pair_trust: np.ndarray,
+        trust_needed: np.ndarray | float,
+        supplier_error_eur: np.ndarray,
+        receiver_error_eur: np.ndarray,
+        supplier_power: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Negotiate each deal by asymmetric Nash bargaining (docs/model.md, section 7.8).
+
+        Each side demands its Nash share of the surplus it perceives (the true surplus plus its
+        error about the partner's outside option) and the pair meets half-way
+        (``nash_split``). A side signs when its trust in the partner clears
+        what the deal needs, the surplus it perceives is positive and its agreed gain is
+        positive; so misjudged outside options make some deals with a positive surplus fail.
+
+        Returns:
+            (whether both sign, the supplier's share of the surplus) per deal.
+        """
+        supplier_gain, seen_s, seen_r = nash_split(
+            surplus_eur, supplier_power, supplier_error_eur, receiver_error_eur
+        )
+        receiver_gain = surplus_eur - supplier_gain
+        trusts = (unit_interval(self.generalized_trust[supplier] + pair_trust) >= trust_needed) & (
+            unit_interval(self.generalized_trust[receiver] + pair_trust) >= trust_needed
+        )
+        signs = trusts & (seen_s > 0) & (seen_r > 0) & (supplier_gain > 0) & (receiver_gain > 0)
+        safe = np.where(surplus_eur > 0, surplus_eur, 1.0)
+        return signs, np.where(surplus_eur > 0, supplier_gain / safe, 0.5)
+
     # --- disclose (platform membership) --------------------------------------------------------
 
     def choose_platform_tier(
@@ -503,6 +536,38 @@ class Companies:
         if mandatory:
             choice = np.maximum(choice, Tier.STREAMS)
         self.platform_tier[deciding] = choice[deciding]
+
+
+def nash_split(
+    surplus_eur: np.ndarray,
+    supplier_power: float,
+    supplier_error_eur: np.ndarray,
+    receiver_error_eur: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each side's gain from a deal bargained under the asymmetric Nash solution.
+
+    With transferable money and each side's outside option as its disagreement point, the
+    generalized Nash solution (Nash 1950, with bargaining power ``supplier_power``) gives the
+    supplier the share ``supplier_power`` of the joint surplus. A side that cannot see the
+    partner's costs misjudges the partner's outside option and with it the surplus by its
+    ``error``; each demands its Nash share of the surplus it perceives, and the pair settles at
+    the midpoint of the two demands (the price each side asks for meets half-way).
+
+    Args:
+        surplus_eur: The deal's true joint surplus (NPV after every cost).
+        supplier_power: The supplier's bargaining power in [0, 1].
+        supplier_error_eur: How much the supplier overestimates the surplus.
+        receiver_error_eur: How much the receiver overestimates the surplus.
+
+    Returns:
+        (supplier's gain, surplus the supplier perceives, surplus the receiver perceives), EUR.
+    """
+    seen_by_supplier = surplus_eur + supplier_error_eur
+    seen_by_receiver = surplus_eur + receiver_error_eur
+    supplier_demand = supplier_power * seen_by_supplier
+    receiver_demand = (1.0 - supplier_power) * seen_by_receiver
+    supplier_gain = (supplier_demand + surplus_eur - receiver_demand) / 2
+    return supplier_gain, seen_by_supplier, seen_by_receiver
 
 
 def unit_interval(values: np.ndarray) -> np.ndarray:

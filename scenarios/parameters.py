@@ -1323,6 +1323,61 @@ DEVELOPMENT: tuple[Parameter, ...] = (
     ),
 )
 
+# --- Negotiated deals and diversion at the margin (docs/model.md, sections 7.7 and 7.8) --------
+
+DEALS: tuple[Parameter, ...] = (
+    _uncertain(
+        "bargaining",
+        "nash",
+        "-",
+        "How a deal's surplus is split: asymmetric Nash bargaining from each side's outside "
+        "option, with misjudged outside options without cost data (nash), or half each with "
+        "the earlier doubt rule (equal_split)",
+        group="economics",
+        source="Nash 1950; cost-sharing space of Yazan & Fraccascia 2020",
+        choices=("nash", "equal_split"),
+    ),
+    _uncertain(
+        "supplier_bargaining_power",
+        0.5,
+        "share",
+        "The supplier's bargaining power in the asymmetric Nash solution (0.5: symmetric)",
+        0.1,
+        0.9,
+        "economics",
+        source="declared uncertainty: no estimate for by-product deals is known; symmetric by "
+        "default, the range spans a buyer's market (many waste producers, few takers) to a "
+        "seller's market (a scarce secondary input)",
+    ),
+    _uncertain(
+        "outside_option_noise",
+        0.3,
+        "share",
+        "Without the partner's cost data (tier 2), how far each side may misjudge the "
+        "partner's outside option (half-width of a uniform error, share of that option)",
+        0,
+        1,
+        "economics",
+        source="declared uncertainty: disposal and purchase costs are commercially "
+        "confidential (Fraccascia & Yazan 2018); errors of a few tens of per cent are "
+        "plausible for an outsider's estimate, the range spans exact to doubling",
+    ),
+    _uncertain(
+        "diversion_cost_eur_per_t",
+        100.0,
+        "EUR/t",
+        "Extra cost per tonne of preparing the worst share of a material by-product for use "
+        "(it rises linearly from 0 for the best share; 0: every tonne alike)",
+        0,
+        500,
+        "economics",
+        source="declared uncertainty: by-product quality varies (moisture, contamination, "
+        "off-spec batches), so the last tonnes cost more to sort and treat than the first; "
+        "set near the disposal cost plus a European landfill tax (order 100 EUR/t), so that "
+        "taxes shift the margin; 0 to 500 spans uniform quality to costly upgrading",
+    ),
+)
+
 # --- The park ----------------------------------------------------------------------------------
 
 PARK: tuple[Parameter, ...] = (
@@ -1379,6 +1434,7 @@ def _all_parameters() -> dict[str, Parameter]:
     declared.extend(OTHER_LEVERS)
     declared.extend(UNCERTAINTIES)
     declared.extend(DEVELOPMENT)
+    declared.extend(DEALS)
     declared.extend(PARK)
     table: dict[str, Parameter] = {}
     for parameter in declared:
@@ -1702,6 +1758,10 @@ class ModelParameters:
     infrastructure_reuse_share: float
     reuse_radius_km: float
     experience_learning_rate: float
+    bargaining: str
+    supplier_bargaining_power: float
+    outside_option_noise: float
+    diversion_cost_eur_per_t: float
     park: str
     n_firms: int
     area_radius_km: float

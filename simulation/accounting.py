@@ -62,12 +62,12 @@ def account_flows(
 ) -> MonthlyAccount:
     """Book this month's flows, money and taxes (stage 6 of the schedule, docs/model.md).
 
-    Each active exchange is worth its flow times the margin (gain per unit minus transport)
-    minus a monthly overhead, shared by supplier and receiver in the exchange's agreed
-    ``supplier_share``; platform members
-    receive the disclosure incentive and pay the fee while the platform is open; the authority
-    pays subsidies per unit exchanged and collects the landfill tax on what is landfilled and
-    the virgin tax on virgin material bought instead.
+    Each active exchange is worth its flow times the margin (gain per unit minus transport and
+    its diversion cost) minus a monthly overhead, shared by supplier and receiver in the
+    exchange's agreed ``supplier_share``; platform members receive the disclosure incentive and
+    pay the fee while the platform is open; the authority pays subsidies per unit exchanged and
+    collects the landfill tax on what is landfilled and the virgin tax on virgin material bought
+    instead.
 
     Args:
         model: The model whose exchange book, firms and authority are booked.
@@ -90,6 +90,7 @@ def account_flows(
     margin = (
         prices.unit_gain_eur[stream]
         - prices.transport_eur_per_unit_km[stream] * book.distance_km[active]
+        - book.diversion_eur_per_unit[active]
     )
     value = flow * margin - settings.exchange_overhead_eur_per_month
     book.columns["value_eur_per_month"][active] = value

@@ -38,8 +38,11 @@ class ExchangeBook:
     months without delivery), contract_until (month the contract runs to, -1 without one),
     value_eur_per_month (realised last month), delivered_total (delivered so far), supplier_share
     (the supplier's share of the exchange's monthly value; the receiver has the rest),
-    ready_step (first month the exchange may flow, once its development is over) and
-    first_flow_step (month it went into operation, -1 while in development).
+    ready_step (first month the exchange may flow, once its development is over),
+    first_flow_step (month it went into operation, -1 while in development),
+    diversion_eur_per_unit (average extra cost of preparing the share of the supplier's stream
+    the exchange carries, docs/model.md section 7.7), price_eur_per_unit (the transfer price
+    the receiver pays per unit, section 7.8; negative when the supplier pays).
 
     An active exchange is in development until ``begin_flows`` puts it into operation; only
     exchanges in operation flow (``operating()``), while every active one holds its capacity.
@@ -65,6 +68,8 @@ class ExchangeBook:
     supplier_share = _Column(np.float64)
     ready_step = _Column(np.int64)
     first_flow_step = _Column(np.int64)
+    diversion_eur_per_unit = _Column(np.float64)
+    price_eur_per_unit = _Column(np.float64)
 
     def __init__(self, capacity: int = 256) -> None:  # storage only: grows by doubling
         """Create an empty book with room for ``capacity`` exchanges before growing."""

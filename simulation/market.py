@@ -346,3 +346,74 @@ def allocate_flows(
     )
     shipped = allocate_in_order(None, planned, supply[supplier, stream], by_supplier)
     return allocate_in_order(None, shipped, need[receiver, stream], by_receiver)
+
+
+# --- Negotiated deals and diversion at the margin (docs/model.md, sections 7.7 and 7.8) --------
+
+
+def recoverable_share(margin_eur: np.ndarray, diversion_cost_eur: np.ndarray) -> np.ndarray:
+    """Share of a supplier's stream whose diversion the pair's unit margin covers, in [0, 1].
+
+    ``margin / diversion cost``, clipped to [0, 1]; all of it when the cost is 0.
+    """
+    positive = diversion_cost_eur > 0
+    ratio = np.maximum(margin_eur, 0.0) / np.where(positive, diversion_cost_eur, 1.0)
+    return np.where(positive, np.minimum(ratio, 1.0), 1.0)
+
+
+def recoverable_quantity(
+    margin_eur: np.ndarray,
+    base_supply: np.ndarray,
+    committed: np.ndarray,
+    remaining_need: np.ndarray,
+    diversion_cost_eur: np.ndarray,
+) -> np.ndarray:
+    """Units per month worth diverting from disposal to one receiver, at the margin.
+
+    A supplier's stream varies in quality: preparing the share x (0 to 1, best first) of its
+    planned supply costs ``diversion_cost_eur * x`` per unit on top of the catalogue's
+    pre-treatment. Exchanging a unit pays while the pair's margin covers that cost, so the
+    supplier diverts up to the share ``x* = margin / diversion cost`` (all of it when the cost
+    is 0). Its exchanges already agreed take the best share; a new deal takes what is left up to
+    ``x*``, and no more than the receiver still needs.
+
+    Args:
+        margin_eur: The pair's unit margin before the diversion cost (unit gain minus transport).
+        base_supply: The supplier's planned supply of the stream.
+        committed: Supply of the stream already committed to the supplier's other exchanges.
+        remaining_need: The receiver's need of the stream not yet covered.
+        diversion_cost_eur: Extra cost per unit of the worst share of the stream (0: uniform).
+    """
+    share = recoverable_share(margin_eur, diversion_cost_eur)
+    return np.minimum(np.maximum(share * base_supply - committed, 0.0), remaining_need)
+
+
+def diversion_cost_per_unit(
+    quantity: np.ndarray,
+    base_supply: np.ndarray,
+    committed: np.ndarray,
+    diversion_cost_eur: np.ndarray,
+) -> np.ndarray:
+    """Average extra cost per unit of a deal that takes ``quantity`` after ``committed``.
+
+    The deal carries the shares from ``committed / base`` to ``(committed + quantity) / base``
+    of the supplier's stream, whose extra cost rises linearly, so its average is the cost at
+    the middle of that interval.
+    """
+    safe = np.where(base_supply > 0, base_supply, 1.0)
+    return diversion_cost_eur * (committed + quantity / 2) / safe
+
+
+def transfer_price(
+    supplier_share: np.ndarray,
+    margin_eur: np.ndarray,
+    supplier_outside_eur: np.ndarray,
+    supplier_cost_eur: np.ndarray,
+) -> np.ndarray:
+    """Price per unit the receiver pays the supplier (negative: the supplier pays a gate fee).
+
+    The supplier's gain per unit is its avoided disposal plus the price less the costs it bears
+    (pre-treatment and diversion); the price is what makes that gain its agreed share of the
+    pair's unit margin.
+    """
+    return supplier_share * margin_eur - supplier_outside_eur + supplier_cost_eur

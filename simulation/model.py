@@ -23,8 +23,11 @@ from scenarios.parameters import (
     CONTRACTS,
     DISCLOSURE_INCENTIVE,
     INVESTMENT_GRANT,
+    LANDFILL_TAX,
     MONTHS_PER_YEAR,
     PLATFORM,
+    SUBSIDY,
+    VIRGIN_TAX,
     ModelParameters,
     validate,
 )
@@ -98,6 +101,8 @@ class SymbiosisModel(mesa.Model):
         self._kept_values: dict[str, tuple[int, Any]] = {}
         self.committed_supply = np.zeros_like(self.companies.base_supply)
         self.committed_need = np.zeros_like(self.companies.base_need)
+        # Extra cost per unit of the worst share of each stream (material quality varies).
+        self.diversion_cost_eur = s.diversion_cost_eur_per_t * self.streams.is_material
         self.annuity = market.annuity_factor(s.discount_rate, s.planning_horizon_years)
         # Each firm values a deal over the planning horizon at its own hurdle rate (fixed per site).
         self.companies.valuation_annuity = market.annuity_factor(
@@ -156,7 +161,10 @@ class SymbiosisModel(mesa.Model):
         self.indicators.open_month()
         self.operator.receive_funding(self.authority, accounting.fees_due(self))
         self.operator.build_infrastructure(self.authority)
+        before = self._month_prices
         self.update_prices()
+        if before is not None and self._month_prices is not before:
+            self.revise_quantities()
 
     def update_prices(self) -> None:
         """Recompute ``month_prices`` when an input they depend on has changed.
@@ -349,7 +357,14 @@ class SymbiosisModel(mesa.Model):
             channel[pick],
             distance[pick],
         )
-        quantity = np.minimum(remaining_supply[supplier, stream], remaining_need[receiver, stream])
+        prices = self.month_prices
+        quantity = market.recoverable_quantity(
+            prices.unit_gain_eur[stream] - prices.transport_eur_per_unit_km[stream] * distance,
+            companies.base_supply[supplier, stream],
+            self.committed_supply[supplier, stream],
+            remaining_need[receiver, stream],
+            self.diversion_cost_eur[stream],
+        )
         self.negotiate(supplier, receiver, stream, channel, distance, quantity)
 
     def known_pairs(
@@ -433,11 +448,28 @@ class SymbiosisModel(mesa.Model):
             annuity=annuity,
         )
         saving, transaction = self.path_savings(supplier, receiver, stream, prices, transaction)
-        npv = npv - transaction + saving
+        diversion = market.diversion_cost_per_unit(
+            quantity,
+            companies.base_supply[supplier, stream],
+            self.committed_supply[supplier, stream],
+            self.diversion_cost_eur[stream],
+        )
+        npv = npv - transaction + saving - quantity * diversion * annuity
         viable = npv > 0
         if not viable.any():
             return
-        supplier, receiver, stream, distance, quantity, npv, annuity, transaction, saving = (
+        (
+            supplier,
+            receiver,
+            stream,
+            distance,
+            quantity,
+            npv,
+            annuity,
+            transaction,
+            saving,
+            diversion,
+        ) = (
             x[viable]
             for x in (
                 supplier,
@@ -449,6 +481,7 @@ class SymbiosisModel(mesa.Model):
                 annuity,
                 transaction,
                 saving,
+                diversion,
             )
         )
         keys = companies.pair_key(supplier, receiver)
@@ -464,17 +497,33 @@ class SymbiosisModel(mesa.Model):
         gross = quantity * prices.unit_gain_eur[stream] * annuity
         doubt = self.rng.random((2, len(npv)))  # each side's, supplier first
         trust_needed = trust_to_sign - s.cost_data_trust_relief * cost_data
-        accepts = companies.both_accept(
-            supplier,
-            receiver,
-            npv,
-            gross,
-            bonus,
-            trust_needed,
-            cost_data,
-            doubt,
-            s.cost_uncertainty_share,
-        )
+        supplier_outside, receiver_outside = self.outside_options(stream)
+        if s.bargaining == "nash":
+            # Each side misjudges the partner's outside option unless it sees its cost data.
+            noise = s.outside_option_noise * ~cost_data * quantity * annuity
+            accepts, share = companies.bargain(
+                supplier,
+                receiver,
+                npv,
+                bonus,
+                trust_needed,
+                noise * (2 * doubt[0] - 1) * receiver_outside,
+                noise * (2 * doubt[1] - 1) * supplier_outside,
+                s.supplier_bargaining_power,
+            )
+        else:
+            accepts = companies.both_accept(
+                supplier,
+                receiver,
+                npv,
+                gross,
+                bonus,
+                trust_needed,
+                cost_data,
+                doubt,
+                s.cost_uncertainty_share,
+            )
+            share = np.full(len(npv), 0.5)
         self.indicators.record_negotiations(len(npv), int((~accepts).sum()))
         if not accepts.any():
             return
@@ -493,6 +542,13 @@ class SymbiosisModel(mesa.Model):
                 s.max_projects_in_development,
             )
         ]
+        margin = prices.unit_gain_eur[stream] - prices.transport_eur_per_unit_km[stream] * distance
+        price = market.transfer_price(
+            share,
+            margin - diversion,
+            supplier_outside + auth.level(SUBSIDY),
+            self.streams.pretreatment_eur_per_unit[stream] + diversion,
+        )
         self.start_exchanges(
             supplier[chosen],
             receiver[chosen],
@@ -504,7 +560,30 @@ class SymbiosisModel(mesa.Model):
             transaction[chosen],
             prices,
             one_off_saving_eur=saving[chosen],
+            terms={
+                "supplier_share": share[chosen],
+                "diversion_eur_per_unit": diversion[chosen],
+                "price_eur_per_unit": price[chosen],
+            },
         )
+
+    def outside_options(self, stream: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each side's cost per unit without the deal (docs/model.md, section 7.8).
+
+        The supplier's: disposal (gate fee, plus the landfill tax where the stream is
+        landfilled); the receiver's: the virgin input it would buy instead (substitution ratio
+        times the virgin price plus the virgin tax on materials).
+        """
+        streams, auth = self.streams, self.authority
+        supplier = (
+            streams.gate_fee_eur_per_unit[stream]
+            + auth.level(LANDFILL_TAX) * streams.is_landfilled[stream]
+        )
+        receiver = streams.substitution_ratio[stream] * (
+            streams.virgin_price_eur_per_unit[stream]
+            + auth.level(VIRGIN_TAX) * streams.is_material[stream]
+        )
+        return supplier, receiver
 
     def start_exchanges(
         self,
@@ -518,11 +597,14 @@ class SymbiosisModel(mesa.Model):
         transaction_eur: np.ndarray,
         prices: market.Prices,
         one_off_saving_eur: np.ndarray | None = None,
+        terms: dict[str, np.ndarray] | None = None,
     ) -> None:
         """Record new exchanges, commit capacity, and book one-off costs and grants.
 
         Each exchange is in development for its lead time (7.12) before it flows; its capacity
-        is committed and its one-off costs are paid from agreement.
+        is committed and its one-off costs are paid from agreement. ``terms`` are the bargained
+        columns of the book (``supplier_share``, the diversion cost and the transfer price);
+        without them the deal is split half each.
         """
         auth, operator, month = self.authority, self.operator, self.current_month
         if len(supplier) == 0:
@@ -556,9 +638,9 @@ class SymbiosisModel(mesa.Model):
             contract_until=np.full(len(supplier), contract_until),
             value_eur_per_month=np.zeros(len(supplier)),
             delivered_total=np.zeros(len(supplier)),
-            supplier_share=np.full(len(supplier), 0.5),
             ready_step=month + lead,
             first_flow_step=np.full(len(supplier), -1),
+            **(terms or {"supplier_share": np.full(len(supplier), 0.5)}),
         )
         np.add.at(self.committed_supply, (supplier, stream), quantity)
         np.add.at(self.committed_need, (receiver, stream), quantity)
@@ -569,10 +651,12 @@ class SymbiosisModel(mesa.Model):
         grant = investment * pipe * reused * auth.level(INVESTMENT_GRANT)
         if grant.sum():
             auth.pay(grant.sum(), "investment grants")
-        one_off_each = (prices.one_off_eur[stream] - saving + transaction_eur) / 2  # split evenly
-        np.add.at(self.companies.net_benefit_eur, supplier, -one_off_each)
-        np.add.at(self.companies.net_benefit_eur, receiver, -one_off_each)
-        self.indicators.record_new(len(supplier), 2 * one_off_each.sum())
+        # The one-off costs are shared as the surplus is (section 7.8).
+        one_off = prices.one_off_eur[stream] - saving + transaction_eur
+        supplier_part = one_off * self.book.supplier_share[-len(supplier) :]
+        np.add.at(self.companies.net_benefit_eur, supplier, -supplier_part)
+        np.add.at(self.companies.net_benefit_eur, receiver, supplier_part - one_off)
+        self.indicators.record_new(len(supplier), one_off.sum())
         operator.deals_signed(keys)
 
     def load(self) -> np.ndarray:
@@ -634,6 +718,47 @@ class SymbiosisModel(mesa.Model):
         self.infrastructure.build(supplier, receiver, stream)
         np.add.at(self.experience, (supplier, stream), 1.0)
         np.add.at(self.experience, (receiver, stream), 1.0)
+
+    def revise_quantities(self) -> None:
+        """Prices changed: every exchange re-decides how much of its stream pays to divert.
+
+        docs/model.md, section 7.7. Oldest exchange first, each takes the share of its
+        supplier's stream its margin now covers, after the supplier's older exchanges and
+        within its receiver's need; one left with nothing worth diverting ends (unprofitable).
+        Energy and water (no diversion cost) keep their quantities.
+        """
+        book, companies, prices = self.book, self.companies, self.month_prices
+        active = book.active()
+        material = self.diversion_cost_eur[book.stream[active]] > 0
+        if not material.any():
+            return
+        rows = active[material]
+        supplier, receiver, stream = book.supplier[rows], book.receiver[rows], book.stream[rows]
+        margin = (
+            prices.unit_gain_eur[stream]
+            - prices.transport_eur_per_unit_km[stream] * book.distance_km[rows]
+        )
+        cost = self.diversion_cost_eur[stream]
+        base = companies.base_supply[supplier, stream]
+        old = book.quantity_per_month[rows].copy()
+        share = market.recoverable_share(margin, cost)
+        # Supply of each (supplier, stream) taken by its older material exchanges, as revised.
+        used: dict[tuple[int, int], float] = {}
+        new, taken_before = np.empty(len(rows)), np.empty(len(rows))
+        need, committed_need = companies.base_need, self.committed_need
+        for k, (i, j, st) in enumerate(
+            zip(supplier.tolist(), receiver.tolist(), stream.tolist(), strict=True)
+        ):
+            taken = taken_before[k] = used.get((i, st), 0.0)
+            headroom = need[j, st] - committed_need[j, st] + old[k]
+            new[k] = min(max(share[k] * base[k] - taken, 0.0), headroom)
+            committed_need[j, st] += new[k] - old[k]
+            used[(i, st)] = taken + new[k]
+        diversion = market.diversion_cost_per_unit(new, base, taken_before, cost)
+        np.add.at(self.committed_supply, (supplier, stream), new - old)
+        book.columns["quantity_per_month"][rows] = new
+        book.columns["diversion_eur_per_unit"][rows] = diversion
+        self.end_exchanges(rows[new <= _EPS], "unprofitable")
 
     def flow_and_account(self) -> None:
         """Stage 6: quantities flow, the rest is landfilled or bought virgin; book everything."""

@@ -29,6 +29,8 @@ FLOAT_COLUMNS = (
     "value_eur_per_month",
     "delivered_total",
     "supplier_share",
+    "diversion_eur_per_unit",
+    "price_eur_per_unit",
 )
 
 
