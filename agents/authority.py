@@ -53,6 +53,15 @@ class Authority(mesa.Agent):
             )
             for instrument in self.instruments
         }
+        # The schedule with each level's zero (its type's, for months out of force), and the
+        # instruments that change prices or have an effect on them: fixed for the run, so the
+        # monthly calls below do not look them up again.
+        self._windows = tuple(
+            (name, level, type(level)(0), start, end)
+            for name, (level, start, end) in self.schedule.items()
+        )
+        self._price_names = tuple(i.name for i in self.instruments if i.affects_prices)
+        self._effect_instruments = tuple(i for i in self.instruments if i.effect is not None)
         self.target_recovery_rate = _number(params["adaptive_target_recovery_rate"])
         self.tax_step_eur_per_t = _number(params["adaptive_tax_step_eur_per_t"])
         self.landfill_tax_raise_eur_per_t = 0.0
@@ -73,10 +82,10 @@ class Authority(mesa.Agent):
         """
         self._active = {}
         self._levels = {}
-        for name, (level, start, end) in self.schedule.items():
+        for name, level, zero, start, end in self._windows:
             active = month >= start and (end is None or month < end)
             self._active[name] = active
-            self._levels[name] = level if active else type(level)(0)
+            self._levels[name] = level if active else zero
         tax = LANDFILL_TAX.name
         if tax in self._levels and (self._levels[tax] or self.landfill_tax_raise_eur_per_t):
             self._levels[tax] += self.landfill_tax_raise_eur_per_t
@@ -107,15 +116,13 @@ class Authority(mesa.Agent):
         Derived from the declaration (``Instrument.changes``), so an instrument that declares a
         price term is in the key without anyone listing it.
         """
-        return tuple(self._levels[i.name] for i in self.instruments if i.affects_prices)
+        levels = self._levels
+        return tuple([levels[name] for name in self._price_names])
 
     def price_effects(self) -> list[tuple[Instrument[Any], Any]]:
         """Instruments with an ``effect`` on prices that act this month, with their levels."""
-        return [
-            (i, self._levels[i.name])
-            for i in self.instruments
-            if i.effect is not None and self._levels[i.name]
-        ]
+        levels = self._levels
+        return [(i, levels[i.name]) for i in self._effect_instruments if levels[i.name]]
 
     # --- the public budget -------------------------------------------------------------------
 

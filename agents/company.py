@@ -87,6 +87,9 @@ class Companies:
     firm_id: np.ndarray
     valuation_annuity: np.ndarray = field(default_factory=lambda: np.zeros(0))
     relations: dict[int, tuple[float, int]] = field(default_factory=dict)
+    # learn_from_neighbours' last (tie_from, tie_to, exchanging, rate) and the monthly gain they
+    # give: the model passes the same arrays while no exchange starts or ends.
+    _learning: tuple[Any, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         """Number of company slots."""
@@ -205,15 +208,25 @@ class Companies:
     ) -> None:
         """Knowledge of IS spreads from firms that exchange to their social neighbours.
 
-        Each month a firm gains ``rate`` times the share of its neighbours that exchange.
+        Each month a firm gains ``rate`` times the share of its neighbours that exchange. The
+        gain is kept while the same arrays come again (the arrays must not change in place).
         """
         if len(tie_from) == 0 or rate == 0:
             return
-        n = len(self)
-        degree = np.bincount(tie_to, minlength=n)
-        exchanging_neighbours = np.bincount(tie_to, weights=exchanging[tie_from], minlength=n)
-        share = np.divide(exchanging_neighbours, degree, out=np.zeros(n), where=degree > 0)
-        np.minimum(self.awareness + rate * share, 1.0, out=self.awareness)
+        kept = self._learning
+        if (
+            kept is None
+            or kept[0] is not tie_from
+            or kept[1] is not tie_to
+            or kept[2] is not exchanging
+            or kept[3] != rate
+        ):
+            n = len(self)
+            degree = np.bincount(tie_to, minlength=n)
+            exchanging_neighbours = np.bincount(tie_to, weights=exchanging[tie_from], minlength=n)
+            share = np.divide(exchanging_neighbours, degree, out=np.zeros(n), where=degree > 0)
+            kept = self._learning = (tie_from, tie_to, exchanging, rate, rate * share)
+        np.minimum(self.awareness + kept[4], 1.0, out=self.awareness)
 
     def attend_workshop(
         self, participants: np.ndarray, awareness_gain: float, operator_trust_gain: float

@@ -74,7 +74,6 @@ class Indicators:
         n_streams = len(model.streams)
         self.generated_by_stream = np.zeros(n_streams)
         self.exchanged_by_stream = np.zeros(n_streams)
-        self.disposed_by_stream = np.zeros(n_streams)
         self.exchanged_total_by_stream = np.zeros(n_streams)
         units = np.array(model.streams.units)
         # Streams measured in each unit (t, MWh, m3), for the per-unit totals of each month.
@@ -87,11 +86,20 @@ class Indicators:
         )
         self._graph_version = -1
         self._graph_row: dict[str, Any] = {}
+        self._partners_version = -1
+        self._partners_kept = np.zeros(0, dtype=np.int64)
+        # A month's row before anything is booked: counters at 0, every other column unset.
+        self._blank_row: dict[str, Any] = dict.fromkeys(self.columns)
+        self._blank_row.update(dict.fromkeys(_COUNTERS, 0))
+
+    @property
+    def disposed_by_stream(self) -> np.ndarray:
+        """Generated but not exchanged this month, per stream (as ``MonthlyAccount``'s)."""
+        return self.generated_by_stream - self.exchanged_by_stream
 
     def open_month(self) -> None:
         """Reset the month's counters; every other column is unset until the month closes."""
-        self.row = dict.fromkeys(self.columns)
-        self.row.update(dict.fromkeys(_COUNTERS, 0))
+        self.row = self._blank_row.copy()
         self.row["step"] = self.model.steps
 
     def record_new(self, count: int, one_off_eur: float) -> None:
@@ -114,7 +122,6 @@ class Indicators:
         generated, exchanged = account.generated_by_stream, account.exchanged_by_stream
         self.generated_by_stream = generated
         self.exchanged_by_stream = exchanged
-        self.disposed_by_stream = account.disposed_by_stream
         self.exchanged_total_by_stream = self.exchanged_total_by_stream + exchanged
         material = streams.is_material
         for unit, suffix in (("t", "t"), ("MWh", "mwh"), ("m3", "m3")):
@@ -131,6 +138,15 @@ class Indicators:
         value_eur = account.value_created_eur
         row["value_created_eur"] = value_eur
         row["firm_net_benefit_eur"] += value_eur + account.platform_transfer_eur
+
+    def _partners(self) -> np.ndarray:
+        """Supplier then receiver of each active exchange, kept while none starts or ends."""
+        book = self.model.book
+        if self._partners_version != book.version:
+            active = book.active()
+            self._partners_version = book.version
+            self._partners_kept = np.concatenate([book.supplier[active], book.receiver[active]])
+        return self._partners_kept
 
     def close_month(self) -> None:
         """Finish the month's row: budgets, platform, trust, network and registered measures."""
@@ -153,22 +169,20 @@ class Indicators:
         row["disclosure_rate_tier1"] = tier1 / n
         row["disclosure_rate_tier2"] = tier2 / n
         row["mean_awareness"] = float(table.awareness.sum() / n)
-        supplier, receiver = book.supplier[active], book.receiver[active]
         if len(active):
+            # Each active exchange's trust on the supplier's side, then on the receiver's.
             delta = book.trust_delta[active]
-            trust = np.concatenate(
-                [
-                    table.generalized_trust[supplier] + delta,
-                    table.generalized_trust[receiver] + delta,
-                ]
-            )
-            trust = np.minimum(np.maximum(trust, 0.0), 1.0)
+            trust = table.generalized_trust[self._partners()]
+            trust += np.concatenate([delta, delta])
+            np.maximum(trust, 0.0, out=trust)
+            np.minimum(trust, 1.0, out=trust)
             row["mean_trust"] = float(trust.sum() / len(trust))
         else:
             row["mean_trust"] = float(table.generalized_trust.sum() / n)
         if book.version != self._graph_version:
             # The exchange graph changes only when exchanges start or end.
             self._graph_version = book.version
+            supplier, receiver = book.supplier[active], book.receiver[active]
             self._graph_row = network_metrics(supplier, receiver, n)
             self._graph_row["chertow_3_2"] = int(
                 chertow_3_2(supplier, receiver, book.stream[active], table.is_recycler)
@@ -182,8 +196,8 @@ class Indicators:
         for name, compute in MEASURES.items():
             if name in row:
                 row[name] = compute(model)
-        unset = [name for name, value in row.items() if value is None]
-        if unset:
+        if None in row.values():
+            unset = [name for name, value in row.items() if value is None]
             raise RuntimeError(
                 f"timeseries outputs {unset} are declared (scenarios.outputs) but nothing "
                 "computes them: register a function with simulation.indicators.measure"

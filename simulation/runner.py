@@ -57,7 +57,7 @@ FIRM_COLUMNS = (
 RUN_TOTAL_MEASURES: dict[str, Callable[[Any, pd.DataFrame], float]] = {
     "exchanges_started": lambda model, exchanges: len(exchanges),
     "exchanges_ended": lambda model, exchanges: (
-        int((exchanges["end_step"] >= 0).sum()) if len(exchanges) else 0
+        int(np.count_nonzero(exchanges["end_step"].to_numpy() >= 0)) if len(exchanges) else 0
     ),
     "mean_months_to_first_flow": lambda model, exchanges: _mean_months_to_first_flow(model),
     "workshops_held": lambda model, exchanges: model.operator.workshops_held,

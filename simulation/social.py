@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import networkx as nx
 import numpy as np
 
@@ -52,9 +54,8 @@ def social_ties(
     seed = int(rng.integers(2**31 - 1))
     if kind == "small_world":
         k = max(2, min(mean_degree - mean_degree % 2, n - 1 - (n - 1) % 2))
-        graph = nx.watts_strogatz_graph(n, k, rewiring, seed=seed)
         order = spatial_order(x_km, y_km)
-        edges = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
+        edges = np.array(watts_strogatz_edges(n, k, rewiring, seed), dtype=np.int64).reshape(-1, 2)
         edges = order[edges]
     elif kind == "preferential_attachment":
         m = max(1, min(mean_degree // 2, n - 1))
@@ -64,3 +65,41 @@ def social_ties(
         raise ValueError(f"unknown social network {kind!r}")
     a, b = edges[:, 0], edges[:, 1]
     return np.concatenate([a, b]), np.concatenate([b, a])
+
+
+def watts_strogatz_edges(n: int, k: int, p: float, seed: int) -> list[tuple[int, int]]:
+    """The edges of ``networkx.watts_strogatz_graph(n, k, p, seed=seed)``, in its edge order.
+
+    The same algorithm and the same draws from ``random.Random(seed)`` as networkx 3's
+    generator (ring of ``k`` nearest neighbours, each edge rewired with probability ``p`` to a
+    uniformly chosen node, no self-loops or multiple edges), on plain dicts of neighbours kept
+    in networkx's insertion order, so ``graph.edges()`` comes out identical. Building a networkx
+    graph cost more than the rest of a default park's set-up; ``tests/test_social_speed.py``
+    checks the edges against networkx. Requires ``0 < k < n``.
+    """
+    draw = random.Random(seed)
+    nodes = list(range(n))
+    # neighbours[u]: u's neighbours in the order networkx's adjacency dict would hold them.
+    neighbours: list[dict[int, None]] = [{} for _ in nodes]
+    half = k // 2
+    for j in range(1, half + 1):
+        for u in nodes:
+            v = (u + j) % n
+            neighbours[u][v] = None
+            neighbours[v][u] = None
+    for j in range(1, half + 1):
+        for u in nodes:
+            if draw.random() < p:
+                w = draw.choice(nodes)
+                # No self-loops or multiple edges; a node linked to all others keeps its edge.
+                while w == u or w in neighbours[u]:
+                    w = draw.choice(nodes)
+                    if len(neighbours[u]) >= n - 1:
+                        break
+                else:
+                    v = (u + j) % n
+                    del neighbours[u][v]
+                    del neighbours[v][u]
+                    neighbours[u][w] = None
+                    neighbours[w][u] = None
+    return [(u, v) for u in nodes for v in neighbours[u] if v > u]
