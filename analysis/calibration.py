@@ -203,7 +203,9 @@ class _Simulator:
                 timeseries = series.get(str(row["run_key"]))
                 for target in self.targets.targets:
                     if target.setting == setting:
-                        statistics[target.name] = target_statistic(target, timeseries, row)
+                        statistics[target.name] = target_statistic(
+                            target, timeseries, {str(k): v for k, v in row.items()}
+                        )
             self.cache[self.key(proposal)] = statistics
 
     def scaled(self, parameters: Any) -> dict[str, float]:
@@ -224,7 +226,7 @@ def _sampler_class() -> Any:
     """The engine-batching pyabc sampler (defined on first use: pyabc is an optional extra)."""
     from pyabc.sampler import Sampler
 
-    class EngineSampler(Sampler):  # type: ignore[misc]
+    class EngineSampler(Sampler):
         """Collects proposals, simulates them as one engine batch, then evaluates in order."""
 
         def __init__(self, simulator: _Simulator, seed: int, max_simulations: int) -> None:
@@ -437,7 +439,8 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     order = np.argsort(values)
     cumulative = np.cumsum(weights[order])
     cumulative /= cumulative[-1]
-    return float(values[order][min(np.searchsorted(cumulative, q), len(values) - 1)])
+    index = min(int(np.searchsorted(cumulative, q)), len(values) - 1)
+    return float(values[order][index])
 
 
 def write_calibration(result: Calibration, figures: bool = True) -> list[Path]:
