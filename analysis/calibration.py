@@ -1,7 +1,7 @@
 """Calibration of declared uncertainties against observed park data: ABC-SMC through the engine.
 
 Approximate Bayesian computation with sequential Monte Carlo (ABC-SMC; Toni et al. 2009;
-Beaumont et al. 2009) as implemented by pyabc (Schälte et al. 2022): a population of particles
+Beaumont et al. 2009) as implemented by pyabc (version 0.13, https://github.com/icb-dcm/pyabc): a population of particles
 (parameter values) is drawn from uniform priors, each is simulated, and those whose simulated
 statistics lie within a distance epsilon of the observed ones are kept; epsilon shrinks from
 generation to generation (the median of the last generation's distances) and the next
@@ -18,9 +18,7 @@ and started again replays the finished generations from the store without simula
 References: Toni, T., Welch, D., Strelkowa, N., Ipsen, A. & Stumpf, M. P. H. (2009),
 Approximate Bayesian computation scheme for parameter inference and model selection in dynamical
 systems, J. R. Soc. Interface 6(31), 187-202; Beaumont, M. A., Cornuet, J.-M., Marin, J.-M. &
-Robert, C. P. (2009), Adaptive approximate Bayesian computation, Biometrika 96(4), 983-990;
-Schälte, Y., Klinger, E., Alamoudi, E. & Hasenauer, J. (2022), pyABC: Efficient and robust
-easy-to-use approximate Bayesian computation, J. Open Source Softw. 7(74), 4304.
+Robert, C. P. (2009), Adaptive approximate Bayesian computation, Biometrika 96(4), 983-990.
 """
 
 from __future__ import annotations
