@@ -1,9 +1,9 @@
 """Calibration of declared uncertainties against observed park data: ABC-SMC through the engine.
 
 Approximate Bayesian computation with sequential Monte Carlo (ABC-SMC; Toni et al. 2009;
-Beaumont et al. 2009) as implemented by pyabc (version 0.13, https://github.com/icb-dcm/pyabc): a population of particles
-(parameter values) is drawn from uniform priors, each is simulated, and those whose simulated
-statistics lie within a distance epsilon of the observed ones are kept; epsilon shrinks from
+Beaumont et al. 2009) as implemented by pyabc (version 0.13, https://github.com/icb-dcm/pyabc):
+a population of particles (parameter values) is drawn from uniform priors, each is simulated,
+and those whose simulated statistics lie within a distance epsilon of the observed ones are kept; epsilon shrinks from
 generation to generation (the median of the last generation's distances) and the next
 population is proposed by perturbing the weighted survivors. The distance is the Euclidean norm
 of the fitted targets' differences, each divided by its observation uncertainty.
@@ -667,3 +667,35 @@ def calibration_figures(result: Calibration) -> list[Path]:
     figure.savefig(compared, dpi=120)
     plt.close(figure)
     return [marginals, compared]
+
+
+def calibration_section(folder: str | Path) -> str:
+    """The body of the report's calibration section for ``folder`` (a note if none)."""
+    import html
+
+    path = Path(folder)
+    if not (path / POSTERIOR_FILE).is_file() or not (path / TARGETS_COPY).is_file():
+        return (
+            '<p class="note">This folder holds no calibration (see \'symbiosis calibrate '
+            "TARGETS --out DIR').</p>"
+        )
+    table = validation_table(path)
+    inside = int((table["verdict"] == "inside").sum())
+    missing = not_reproduced(table)
+    columns = ["target", "role", "observed", "uncertainty", "predicted_q05", "predicted_q95"]
+    shown = table[[*columns, "verdict"]]
+    parts = [
+        f"<p>{inside} of {len(table)} targets (fitted and held out) lie inside the model's "
+        "90 % posterior predictive interval, the observation widened by one uncertainty "
+        "either way.</p>",
+        '<div class="scroll">'
+        + shown.to_html(index=False, classes="plain", float_format=lambda v: f"{v:.4g}")
+        + "</div>",
+    ]
+    if missing:
+        parts.append(
+            "<p>What the calibrated model does not reproduce:</p><ul>"
+            + "".join(f"<li>{html.escape(line)}</li>" for line in missing)
+            + "</ul>"
+        )
+    return "\n".join(parts)
