@@ -4,7 +4,8 @@ Approximate Bayesian computation with sequential Monte Carlo (ABC-SMC; Toni et a
 Beaumont et al. 2009) as implemented by pyabc (version 0.13, https://github.com/icb-dcm/pyabc):
 a population of particles (parameter values) is drawn from uniform priors, each is simulated,
 and those whose simulated statistics lie within a distance epsilon of the observed ones are
-kept; epsilon shrinks from generation to generation (the median of the last generation's distances) and the next
+kept; epsilon shrinks from generation to generation (the median of the last generation's
+distances) and the next
 population is proposed by perturbing the weighted survivors. The distance is the Euclidean norm
 of the fitted targets' differences, each divided by its observation uncertainty.
 
