@@ -17,7 +17,7 @@ PORT ?= 8765
 # network (anyone who can reach this machine can use the app; it reads and writes no files).
 HOST ?= 127.0.0.1
 
-.PHONY: run test test-all lint bench clean browser app notebooks docs-notebooks
+.PHONY: run test test-all lint bench clean browser app notebooks docs-notebooks calibrate
 
 $(VENV)/.created:
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (install one, or pass PYTHON=...)" >&2; exit 2; }
@@ -89,6 +89,14 @@ bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/run.py --no-experiments || status=1; \
 	$(VENV)/bin/python benchmarks/bench_engine.py || status=1; \
 	exit $$status
+
+# Regenerate the built-in scenario scenarios/calibrated.toml on the current model (ABC-SMC on
+# scenarios/targets/kalundborg.toml, a modest budget; see README.md, Calibration).
+CALIBRATION_OUT ?= results/calibrate-kalundborg
+calibrate: $(VENV)/.installed
+	$(VENV)/bin/symbiosis calibrate kalundborg --out $(CALIBRATION_OUT) --overwrite \
+		--population 40 --generations 4 --max-simulations 400 --workers 2 --seed 1
+	cp $(CALIBRATION_OUT)/calibrated.toml scenarios/calibrated.toml
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

@@ -36,6 +36,7 @@ SECTIONS = (
     ("flows", "Flows between sectors"),
     ("sensitivity", "Sensitivity analysis"),
     ("design", "Policy design"),
+    ("calibration", "Calibration against observed data"),
     ("caveats", "Caveats: what the model leaves out"),
     ("provenance", "Provenance"),
 )
@@ -759,6 +760,7 @@ def build_report(
         title: Page title (default from the park and scenarios).
         dpi: Resolution of the embedded PNG figures.
     """
+    from analysis.calibration import calibration_section
     from analysis.design_report import design_section
     from analysis.indicators_table import TABLE_CSS
 
@@ -796,6 +798,7 @@ def build_report(
         ),
         "sensitivity": sensitivity_section(evidence, figures),
         "design": design_section(evidence.path),
+        "calibration": calibration_section(evidence.path),
         "caveats": "<ul>" + "".join(f"<li>{_e(c)}</li>" for c in caveats(evidence)) + "</ul>",
         "provenance": _provenance(evidence),
     }

@@ -48,3 +48,23 @@ def planted_box(params: dict[str, Any], steps: int, seed: int) -> dict[str, floa
     """1.0 where every uncertainty of ``PLANTED_BOX`` lies in its interval, else 0.0."""
     inside = all(low <= float(params[name]) <= high for name, (low, high) in PLANTED_BOX.items())
     return {PLANTED_OUTPUT: 1.0 if inside else 0.0}
+
+
+# A model with a known answer for calibration: two outputs that rise linearly with two
+# uncertainties, plus seeded noise; calibrating against outputs simulated at TOY_TRUTH must give
+# a posterior that covers it.
+TOY_TRUTH = {"trust_threshold": 0.6, "awareness_mean": 0.3}
+TOY_NOISE = 0.02
+TOY_MODEL = "analysis.test_problems:toy_linear"
+
+
+def toy_linear(params: dict[str, Any], steps: int, seed: int) -> dict[str, float]:
+    """``total_co2_avoided_t`` = trust threshold, ``total_exchanged_t`` = awareness, + noise."""
+    import numpy as np
+
+    noise = np.random.default_rng(seed).normal(0.0, TOY_NOISE, 2)
+    return {
+        "total_co2_avoided_t": float(params["trust_threshold"]) + float(noise[0]),
+        "total_exchanged_t": float(params["awareness_mean"]) + float(noise[1]),
+        "total_landfilled_t": float(params["trust_threshold"]) + float(params["awareness_mean"]),
+    }

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "interfaces.commands.app",
     "interfaces.commands.figures",
     "interfaces.commands.design",
+    "interfaces.commands.calibrate",
 )
 
 
