@@ -172,6 +172,10 @@ class Session:
     tells the views, which send the browser what changed (the month, the indicator panel, the
     charts' changes) as one message on their widget.
 
+    A session ends (``close``) when its page's Solara session is culled or a new choice of
+    scenario replaces it: it then lets go of its run, so a closed tab's memory is returned even
+    if a reference to the session itself outlives it somewhere in the web server.
+
     Attributes:
         model: The current run (replaced on Reset; the dashboard is built anew for each run).
         playing: Whether Play is on (the page's controls keep it).
@@ -182,28 +186,57 @@ class Session:
 
     def __init__(self, model_class: type[AppModel]) -> None:
         """Start a run of ``model_class``."""
-        self.model_class = model_class
-        self.model: AppModel = model_class()
+        self.model_class: type[AppModel] | None = model_class
+        self._model: AppModel | None = model_class()
         self.playing = False
         self.speed = DEFAULT_SPEED_MONTHS_PER_S
         self.lock = threading.Lock()
         self.views: list[Any] = []
 
+    @property
+    def model(self) -> AppModel:
+        """The current run.
+
+        Raises:
+            RuntimeError: If the session has ended.
+        """
+        if self._model is None:
+            raise RuntimeError("the session has ended")
+        return self._model
+
+    @property
+    def closed(self) -> bool:
+        """Whether the session has ended (its run let go)."""
+        return self._model is None
+
     def step(self, months: int = 1) -> None:
-        """Advance the run by ``months`` and show it."""
+        """Advance the run by ``months`` and show it (nothing once the session has ended)."""
         with self.lock:
-            model = self.model
+            model = self._model
+            if model is None:
+                return
             for _ in range(months):
                 model.step()
         for view in list(self.views):
             view()
 
+    def close(self) -> None:
+        """End the session: stop playing and let go of the run, its class and its views."""
+        self.playing = False
+        with self.lock:
+            self._model = None
+            self.model_class = None
+            self.views.clear()
+
     def reset(self) -> None:
         """Stop playing and start a new run with the current inputs."""
         self.playing = False
+        if self.model_class is None:
+            return
         fresh = self.model_class()
         with self.lock:
-            self.model = fresh
+            if self._model is not None:
+                self._model = fresh
 
     def play(self, context: Any) -> None:
         """The play loop: step at ``speed`` while Play is on and the page is connected.
@@ -215,7 +248,9 @@ class Session:
         """
         owed_months = 0.0
         last = time.monotonic()
-        while self.playing and not SHUTDOWN.is_set() and _page_connected(context):
+        while (
+            self.playing and not self.closed and not SHUTDOWN.is_set() and _page_connected(context)
+        ):
             now = time.monotonic()
             owed_months = min(owed_months + (now - last) * self.speed, MAX_MONTHS_PER_FRAME)
             last = now
@@ -289,7 +324,9 @@ class LiveView:
         self.session.views.append(self.show_step)
 
         def detach() -> None:
-            self.session.views.remove(self.show_step)
+            if self.show_step in self.session.views:
+                self.session.views.remove(self.show_step)
+            self.widget.set_trait("on_resync", None)  # the widget may outlive the view
             self.widget.close()
 
         return detach
@@ -482,6 +519,11 @@ def Workbench(
         return stop
 
     solara.use_effect(stop_playing, list(choice))
+
+    def end_with_the_workbench() -> Any:
+        return session.close  # the page was culled or a new choice replaced this workbench
+
+    solara.use_effect(end_with_the_workbench, [session])
     with solara.Sidebar():
         RunControls(session, lambda: set_run_number(lambda n: n + 1)).key("run|" + "|".join(choice))
         ScenarioPicker(scenario, park, compare)
