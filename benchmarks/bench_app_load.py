@@ -7,8 +7,10 @@ Starts ``symbiosis app`` on a free loopback port and drives headless pages of De
   browsers' load does not count) divided by the steps the pages took;
 - step latency (click on Step until the page shows the new month) at each number of sessions;
 - months per second each page advances with every session on Play;
-- server memory (RSS) before, with the sessions open, and ``--after-s`` seconds after they close;
-- server CPU with no session connected.
+- server memory (RSS) at a cold start, at a warm start (one page opened, closed and culled: the
+  first page's imports and caches are not a leak, so the warm start is the baseline), with the
+  sessions open, and ``--after-s`` seconds after they close;
+- server CPU with no session connected, and the load average of the machine before and after.
 
 Usage: ``python benchmarks/bench_app_load.py --sessions 1 10 30 --steps 10 --play-s 10``.
 Every loop is bounded (a step that does not show within ``--timeout-s`` counts as timed out).
@@ -55,6 +57,14 @@ def cpu_s(pid: int) -> float:
     """User plus system CPU seconds of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
+
+
+def threads(pid: int) -> int:
+    """Number of threads of a process."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    return -1
 
 
 def rss_mb(pid: int) -> float:
@@ -180,10 +190,11 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     session_timeout_s = 10
+    load_before = os.getloadavg()
     server, url = start_server(session_timeout_s)
     try:
         time.sleep(2.0)
-        start_mb = rss_mb(server.pid)
+        cold_mb = rss_mb(server.pid)
         results = []
         with sync_playwright() as playwright:
             # playwright gives the browser a fresh temporary --user-data-dir of its own
@@ -191,13 +202,15 @@ def main() -> int:
             warm = browser.new_page()  # imports and first render, not counted
             warm.goto(url)
             warm.get_by_test_id("month").wait_for(timeout=args.timeout_s * 1000)
-            warm.close()
+            warm.context.close()
+            time.sleep(session_timeout_s + 10)  # culled, and Solara's collection after it
+            start_mb, start_threads = rss_mb(server.pid), threads(server.pid)
             for sessions in args.sessions:
                 results.append(measure(browser, url, server.pid, sessions, args))
                 print(results[-1], flush=True)
             browser.close()
         time.sleep(args.after_s)
-        after_mb = rss_mb(server.pid)
+        after_mb, after_threads = rss_mb(server.pid), threads(server.pid)
         cpu_before = cpu_s(server.pid)
         time.sleep(args.idle_s)
         idle_percent = 100 * (cpu_s(server.pid) - cpu_before) / args.idle_s
@@ -205,7 +218,11 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=30)
     load = os.getloadavg()
-    print(f"\nclassroom app load, {os.cpu_count()} cores, load average {load[0]:.1f} at the end")
+    print(
+        f"\nclassroom app load, {os.cpu_count()} cores, load average (1, 5, 15 min) "
+        f"{', '.join(f'{x:.1f}' for x in load_before)} before, "
+        f"{', '.join(f'{x:.1f}' for x in load)} at the end"
+    )
     print(
         "| sessions | server CPU ms per student-step | step latency median (p95) s | "
         "timed out | Play months/s per page, min (median) | server CPU ms per played month | "
@@ -221,10 +238,12 @@ def main() -> int:
         )
     peak = max(r["rss_during_mb"] for r in results)
     print(
-        f"\nserver memory: {start_mb:.0f} MB at start, {peak:.0f} MB with sessions open, "
+        f"\nserver memory: {cold_mb:.0f} MB at a cold start, {start_mb:.0f} MB at a warm start "
+        f"(one page opened, closed and culled), {peak:.0f} MB with sessions open, "
         f"{after_mb:.0f} MB {args.after_s:.0f} s after all closed "
-        f"({100 * (after_mb - start_mb) / start_mb:+.0f} %; sessions culled after "
-        f"{session_timeout_s} s)"
+        f"({100 * (after_mb - start_mb) / start_mb:+.1f} % over the warm start; sessions culled "
+        f"after {session_timeout_s} s); threads {start_threads} at the warm start, "
+        f"{after_threads} after"
     )
     print(f"server CPU with no session connected: {idle_percent:.2f} % of a core")
     return 0
