@@ -49,6 +49,40 @@ FRAME_S = 0.2  # at most five frames a second; faster speeds advance several mon
 MAX_MONTHS_PER_FRAME = 24  # a server that fell further behind drops the backlog, not queues it
 # Set when the server stops (``symbiosis app`` on Ctrl+C): every play loop ends within a frame.
 SHUTDOWN = threading.Event()
+# After a session ends, memory is handed back to the system this long later (after Solara's
+# own collection of the closed session), once for all the sessions that ended meanwhile.
+RETURN_MEMORY_AFTER_S = 5.0
+_memory_return_due = threading.Lock()
+
+
+def return_memory_soon() -> None:
+    """Collect garbage and hand freed heap memory back to the system, ``RETURN_MEMORY_AFTER_S`` on.
+
+    A closed session's objects are freed, but the C allocator keeps the freed memory in the
+    heaps of the threads that used it (each play loop and websocket worker has its own), so the
+    server's resident memory would stay at its peak. ``malloc_trim`` (glibc) returns it; on
+    other C libraries only the collection runs.
+    """
+    if not _memory_return_due.acquire(blocking=False):
+        return  # one is already due and will cover this session too
+
+    def collect_and_trim() -> None:
+        import ctypes
+        import ctypes.util
+        import gc
+
+        try:
+            gc.collect()
+            name = ctypes.util.find_library("c")
+            trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+            if trim is not None:
+                trim(0)
+        finally:
+            _memory_return_due.release()
+
+    timer = threading.Timer(RETURN_MEMORY_AFTER_S, collect_and_trim)
+    timer.daemon = True
+    timer.start()
 
 
 def _row(model: Any, name: str) -> float:
@@ -227,6 +261,7 @@ class Session:
             self._model = None
             self.model_class = None
             self.views.clear()
+        return_memory_soon()
 
     def reset(self) -> None:
         """Stop playing and start a new run with the current inputs."""
