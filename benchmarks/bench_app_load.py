@@ -7,8 +7,10 @@ Starts ``symbiosis app`` on a free loopback port and drives headless pages of De
   browsers' load does not count) divided by the steps the pages took;
 - step latency (click on Step until the page shows the new month) at each number of sessions;
 - months per second each page advances with every session on Play;
-- server memory (RSS) before, with the sessions open, and ``--after-s`` seconds after they close;
-- server CPU with no session connected.
+- server memory (RSS) at a cold start, at a warm start (one page opened, closed and culled: the
+  first page's imports and caches are not a leak, so the warm start is the baseline), with the
+  sessions open, and ``--after-s`` seconds after they close;
+- server CPU with no session connected, and the load average of the machine before and after.
 
 Usage: ``python benchmarks/bench_app_load.py --sessions 1 10 30 --steps 10 --play-s 10``.
 Every loop is bounded (a step that does not show within ``--timeout-s`` counts as timed out).
@@ -55,6 +57,14 @@ def cpu_s(pid: int) -> float:
     """User plus system CPU seconds of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
+
+
+def threads(pid: int) -> int:
+    """Number of threads of a process."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    return -1
 
 
 def rss_mb(pid: int) -> float:
@@ -112,6 +122,8 @@ def measure(browser, url: str, server_pid: int, sessions: int, args) -> dict:
     pages = []
     for _ in range(sessions):
         page = browser.new_context(viewport={"width": 1400, "height": 1200}).new_page()
+        if args.no_charts:  # the server's work only: the pages show month and panel, no charts
+            page.route("**/echarts*", lambda route: route.abort())
         page.goto(url)
         page.get_by_test_id("month").wait_for(timeout=args.timeout_s * 1000)
         pages.append(page)
@@ -139,14 +151,18 @@ def measure(browser, url: str, server_pid: int, sessions: int, args) -> dict:
     started = time.monotonic()
     time.sleep(args.play_s)
     shown = [(month(page), time.monotonic()) for page in pages]
+    play_cpu_s = cpu_s(server_pid) - cpu_before
+    ended = time.monotonic()  # reading 30 pages takes a while; they all play on meanwhile
     months_per_s = [
         (m1 - m0) / (t1 - started)
         for (m1, t1), m0 in zip(shown, start_months, strict=True)
         if m1 >= 0 and m0 >= 0
     ] or [float("nan")]
     unanswered = sum(m1 < 0 for m1, _t in shown)
-    play_cpu_s = cpu_s(server_pid) - cpu_before
-    played_months = sum(months_per_s) * args.play_s
+    # months the server played from the clicks to the last read, each page at its own rate
+    # (a page that did not answer is counted at the median rate)
+    unanswered_rate = (len(pages) - len(months_per_s)) * statistics.median(months_per_s)
+    played_months = (ended - started) * (sum(months_per_s) + unanswered_rate)
     for page in pages:
         page.get_by_test_id("play").dispatch_event("click")
     for page in pages:
@@ -174,16 +190,23 @@ def main() -> int:
     parser.add_argument("--idle-s", type=float, default=10.0, help="seconds of idle CPU")
     parser.add_argument("--after-s", type=float, default=60.0, help="wait after closing")
     parser.add_argument("--timeout-s", type=float, default=60.0)
+    parser.add_argument(
+        "--no-charts",
+        action="store_true",
+        help="pages do not load ECharts (month and panel only): measures what the server "
+        "sustains when the browsers are on other machines, as in a classroom",
+    )
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"needs chromium at {CHROMIUM} (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
 
     session_timeout_s = 10
+    load_before = os.getloadavg()
     server, url = start_server(session_timeout_s)
     try:
         time.sleep(2.0)
-        start_mb = rss_mb(server.pid)
+        cold_mb = rss_mb(server.pid)
         results = []
         with sync_playwright() as playwright:
             # playwright gives the browser a fresh temporary --user-data-dir of its own
@@ -191,13 +214,15 @@ def main() -> int:
             warm = browser.new_page()  # imports and first render, not counted
             warm.goto(url)
             warm.get_by_test_id("month").wait_for(timeout=args.timeout_s * 1000)
-            warm.close()
+            warm.context.close()
+            time.sleep(session_timeout_s + 10)  # culled, and Solara's collection after it
+            start_mb, start_threads = rss_mb(server.pid), threads(server.pid)
             for sessions in args.sessions:
                 results.append(measure(browser, url, server.pid, sessions, args))
                 print(results[-1], flush=True)
             browser.close()
         time.sleep(args.after_s)
-        after_mb = rss_mb(server.pid)
+        after_mb, after_threads = rss_mb(server.pid), threads(server.pid)
         cpu_before = cpu_s(server.pid)
         time.sleep(args.idle_s)
         idle_percent = 100 * (cpu_s(server.pid) - cpu_before) / args.idle_s
@@ -205,7 +230,11 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=30)
     load = os.getloadavg()
-    print(f"\nclassroom app load, {os.cpu_count()} cores, load average {load[0]:.1f} at the end")
+    print(
+        f"\nclassroom app load, {os.cpu_count()} cores, load average (1, 5, 15 min) "
+        f"{', '.join(f'{x:.1f}' for x in load_before)} before, "
+        f"{', '.join(f'{x:.1f}' for x in load)} at the end"
+    )
     print(
         "| sessions | server CPU ms per student-step | step latency median (p95) s | "
         "timed out | Play months/s per page, min (median) | server CPU ms per played month | "
@@ -221,10 +250,12 @@ def main() -> int:
         )
     peak = max(r["rss_during_mb"] for r in results)
     print(
-        f"\nserver memory: {start_mb:.0f} MB at start, {peak:.0f} MB with sessions open, "
+        f"\nserver memory: {cold_mb:.0f} MB at a cold start, {start_mb:.0f} MB at a warm start "
+        f"(one page opened, closed and culled), {peak:.0f} MB with sessions open, "
         f"{after_mb:.0f} MB {args.after_s:.0f} s after all closed "
-        f"({100 * (after_mb - start_mb) / start_mb:+.0f} %; sessions culled after "
-        f"{session_timeout_s} s)"
+        f"({100 * (after_mb - start_mb) / start_mb:+.1f} % over the warm start; sessions culled "
+        f"after {session_timeout_s} s); threads {start_threads} at the warm start, "
+        f"{after_threads} after"
     )
     print(f"server CPU with no session connected: {idle_percent:.2f} % of a core")
     return 0

@@ -49,6 +49,40 @@ FRAME_S = 0.2  # at most five frames a second; faster speeds advance several mon
 MAX_MONTHS_PER_FRAME = 24  # a server that fell further behind drops the backlog, not queues it
 # Set when the server stops (``symbiosis app`` on Ctrl+C): every play loop ends within a frame.
 SHUTDOWN = threading.Event()
+# After a session ends, memory is handed back to the system this long later (after Solara's
+# own collection of the closed session), once for all the sessions that ended meanwhile.
+RETURN_MEMORY_AFTER_S = 5.0
+_memory_return_due = threading.Lock()
+
+
+def return_memory_soon() -> None:
+    """Collect garbage and hand freed heap memory back to the system, ``RETURN_MEMORY_AFTER_S`` on.
+
+    A closed session's objects are freed, but the C allocator keeps the freed memory in the
+    heaps of the threads that used it (each play loop and websocket worker has its own), so the
+    server's resident memory would stay at its peak. ``malloc_trim`` (glibc) returns it; on
+    other C libraries only the collection runs.
+    """
+    if not _memory_return_due.acquire(blocking=False):
+        return  # one is already due and will cover this session too
+
+    def collect_and_trim() -> None:
+        import ctypes
+        import ctypes.util
+        import gc
+
+        try:
+            gc.collect()
+            name = ctypes.util.find_library("c")
+            trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+            if trim is not None:
+                trim(0)
+        finally:
+            _memory_return_due.release()
+
+    timer = threading.Timer(RETURN_MEMORY_AFTER_S, collect_and_trim)
+    timer.daemon = True
+    timer.start()
 
 
 def _row(model: Any, name: str) -> float:
@@ -172,6 +206,10 @@ class Session:
     tells the views, which send the browser what changed (the month, the indicator panel, the
     charts' changes) as one message on their widget.
 
+    A session ends (``close``) when its page's Solara session is culled or a new choice of
+    scenario replaces it: it then lets go of its run, so a closed tab's memory is returned even
+    if a reference to the session itself outlives it somewhere in the web server.
+
     Attributes:
         model: The current run (replaced on Reset; the dashboard is built anew for each run).
         playing: Whether Play is on (the page's controls keep it).
@@ -182,28 +220,58 @@ class Session:
 
     def __init__(self, model_class: type[AppModel]) -> None:
         """Start a run of ``model_class``."""
-        self.model_class = model_class
-        self.model: AppModel = model_class()
+        self.model_class: type[AppModel] | None = model_class
+        self._model: AppModel | None = model_class()
         self.playing = False
         self.speed = DEFAULT_SPEED_MONTHS_PER_S
         self.lock = threading.Lock()
         self.views: list[Any] = []
 
+    @property
+    def model(self) -> AppModel:
+        """The current run.
+
+        Raises:
+            RuntimeError: If the session has ended.
+        """
+        if self._model is None:
+            raise RuntimeError("the session has ended")
+        return self._model
+
+    @property
+    def closed(self) -> bool:
+        """Whether the session has ended (its run let go)."""
+        return self._model is None
+
     def step(self, months: int = 1) -> None:
-        """Advance the run by ``months`` and show it."""
+        """Advance the run by ``months`` and show it (nothing once the session has ended)."""
         with self.lock:
-            model = self.model
+            model = self._model
+            if model is None:
+                return
             for _ in range(months):
                 model.step()
         for view in list(self.views):
             view()
 
+    def close(self) -> None:
+        """End the session: stop playing and let go of the run, its class and its views."""
+        self.playing = False
+        with self.lock:
+            self._model = None
+            self.model_class = None
+            self.views.clear()
+        return_memory_soon()
+
     def reset(self) -> None:
         """Stop playing and start a new run with the current inputs."""
         self.playing = False
+        if self.model_class is None:
+            return
         fresh = self.model_class()
         with self.lock:
-            self.model = fresh
+            if self._model is not None:
+                self._model = fresh
 
     def play(self, context: Any) -> None:
         """The play loop: step at ``speed`` while Play is on and the page is connected.
@@ -215,7 +283,9 @@ class Session:
         """
         owed_months = 0.0
         last = time.monotonic()
-        while self.playing and not SHUTDOWN.is_set() and _page_connected(context):
+        while (
+            self.playing and not self.closed and not SHUTDOWN.is_set() and _page_connected(context)
+        ):
             now = time.monotonic()
             owed_months = min(owed_months + (now - last) * self.speed, MAX_MONTHS_PER_FRAME)
             last = now
@@ -289,7 +359,9 @@ class LiveView:
         self.session.views.append(self.show_step)
 
         def detach() -> None:
-            self.session.views.remove(self.show_step)
+            if self.show_step in self.session.views:
+                self.session.views.remove(self.show_step)
+            self.widget.set_trait("on_resync", None)  # the widget may outlive the view
             self.widget.close()
 
         return detach
@@ -482,6 +554,11 @@ def Workbench(
         return stop
 
     solara.use_effect(stop_playing, list(choice))
+
+    def end_with_the_workbench() -> Any:
+        return session.close  # the page was culled or a new choice replaced this workbench
+
+    solara.use_effect(end_with_the_workbench, [session])
     with solara.Sidebar():
         RunControls(session, lambda: set_run_number(lambda n: n + 1)).key("run|" + "|".join(choice))
         ScenarioPicker(scenario, park, compare)

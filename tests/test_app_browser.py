@@ -1,6 +1,8 @@
 """The classroom app in a real browser: `symbiosis app` served on localhost, driven in Chromium.
 
-The tests find the month and the controls by their ``data-testid`` (month, reset, step, play).
+The tests find the month, the indicator panel and the controls by their ``data-testid`` (month,
+indicators, reset, step, play). Under load they wait on conditions with generous time-outs;
+no fixed sleep decides a test.
 
 Uses Debian's ``chromium`` (``/usr/bin/chromium``) through the ``playwright`` package; never
 Playwright's own browser downloads. ``make test`` installs chromium when it is missing.
@@ -164,7 +166,9 @@ def _wait_for_month(page, test, what: str) -> int:
 
 def _row(page, label: str) -> list[str]:
     """The cells of one indicator row, e.g. ``_row(page, "Month") == ["3"]``."""
-    row = page.locator(".symbiosis-indicators tr", has=page.locator(f"td:text-is('{label}')"))
+    row = page.get_by_test_id("indicators").locator(
+        "tr", has=page.locator(f"td:text-is('{label}')")
+    )
     return row.locator("td").all_inner_texts()[1:]
 
 
@@ -174,6 +178,27 @@ def _wait_for_row(page, label: str, expected: list[str]) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{label}: expected {expected}, shown {_row(page, label)}")
         time.sleep(0.2)
+
+
+def _wait_until_still(page, still_s: float = 1.0) -> int:
+    """The month once it has stayed the same for ``still_s`` (a frame under way may land)."""
+    deadline = time.monotonic() + UPDATE_S / 1000
+    month, since = _month(page), time.monotonic()
+    while time.monotonic() - since < still_s:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the month kept changing: {month}")
+        time.sleep(0.1)
+        if (now := _month(page)) != month:
+            month, since = now, time.monotonic()
+    return month
+
+
+def _move_slider(page, label: str, presses: int) -> None:
+    """Move a slider by keyboard on its thumb, as a student could."""
+    thumb = page.locator(f'[role=slider][aria-label^="{label}"]')
+    thumb.focus()
+    for _ in range(presses):
+        thumb.press("ArrowRight")
 
 
 def _canvas(page, testid: str) -> bytes:
@@ -188,11 +213,9 @@ def test_step_play_reset_slider_and_side_by_side(app_url, browser, tmp_path, cap
     assert _month(page) == 0
     plots_before = _canvas(page, "plots")
 
-    # move a slider (keyboard on its thumb, as a student could), then start a run with it
+    # move a slider, then start a run with it
+    _move_slider(page, "Landfill tax (EUR/t)", 20)
     thumb = page.locator('[role=slider][aria-label^="Landfill tax (EUR/t)"]')
-    thumb.focus()
-    for _ in range(20):
-        thumb.press("ArrowRight")
     expect(thumb).to_have_attribute("aria-valuenow", "100")
     page.get_by_test_id("reset").click()
     for month in (1, 2):
@@ -204,11 +227,12 @@ def test_step_play_reset_slider_and_side_by_side(app_url, browser, tmp_path, cap
     _wait_for_month(page, lambda m: m >= 6, "Play")
     page.get_by_test_id("play").click()  # pause
     expect(page.get_by_test_id("play")).to_have_text("Play", timeout=UPDATE_S)
-    time.sleep(0.5)  # a frame that was under way when Pause arrived may still land
-    paused = _month(page)
-    time.sleep(1.0)
-    assert _month(page) == paused, "Pause did not stop the months"
-    assert _row(page, "Month") == [str(paused)]
+    paused = _wait_until_still(page)
+    # paused: one Step adds exactly one month (a run still playing would run past it)
+    page.get_by_test_id("step").click()
+    _wait_for_month(page, lambda m: m > paused, "Step after Pause")
+    assert _wait_until_still(page) == paused + 1, "Pause did not stop the months"
+    assert _row(page, "Month") == [str(paused + 1)]
     assert _canvas(page, "plots") != plots_before  # the browser drew the new months
 
     page.get_by_test_id("reset").click()
@@ -242,9 +266,19 @@ def test_two_sessions_do_not_see_each_other(app_url, browser):
     _wait_for_month(second, lambda m: m >= 4, "Play in the second page")
     assert _month(first) == 1, "Play in one page moved the other"
     second.get_by_test_id("play").click()
+    played = _wait_until_still(second)
     first.get_by_test_id("reset").click()
     _wait_for_month(first, lambda m: m == 0, "Reset in the first page")
-    assert _month(second) >= 4, "Reset in one page reset the other"
+    assert _month(second) == played, "Reset in one page reset the other"
+
+    # a slider moved (and a Reset) in the first page leaves the second page's run as it was
+    _move_slider(first, "Landfill tax (EUR/t)", 20)
+    first.get_by_test_id("reset").click()
+    first.get_by_test_id("step").click()
+    _wait_for_row(first, "Landfill tax in force", ["100 EUR/t"])
+    second.get_by_test_id("step").click()
+    _wait_for_month(second, lambda m: m == played + 1, "Step in the second page")
+    _wait_for_row(second, "Landfill tax in force", ["0 EUR/t"])
     assert problems == []
 
 

@@ -16,6 +16,10 @@ DEFAULT_SESSION_TIMEOUT_S = 30
 SESSION_TIMEOUT_VARIABLE = "SOLARA_KERNEL_CULL_TIMEOUT"
 APP_PARKS_VARIABLE = "SYMBIOSIS_APP_PARKS"  # park files for the picker (interfaces.app_model)
 EXIT_GRACE_S = 1.0  # after Ctrl+C, threads still running after this long are not waited for
+# C heaps (glibc malloc arenas) the server may use. Every play loop and websocket worker is a
+# thread, and by default glibc gives up to 8 per core, each keeping what its thread freed; a few
+# shared ones let the memory of closed sessions be reused and returned.
+MALLOC_ARENAS = 2
 
 
 def seconds(text: str) -> int:
@@ -124,6 +128,7 @@ def _app(args: argparse.Namespace) -> int:
             "(choose another --port or --host)"
         ) from None
     os.environ[APP_PARKS_VARIABLE] = parks
+    _limit_malloc_arenas(MALLOC_ARENAS)
     for name, value in SERVER_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     if args.session_timeout is not None:
@@ -162,6 +167,21 @@ def _app(args: argparse.Namespace) -> int:
     print("symbiosis app: stopped", flush=True)
     _exit_soon()
     return 0
+
+
+def _limit_malloc_arenas(arenas: int) -> None:
+    """Let glibc's malloc use at most ``arenas`` heaps (before the server starts its threads).
+
+    Does nothing on a C library without ``mallopt`` (musl, macOS).
+    """
+    import ctypes
+    import ctypes.util
+
+    m_arena_max = -8  # glibc's malloc.h
+    name = ctypes.util.find_library("c")
+    mallopt = getattr(ctypes.CDLL(name), "mallopt", None) if name else None
+    if mallopt is not None:
+        mallopt(m_arena_max, arenas)
 
 
 def _stop_play_loops() -> None:
