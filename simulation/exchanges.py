@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-END_REASONS = ("", "unprofitable", "supply_failure", "lost_trust", "partner_exit")
+END_REASONS = ("", "unprofitable", "supply_failure", "lost_trust", "partner_exit", "reneged")
 
 
 def _blank(capacity: int, dtype: type | np.dtype) -> np.ndarray:
