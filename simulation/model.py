@@ -105,8 +105,9 @@ class SymbiosisModel(mesa.Model):
         self._price_levels: tuple[Any, ...] | None = None  # the levels month_prices are for
         self.indicators = Indicators(self)
         self.datacollector = IndicatorCollector()
-        # Every breach of a promise: (month, offender slot, victim slot, "hold_up" or "renege").
-        self.breaches: list[tuple[int, int, int, str]] = []
+        # Every breach of a promise: (month, offender slot, victim slot, stream, "hold_up" or
+        # "renege").
+        self.breaches: list[tuple[int, int, int, int, str]] = []
 
     @property
     def current_month(self) -> int:
@@ -652,7 +653,14 @@ class SymbiosisModel(mesa.Model):
         companies.spread_breach(bad, hurt, self.tie_from, self.tie_to, month, s)
         kinds = np.where(reneges[where], "renege", "hold_up").tolist()
         self.breaches.extend(
-            zip([month] * len(where), bad.tolist(), hurt.tolist(), kinds, strict=True)
+            zip(
+                [month] * len(where),
+                bad.tolist(),
+                hurt.tolist(),
+                stream[where].tolist(),
+                kinds,
+                strict=True,
+            )
         )
         self.indicators.record_breaches(len(where))
         return reneged
