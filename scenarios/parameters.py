@@ -415,7 +415,7 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
         ),
         "Standard contracts",
         bool,
-        changes=("transaction cost", "trust needed", "exit of exchanges"),
+        changes=("transaction cost", "trust needed", "exit of exchanges", "cost of a breach"),
         extra=(
             _lever(
                 "contract_months",
