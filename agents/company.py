@@ -97,6 +97,13 @@ class Companies:
     platform_record: np.ndarray = field(default_factory=lambda: np.zeros(0))
     heard_breaches: dict[int, tuple[float, int]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """Firms built without a propensity or record: none (not opportunistic, clean)."""
+        if len(self.opportunism) != len(self.sector):
+            self.opportunism = np.zeros(len(self.sector))
+        if len(self.platform_record) != len(self.sector):
+            self.platform_record = np.zeros(len(self.sector))
+
     def __len__(self) -> int:
         """Number of company slots."""
         return len(self.sector)
