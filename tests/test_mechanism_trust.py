@@ -117,3 +117,26 @@ def test_hold_up_is_more_likely_from_a_strong_position():
     strong_breach, strong_side, *_ = Companies.choose_breaches(position=position, **common)
     weak_breach, weak_side, *_ = Companies.choose_breaches(position=weak, **common)
     assert np.mean(strong_breach & (strong_side == 0)) > np.mean(weak_breach & (weak_side == 0))
+
+
+def test_a_breach_spreads_to_the_victims_neighbours_and_platform_members():
+    from scenarios.parameters import ModelParameters, validate
+
+    settings = ModelParameters.of(
+        validate({"reputation_loss_on_breach": 0.2, "reputation_recovery_per_month": 0.1})
+    )
+    model = SymbiosisModel(seed=0, n_firms=6, social_network="none")
+    firms = model.companies
+    firms.platform_tier[:] = [0, 1, 2, 0, 0, 2]
+    # Firm 0 breaks its promise to firm 1 (tier 1); firm 1's neighbours are 2 and 3.
+    tie_from, tie_to = np.array([1, 1, 2, 3]), np.array([2, 3, 1, 1])
+    firms.spread_breach(np.array([0]), np.array([1]), tie_from, tie_to, 10, settings)
+    observers = np.arange(6)
+    seen = firms.reputation_discount(observers, np.zeros(6, dtype=np.int64), 10, 0.1)
+    report = 0.2 * settings.tier1_breach_report_weight  # a tier-1 victim's report
+    # 1: the victim's own trust falls through the exchange, not hearsay; 2 hears and is a member.
+    np.testing.assert_allclose(seen, [0.0, report, 0.2 + report, 0.2, 0.0, report])
+    # A month later hearsay and record have faded by the recovery rate.
+    firms.recover_reputation(0.1)
+    later = firms.reputation_discount(observers, np.zeros(6, dtype=np.int64), 11, 0.1)
+    np.testing.assert_allclose(later, 0.9 * seen)
