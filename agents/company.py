@@ -66,6 +66,12 @@ class Companies:
         firm_id: Identifier of the firm holding the slot.
         relations: Trust above the generalized level of pairs that have met, by pair key, with
             the month of their last contact (decays towards 0 without contact).
+        opportunism: Yearly chance that the firm acts on a breach it gains from (hold-up or
+            reneging), in [0, 1] (docs/model.md, section 7.10a).
+        platform_record: Reputation damage of each firm from breaches reported on the platform
+            (seen by members; decays each month).
+        heard_breaches: Reputation damage of an offender with one firm that heard of its breach
+            through a social tie, by (observer * firms + offender), with the month heard.
     """
 
     sector: np.ndarray
@@ -90,6 +96,16 @@ class Companies:
     # learn_from_neighbours' last (tie_from, tie_to, exchanging, rate) and the monthly gain they
     # give: the model passes the same arrays while no exchange starts or ends.
     _learning: tuple[Any, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    opportunism: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    platform_record: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    heard_breaches: dict[int, tuple[float, int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Firms built without a propensity or record: none (not opportunistic, clean)."""
+        if len(self.opportunism) != len(self.sector):
+            self.opportunism = np.zeros(len(self.sector))
+        if len(self.platform_record) != len(self.sector):
+            self.platform_record = np.zeros(len(self.sector))
 
     def __len__(self) -> int:
         """Number of company slots."""
@@ -116,7 +132,7 @@ class Companies:
         if s.urban_waste:
             produces = produces + sectors.produces_urban_per_month[park.sector]
         concentration = s.trait_concentration
-        return cls(
+        companies = cls(
             sector=park.sector.copy(),
             size=park.size.copy(),
             x_km=park.x_km.copy(),
@@ -135,6 +151,10 @@ class Companies:
             net_benefit_eur=np.zeros(n),
             firm_id=np.arange(n, dtype=np.int64),
         )
+        # Drawn last, so that the draws above are those of a model without opportunism.
+        companies.opportunism = draw_opportunism(s.opportunism_mean, n, rng, concentration)
+        companies.platform_record = np.zeros(n)
+        return companies
 
     def pair_key(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Key of the unordered pair {a, b} of slots."""
@@ -196,6 +216,22 @@ class Companies:
             stale = _isin_sorted(keys // n, leaving) | _isin_sorted(keys % n, leaving)
             for key in keys[stale].tolist():
                 del self.relations[key]
+        self.forget_breaches(leaving, s, rng)
+
+    def forget_breaches(
+        self, leaving: np.ndarray, settings: ModelParameters, rng: np.random.Generator
+    ) -> None:
+        """New firms on the sites of ``leaving``: a fresh propensity, record and hearsay."""
+        self.opportunism[leaving] = draw_opportunism(
+            settings.opportunism_mean, len(leaving), rng, settings.trait_concentration
+        )
+        self.platform_record[leaving] = 0.0
+        if self.heard_breaches:
+            n = len(self)
+            keys = np.fromiter(self.heard_breaches, dtype=np.int64, count=len(self.heard_breaches))
+            stale = _isin_sorted(keys // n, leaving) | _isin_sorted(keys % n, leaving)
+            for key in keys[stale].tolist():
+                del self.heard_breaches[key]
 
     # --- learn ---------------------------------------------------------------------------------
 
@@ -303,31 +339,178 @@ class Companies:
         bad_months: np.ndarray,
         under_contract: np.ndarray,
         settings: ModelParameters,
+        bound: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Which exchanges the firms end, and why (each exchange at most one reason).
 
         After ``exit_patience_months`` months without delivery (idle) or at a loss
         (unprofitable) an exchange ends; it also ends when either side's trust falls
-        ``trust_exit_margin`` below what a deal needs. A binding contract overrides all three
-        (a temporary production stop is force majeure) and lowers the trust needed.
+        ``trust_exit_margin`` below what a deal needs (less under contract). An exchange
+        ``bound`` by its contract, where leaving would cost more than it saves (``exit_bound``),
+        is kept whatever the reason.
 
         Returns:
             Boolean masks (idle, unprofitable, distrusted).
         """
         s = settings
+        kept = np.zeros(len(idle_months), dtype=bool) if bound is None else bound
         needed = np.where(
             under_contract, s.trust_threshold - s.contract_trust_relief, s.trust_threshold
         )
         patience = s.exit_patience_months
-        idle = (idle_months >= patience) & ~under_contract
-        unprofitable = (bad_months >= patience) & ~under_contract & ~idle
+        idle = (idle_months >= patience) & ~kept
+        unprofitable = (bad_months >= patience) & ~kept & ~idle
         distrusted = (
             (np.minimum(trust_supplier, trust_receiver) < needed - s.trust_exit_margin)
-            & ~under_contract
+            & ~kept
             & ~idle
             & ~unprofitable
         )
         return idle, unprofitable, distrusted
+
+    @staticmethod
+    def exit_bound(
+        under_contract: np.ndarray,
+        value_eur_per_month: np.ndarray,
+        supplier_share: np.ndarray,
+        months_left: np.ndarray,
+        breach_cost_eur: np.ndarray,
+    ) -> np.ndarray:
+        """Exchanges a contract binds: leaving would save less than the breach would cost.
+
+        Leaving saves the side that loses most its share of the losses over the rest of the
+        contract; the breach costs the penalty and the dispute (docs/model.md, section 7.10a).
+        Without a penalty nothing binds.
+        """
+        worst_share = np.minimum(
+            supplier_share * value_eur_per_month, (1 - supplier_share) * value_eur_per_month
+        )
+        saved = np.maximum(-worst_share, 0.0) * months_left
+        return under_contract & (breach_cost_eur > 0) & (saved <= breach_cost_eur)
+
+    # --- opportunism and reputation (docs/model.md, section 7.10a) ----------------------------
+
+    @staticmethod
+    def bargaining_position(alternatives: np.ndarray) -> np.ndarray:
+        """Each side's position after the investment, from its and its partner's alternatives.
+
+        ``alternatives`` is 2 x exchanges (supplier first): how many other firms of the park
+        could take the partner's place. A side with many alternatives facing a partner with few
+        can credibly threaten to leave: position a / (a + a_partner), 0 when neither has any.
+        """
+        total = alternatives[0] + alternatives[1]
+        share = np.divide(alternatives[0], total, out=np.zeros(len(total)), where=total > 0)
+        return np.stack([share, np.where(total > 0, 1 - share, 0.0)])
+
+    @staticmethod
+    def choose_breaches(
+        considering: np.ndarray,
+        position: np.ndarray,
+        share: np.ndarray,
+        value_eur_per_month: np.ndarray,
+        sunk_eur: np.ndarray,
+        alternatives: np.ndarray,
+        annuity: np.ndarray,
+        breach_cost_eur: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Which side of each exchange breaks its promise, and how (Klein et al. 1978).
+
+        Every argument but the exchange's monthly value is 2 x exchanges, the supplier's row
+        first. A side that is ``considering`` it (its propensity came up this month) compares
+        what a breach gains with what it costs (the penalty and dispute under contract, else 0):
+
+        - hold-up: it takes ``position`` times the partner's appropriable quasi-rent per month,
+          the partner's share of the value, but no more than the partner's sunk investment per
+          month of the horizon when the partner could re-invest with another firm;
+        - renege: it leaves to deal with another firm at a split of its ``position``, which
+          means sinking its own investment again (only with an alternative).
+
+        At most one side breaches an exchange in a month: the one with the larger net gain.
+
+        Returns:
+            (breaching, offender, reneges, grab_eur_per_month): whether an exchange is
+            breached, by which side (0 supplier, 1 receiver), whether by reneging (else hold-up),
+            and the monthly value a hold-up moves to the offender.
+        """
+        value = np.maximum(value_eur_per_month, 0.0)
+        partner_share = share[::-1]
+        partner_alternatives = alternatives[::-1]
+        partner_sunk = sunk_eur[::-1]
+        quasi_rent = np.where(
+            partner_alternatives > 0,
+            np.minimum(partner_share * value, partner_sunk / annuity[::-1]),
+            partner_share * value,
+        )
+        grab = position * quasi_rent
+        hold_up = grab * annuity - breach_cost_eur
+        renege = np.where(
+            alternatives > 0,
+            (position - share) * value * annuity - sunk_eur - breach_cost_eur,
+            -np.inf,
+        )
+        gain = np.where(considering, np.maximum(hold_up, renege), -np.inf)
+        offender = np.argmax(gain, axis=0)
+        columns = np.arange(gain.shape[1])
+        breaching = gain[offender, columns] > 0
+        reneges = renege[offender, columns] > hold_up[offender, columns]
+        return breaching, offender, reneges & breaching, grab[offender, columns]
+
+    def reputation_discount(
+        self, observer: np.ndarray, offender: np.ndarray, month: int, recovery: float
+    ) -> np.ndarray:
+        """How much less each observer trusts each offender for the breaches it knows of.
+
+        Hearsay through social ties, decayed since it was heard, plus the platform record for
+        observers that are members.
+        """
+        discount = np.where(self.platform_tier[observer] > 0, self.platform_record[offender], 0.0)
+        if self.heard_breaches:
+            n = len(self)
+            for i, key in enumerate((observer * n + offender).tolist()):
+                heard = self.heard_breaches.get(key)
+                if heard is not None:
+                    discount[i] += heard[0] * (1.0 - recovery) ** (month - heard[1])
+        return discount
+
+    def spread_breach(
+        self,
+        offender: np.ndarray,
+        victim: np.ndarray,
+        tie_from: np.ndarray,
+        tie_to: np.ndarray,
+        month: int,
+        settings: ModelParameters,
+    ) -> None:
+        """Third parties learn of breaches: the victim's social neighbours and the platform.
+
+        Each neighbour of a victim trusts the offender ``reputation_loss_on_breach`` less; a
+        victim on the platform reports it, which all members see, fully from a tier-2 member
+        and at ``tier1_breach_report_weight`` from a tier-1 member.
+        """
+        loss, recovery = settings.reputation_loss_on_breach, settings.reputation_recovery_per_month
+        if loss == 0 or len(offender) == 0:
+            return
+        n = len(self)
+        order = np.argsort(tie_from, kind="stable")
+        starts = np.searchsorted(tie_from[order], np.arange(n + 1))
+        for bad, hurt in zip(offender.tolist(), victim.tolist(), strict=True):
+            for observer in tie_to[order[starts[hurt] : starts[hurt + 1]]].tolist():
+                if observer == bad:
+                    continue
+                key = observer * n + bad
+                damage, since = self.heard_breaches.get(key, (0.0, month))
+                self.heard_breaches[key] = (
+                    damage * (1 - recovery) ** (month - since) + loss,
+                    month,
+                )
+        tier = self.platform_tier[victim]
+        weight = np.where(tier >= Tier.COST_DATA, 1.0, settings.tier1_breach_report_weight)
+        np.add.at(self.platform_record, offender, np.where(tier > 0, weight * loss, 0.0))
+
+    def recover_reputation(self, recovery: float) -> None:
+        """The platform record of past breaches fades by ``recovery`` a month."""
+        if recovery:
+            self.platform_record *= 1.0 - recovery
 
     # --- search --------------------------------------------------------------------------------
 
@@ -410,12 +593,22 @@ class Companies:
         has_cost_data: np.ndarray,
         doubt: np.ndarray,
         cost_uncertainty_share: float,
+        reputation: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Deals both sides accept; each side gets half the NPV (``doubt`` is 2 x deals)."""
+        """Deals both sides accept; each side gets half the NPV (``doubt`` is 2 x deals).
+
+        ``reputation`` (2 x deals, supplier first) is how much less each side trusts the other
+        for breaches it knows of (``reputation_discount``).
+        """
+        if reputation is not None:
+            trust_s = pair_trust - reputation[0]
+            trust_r = pair_trust - reputation[1]
+        else:
+            trust_s = trust_r = pair_trust
         return self.accept_offers(
             npv_eur / 2,  # each side's half of the deal's value
             gross_eur,
-            unit_interval(self.generalized_trust[supplier] + pair_trust),
+            unit_interval(self.generalized_trust[supplier] + trust_s),
             trust_needed,
             has_cost_data,
             doubt[0],
@@ -423,7 +616,7 @@ class Companies:
         ) & self.accept_offers(
             npv_eur / 2,  # each side's half of the deal's value
             gross_eur,
-            unit_interval(self.generalized_trust[receiver] + pair_trust),
+            unit_interval(self.generalized_trust[receiver] + trust_r),
             trust_needed,
             has_cost_data,
             doubt[1],
@@ -474,6 +667,7 @@ class Companies:
         supplier_error_eur: np.ndarray,
         receiver_error_eur: np.ndarray,
         supplier_power: float,
+        reputation: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Negotiate each deal by asymmetric Nash bargaining (docs/model.md, section 7.8).
 
@@ -490,8 +684,12 @@ class Companies:
             surplus_eur, supplier_power, supplier_error_eur, receiver_error_eur
         )
         receiver_gain = surplus_eur - supplier_gain
-        trusts = (unit_interval(self.generalized_trust[supplier] + pair_trust) >= trust_needed) & (
-            unit_interval(self.generalized_trust[receiver] + pair_trust) >= trust_needed
+        # ``reputation`` (2 x deals, supplier first): how much less each side trusts the other
+        # for breaches it knows of (``reputation_discount``).
+        trust_s = pair_trust if reputation is None else pair_trust - reputation[0]
+        trust_r = pair_trust if reputation is None else pair_trust - reputation[1]
+        trusts = (unit_interval(self.generalized_trust[supplier] + trust_s) >= trust_needed) & (
+            unit_interval(self.generalized_trust[receiver] + trust_r) >= trust_needed
         )
         signs = trusts & (seen_s > 0) & (seen_r > 0) & (supplier_gain > 0) & (receiver_gain > 0)
         safe = np.where(surplus_eur > 0, surplus_eur, 1.0)
@@ -598,6 +796,15 @@ def beta_around(
     """Draw ``count`` values in [0, 1] with the given mean (Beta, a + b = ``concentration``)."""
     mean = min(max(float(mean), _MEAN_MARGIN), 1 - _MEAN_MARGIN)
     return rng.beta(mean * concentration, (1 - mean) * concentration, count)
+
+
+def draw_opportunism(
+    mean: float, count: int, rng: np.random.Generator, concentration: float
+) -> np.ndarray:
+    """Each new firm's propensity to opportunism around ``mean``; none at all when it is 0."""
+    if mean == 0:
+        return np.zeros(count)
+    return beta_around(mean, count, rng, concentration)
 
 
 def _isin_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:

@@ -491,6 +491,19 @@ SERIES: tuple[Output, ...] = (
         source=CHERTOW_2007,
         group="network",
     ),
+    # Opportunism (docs/model.md, section 7.10a).
+    Output(
+        "breaches",
+        "count",
+        "Breaches",
+        "count",
+        "sum",
+        "Promises broken in the month: hold-ups (a partner forces a new split after the other "
+        "has invested) and reneging (a partner walks out of a running exchange).",
+        0.0,
+        total=True,
+        group="exchanges",
+    ),
 )
 
 # Totals of a run that are not the sum of a timeseries column: the exchange book's, listed

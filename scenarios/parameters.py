@@ -485,7 +485,7 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
         ),
         "Standard contracts",
         bool,
-        changes=("transaction cost", "trust needed", "exit of exchanges"),
+        changes=("transaction cost", "trust needed", "exit of exchanges", "cost of a breach"),
         extra=(
             _lever(
                 "contract_months",
@@ -497,6 +497,20 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
                 "park operator",
                 source="placeholder: standard supply contracts run one to five years",
                 plausible=(12, 60),
+            ),
+            # Enforcement of the standard contract (docs/model.md, section 7.10a).
+            _lever(
+                "contract_penalty_eur",
+                100_000.0,
+                "EUR",
+                "Liquidated damages a firm pays its partner for leaving or holding up a running "
+                "standard contract",
+                0,
+                10_000_000,
+                "park operator",
+                source="placeholder: of the order of a year of a median exchange's value "
+                "(~14,000 EUR/month on the synthetic park) and of the one-off investment of a "
+                "typical stream (30,000-370,000 EUR); 0 is a contract without enforcement",
             ),
         ),
     ),
@@ -680,6 +694,67 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
         source="placeholder: verifiable cost data replace a smaller part of the trust than a "
         "contract (after Fraccascia & Yazan 2018)",
         plausible=(0.0, 0.2),
+    ),
+    # --- Opportunism, reputation and enforcement (docs/model.md, section 7.10a) ---------------
+    # Transaction-cost economics (Williamson 1985; Klein, Crawford & Alchian 1978): once a
+    # partner has sunk a specific investment, the other side may hold up or renege. No source
+    # gives these magnitudes for industrial symbiosis: each is a declared uncertainty.
+    _uncertain(
+        "opportunism_mean",
+        0.1,
+        "1/year",
+        "Mean propensity to opportunism: the yearly chance that a firm acts on a breach it "
+        "gains from (hold-up or reneging); 0 switches opportunism off",
+        0,
+        1,
+        "trust",
+        source="placeholder: Williamson 1985 assumes some agents are opportunistic some of the "
+        "time, not all always; 0.1 acts on one profitable breach in ten years, 1 every year",
+    ),
+    _uncertain(
+        "dispute_cost_eur",
+        20_000.0,
+        "EUR",
+        "Cost to each side of a dispute over a breached contract (lawyers, managers' time)",
+        0,
+        1_000_000,
+        "trust",
+        source="placeholder: a commercial claim costs a fraction of its value to enforce; a "
+        "fifth of the default penalty, from none (0) to ten times it",
+    ),
+    _uncertain(
+        "reputation_loss_on_breach",
+        0.2,
+        "share",
+        "Trust that third parties who learn of a breach lose in the offender (0: no reputation)",
+        0,
+        1,
+        "trust",
+        source="placeholder: smaller than what the victim itself loses "
+        "(trust_loss_on_failure, 0.3), as third parties hear of it second-hand",
+    ),
+    _uncertain(
+        "reputation_recovery_per_month",
+        0.02,
+        "share/month",
+        "Monthly decay of a breach's damage to the offender's reputation",
+        0,
+        0.5,
+        "trust",
+        source="placeholder: a half-life of about three years (0.02/month); from never "
+        "forgotten (0) to forgotten within months (0.5)",
+    ),
+    _uncertain(
+        "tier1_breach_report_weight",
+        0.5,
+        "share",
+        "Weight platform members give a breach reported by a tier-1 member, relative to one "
+        "reported by a tier-2 member whose cost data make the report verifiable",
+        0,
+        1,
+        "trust",
+        source="placeholder: an unverifiable report counts half (Fraccascia & Yazan 2018 "
+        "separate the tiers by what can be verified); 0 ignores it, 1 believes it fully",
     ),
     _uncertain(
         "awareness_mean",
@@ -1683,6 +1758,7 @@ class ModelParameters:
     facilitation_end_month: int | None
     contracts: bool
     contract_months: int
+    contract_penalty_eur: float
     contracts_start_month: int
     contracts_end_month: int | None
     shared_infrastructure: bool
@@ -1701,6 +1777,11 @@ class ModelParameters:
     trust_decay_per_month: float
     contract_trust_relief: float
     cost_data_trust_relief: float
+    opportunism_mean: float
+    dispute_cost_eur: float
+    reputation_loss_on_breach: float
+    reputation_recovery_per_month: float
+    tier1_breach_report_weight: float
     awareness_mean: float
     knowledge_threshold: float
     knowledge_diffusion_rate: float

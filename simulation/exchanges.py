@@ -6,7 +6,15 @@ from typing import Any
 
 import numpy as np
 
-END_REASONS = ("", "unprofitable", "supply_failure", "lost_trust", "partner_exit", "abandoned")
+END_REASONS = (
+    "",
+    "unprofitable",
+    "supply_failure",
+    "lost_trust",
+    "partner_exit",
+    "abandoned",
+    "reneged",
+)
 
 
 def _blank(capacity: int, dtype: type | np.dtype) -> np.ndarray:

@@ -35,6 +35,7 @@ _COUNTERS = (
     "negotiations",
     "failed_negotiations",
     "firm_net_benefit_eur",
+    "breaches",
 )
 
 Measure = Callable[["SymbiosisModel"], float]
@@ -110,6 +111,14 @@ class Indicators:
     def record_ended(self, count: int) -> None:
         """Count exchanges ended this month."""
         self.row["ended_exchanges"] += count
+
+    def record_breaches(self, count: int) -> None:
+        """Count promises broken this month (hold-ups and reneging, docs/model.md 7.10a)."""
+        self.row["breaches"] += count
+
+    def record_disputes(self, cost_eur: float) -> None:
+        """Book the firms' costs of this month's disputes over breached contracts."""
+        self.row["firm_net_benefit_eur"] -= cost_eur
 
     def record_negotiations(self, count: int, failed: int) -> None:
         """Count viable candidates negotiated this month and how many failed."""

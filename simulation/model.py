@@ -127,6 +127,9 @@ class SymbiosisModel(mesa.Model):
             s.reuse_radius_km,
         )
         self.experience = np.zeros_like(self.companies.base_supply)
+        # Every breach of a promise: (month, offender slot, victim slot, stream, "hold_up" or
+        # "renege").
+        self.breaches: list[tuple[int, int, int, int, str]] = []
 
     @property
     def current_month(self) -> int:
@@ -491,6 +494,7 @@ class SymbiosisModel(mesa.Model):
             delta[:] = [companies.relation(k, month, decay)[0] for k in keys.tolist()]
         tie = market.isin_sorted(keys, self._tie_keys)
         bonus = delta + s.tie_trust_bonus * tie
+        reputation = self.reputations(supplier, receiver)
         # Trust a deal needs: less under a standard contract and with shared cost data.
         trust_to_sign = s.trust_threshold - (s.contract_trust_relief if contracts else 0.0)
         cost_data = operator.cost_data_shared(companies, supplier, receiver, auth.level(PLATFORM))
@@ -510,6 +514,7 @@ class SymbiosisModel(mesa.Model):
                 noise * (2 * doubt[0] - 1) * receiver_outside,
                 noise * (2 * doubt[1] - 1) * supplier_outside,
                 s.supplier_bargaining_power,
+                reputation,
             )
         else:
             accepts = companies.both_accept(
@@ -522,6 +527,7 @@ class SymbiosisModel(mesa.Model):
                 cost_data,
                 doubt,
                 s.cost_uncertainty_share,
+                reputation,
             )
             share = np.full(len(npv), 0.5)
         self.indicators.record_negotiations(len(npv), int((~accepts).sum()))
@@ -584,6 +590,19 @@ class SymbiosisModel(mesa.Model):
             + auth.level(VIRGIN_TAX) * streams.is_material[stream]
         )
         return supplier, receiver
+
+    def reputations(self, supplier: np.ndarray, receiver: np.ndarray) -> np.ndarray | None:
+        """How much less each side trusts the other for breaches it knows of (2 x deals)."""
+        companies = self.companies
+        if not companies.heard_breaches and not companies.platform_record.any():
+            return None
+        month, recovery = self.current_month, self.settings.reputation_recovery_per_month
+        return np.stack(
+            [
+                companies.reputation_discount(supplier, receiver, month, recovery),
+                companies.reputation_discount(receiver, supplier, month, recovery),
+            ]
+        )
 
     def start_exchanges(
         self,
@@ -799,6 +818,16 @@ class SymbiosisModel(mesa.Model):
         contract_until = columns["contract_until"][active]
         under_contract = self.operator.renew_contracts(contract_until, value, month, self.authority)
         columns["contract_until"][active] = contract_until
+        breach_cost = self.breach_cost_eur(under_contract)
+        reneged = self.act_opportunistically(active, under_contract, breach_cost)
+        delta = columns["trust_delta"][active]  # hold-ups cost the victims' trust
+        bound = Companies.exit_bound(
+            under_contract,
+            value,
+            columns["supplier_share"][active],
+            np.maximum(contract_until - month, 0),
+            breach_cost,
+        )
         generalized_trust = self.companies.generalized_trust
         idle, unprofitable, distrusted = Companies.decide_exits(
             generalized_trust[book.supplier[active]] + delta,
@@ -807,11 +836,137 @@ class SymbiosisModel(mesa.Model):
             columns["bad_months"][active],
             under_contract,
             self.settings,
+            bound | reneged,
         )
-        if (idle | unprofitable | distrusted).any():
+        leaving = idle | unprofitable | distrusted
+        if (leaving & under_contract).any():
+            self.settle_exits(active, leaving & under_contract, breach_cost)
+        if (leaving | reneged).any():
+            self.end_exchanges(active[reneged], "reneged")
             self.end_exchanges(active[idle], "supply_failure")
             self.end_exchanges(active[unprofitable], "unprofitable")
             self.end_exchanges(active[distrusted], "lost_trust")
+        self.companies.recover_reputation(self.settings.reputation_recovery_per_month)
+
+    # --- opportunism, reputation and enforcement (docs/model.md, section 7.10a) ----------------
+
+    def breach_cost_eur(self, under_contract: np.ndarray) -> np.ndarray:
+        """What breaking each exchange's promise costs the offender (penalty and dispute).
+
+        Under contract the offender pays the penalty and its side of the dispute over it;
+        nothing without a contract or without a penalty (then nobody sues).
+        """
+        s = self.settings
+        if s.contract_penalty_eur == 0:
+            return np.zeros(len(under_contract))
+        return np.where(under_contract, s.contract_penalty_eur + s.dispute_cost_eur, 0.0)
+
+    def act_opportunistically(
+        self, active: np.ndarray, under_contract: np.ndarray, breach_cost: np.ndarray
+    ) -> np.ndarray:
+        """Firms whose propensity comes up this month hold up or renege where it pays.
+
+        A hold-up moves part of the victim's share of the value to the offender and costs the
+        victim's trust in it; reneging ends the exchange. Either way the offender pays the
+        contract's penalty, both sides the dispute, and third parties hear of it.
+
+        Returns:
+            Which of ``active`` are reneged (ended by the caller).
+        """
+        companies, book, month = self.companies, self.book, self.current_month
+        s = self.settings
+        reneged = np.zeros(len(active), dtype=bool)
+        if not companies.opportunism.any():
+            return reneged
+        sides = np.stack([book.supplier[active], book.receiver[active]])
+        considering = self.rng.random(sides.shape) < companies.opportunism[sides] / MONTHS_PER_YEAR
+        if not considering.any():
+            return reneged
+        stream = book.stream[active]
+        suppliers_of = np.count_nonzero(companies.base_supply > 0, axis=0)
+        receivers_of = np.count_nonzero(companies.base_need > 0, axis=0)
+        # Others who could take the partner's place: other receivers for the supplier, etc.
+        alternatives = np.maximum(np.stack([receivers_of[stream], suppliers_of[stream]]) - 1, 0)
+        supplier_share = book.supplier_share[active]
+        value = book.value_eur_per_month[active]
+        sunk = np.broadcast_to(self.month_prices.one_off_eur[stream] / 2, sides.shape)
+        breaching, offender, reneges, grab = Companies.choose_breaches(
+            considering,
+            Companies.bargaining_position(alternatives),
+            np.stack([supplier_share, 1 - supplier_share]),
+            value,
+            sunk,
+            alternatives,
+            companies.valuation_annuity[sides],
+            np.broadcast_to(breach_cost, sides.shape),
+        )
+        if not breaching.any():
+            return reneged
+        where = np.flatnonzero(breaching)
+        columns = np.arange(len(active))
+        bad = sides[offender, columns][where]
+        hurt = sides[1 - offender, columns][where]
+        self.settle_breaches(bad, hurt, breach_cost[where])
+        held = where[~reneges[where]]
+        if len(held):
+            # The offender's share rises by what it grabs; the victim's trust falls.
+            moved = np.divide(
+                grab[held], value[held], out=np.zeros(len(held)), where=value[held] > 0
+            )
+            sign = np.where(offender[held] == 0, 1.0, -1.0)
+            book.columns["supplier_share"][active[held]] = np.clip(
+                supplier_share[held] + sign * moved, 0.0, 1.0
+            )
+            book.columns["trust_delta"][active[held]] -= s.trust_loss_on_failure
+        reneged[where[reneges[where]]] = True
+        companies.spread_breach(bad, hurt, self.tie_from, self.tie_to, month, s)
+        kinds = np.where(reneges[where], "renege", "hold_up").tolist()
+        self.breaches.extend(
+            zip(
+                [month] * len(where),
+                bad.tolist(),
+                hurt.tolist(),
+                stream[where].tolist(),
+                kinds,
+                strict=True,
+            )
+        )
+        self.indicators.record_breaches(len(where))
+        return reneged
+
+    def settle_breaches(self, offender: np.ndarray, victim: np.ndarray, cost: np.ndarray) -> None:
+        """The offender pays the penalty and both sides their dispute where a contract ran."""
+        s = self.settings
+        disputed = cost > 0
+        if not disputed.any():
+            return
+        benefit = self.companies.net_benefit_eur
+        np.add.at(benefit, offender[disputed], -cost[disputed])
+        np.add.at(benefit, victim[disputed], s.contract_penalty_eur - s.dispute_cost_eur)
+        self.indicators.record_disputes(2 * s.dispute_cost_eur * int(disputed.sum()))
+
+    def settle_exits(
+        self, active: np.ndarray, leaving: np.ndarray, breach_cost: np.ndarray
+    ) -> None:
+        """Firms leaving a running contract pay its penalty to the partner (honest exits).
+
+        The side that leaves is the one that loses most from the exchange (or trusts least).
+        """
+        book = self.book
+        rows = np.flatnonzero(leaving)
+        value = book.value_eur_per_month[active[rows]]
+        share = book.supplier_share[active[rows]]
+        trust_s = self.companies.generalized_trust[book.supplier[active[rows]]]
+        trust_r = self.companies.generalized_trust[book.receiver[active[rows]]]
+        supplier_leaves = np.where(
+            value < 0, share * value <= (1 - share) * value, trust_s <= trust_r
+        )
+        supplier, receiver = book.supplier[active[rows]], book.receiver[active[rows]]
+        self.settle_breaches(
+            np.where(supplier_leaves, supplier, receiver),
+            np.where(supplier_leaves, receiver, supplier),
+            breach_cost[rows],
+        )
 
     def end_exchanges(self, rows: np.ndarray, reason: str) -> None:
         """End exchanges, release their capacity and remember the pair's trust."""
@@ -823,6 +978,7 @@ class SymbiosisModel(mesa.Model):
         np.add.at(self.committed_need, (receiver, stream), -book.quantity_per_month[rows])
         failed = reason not in ("unprofitable", "abandoned")
         loss = self.settings.trust_loss_on_failure if failed else 0.0
+        # A reneged exchange costs the pair's trust as a failure does (section 7.10a).
         self.companies.remember(
             self.companies.pair_key(supplier, receiver), book.trust_delta[rows] - loss, month
         )

@@ -239,7 +239,7 @@ def test_a_deal_needs_both_sides_to_accept():
     assert accepts.tolist() == [False, True]
 
 
-def test_exits_follow_patience_and_trust_unless_under_contract():
+def test_exits_follow_patience_and_trust_unless_bound_by_contract():
     s = SETTINGS
     patience = s.exit_patience_months
     low = s.trust_threshold - s.trust_exit_margin - 0.05
@@ -250,10 +250,23 @@ def test_exits_follow_patience_and_trust_unless_under_contract():
         bad_months=np.array([patience, patience, 0, 0, 0]),
         under_contract=np.array([False, False, False, True, False]),
         settings=s,
+        bound=np.array([False, False, False, True, False]),
     )
     assert idle.tolist() == [True, False, False, False, False]
     assert unprofitable.tolist() == [False, True, False, False, False]
     assert distrusted.tolist() == [False, False, True, False, False]
+
+
+def test_a_contract_binds_only_while_leaving_saves_less_than_the_breach_costs():
+    # Losses of 1,000 EUR/month to the worse-off side over 10 months left against a cost.
+    bound = Companies.exit_bound(
+        under_contract=np.array([True, True, True, False]),
+        value_eur_per_month=np.full(4, -2_000.0),
+        supplier_share=np.full(4, 0.5),
+        months_left=np.full(4, 10),
+        breach_cost_eur=np.array([20_000.0, 5_000.0, 0.0, 20_000.0]),
+    )
+    assert bound.tolist() == [True, False, False, False]
 
 
 def test_unmatched_value_counts_uncommitted_supply_and_need():

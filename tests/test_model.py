@@ -179,6 +179,7 @@ def test_counts_of_new_and_ended_exchanges_add_up():
         "lost_trust",
         "partner_exit",
         "abandoned",
+        "reneged",
     }
     assert (ended["end_step"] >= ended["start_step"]).all()
     assert (ex.loc[ex["end_step"] < 0, "end_reason"] == "").all()
