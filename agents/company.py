@@ -477,7 +477,7 @@ class Companies:
 
         Expected benefit grows with the share of each firm's compatible firms that are members
         (``member_share``, from ``compatible_member_share``): a network effect with a critical
-        mass (Katz & Shapiro 1985; Fraccascia 2020), so that joining pays only once enough
+        mass (Katz & Shapiro 1994; Fraccascia 2020), so that joining pays only once enough
         partners have joined, and leaving once enough have left. ``fee_eur`` is what each firm
         would pay after the operator's fee subsidy. Tier 2 adds cost data, worth
         ``cost_data_gain_factor`` times tier 1's gain, at the full confidentiality risk, of which

@@ -880,13 +880,17 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
     ),
     _uncertain(
         "platform_standalone_value_share",
-        0.1,
+        0.0,
         "share",
         "Share of the platform's full network benefit it offers with almost no members "
         "(below the critical mass the platform adds little, Fraccascia 2020)",
         0,
         1,
         "platform",
+        source="declared uncertainty: a matching platform whose members include none of a "
+        "firm's partners suggests it nothing (0, a pure network good, Katz & Shapiro 1994); up "
+        "to 1 if the map of streams were worth as much alone. Any value above 0 lets the firms "
+        "with the largest unmatched streams join an empty platform and tip it (docs/model.md 7.4)",
     ),
     _uncertain(
         "platform_expected_gain_share",
