@@ -697,29 +697,72 @@ class Companies:
 
     # --- disclose (platform membership) --------------------------------------------------------
 
+    def compatible_member_share(
+        self, deciding: np.ndarray, member: np.ndarray, reach_km: float
+    ) -> np.ndarray:
+        """Each deciding firm's share of its compatible firms that are on the platform.
+
+        A firm j is compatible with firm i when j supplies a stream i needs or needs a stream i
+        supplies (planned quantities, fixed per site). Compatible firms count with the weight
+        ``exp(-distance / reach_km)``, the chance that a firm considers a partner that far away
+        (docs/model.md, sections 7.4 and 7.6), so a member across the region counts for little.
+
+        Returns:
+            The weighted share in [0, 1] for every deciding firm; 0 for the others and for a
+            firm with no compatible firm.
+        """
+        n = len(self)
+        share = np.zeros(n)
+        rows = np.flatnonzero(deciding)
+        if len(rows) == 0 or not member.any():
+            return share
+        supplies = (self.base_supply > 0).astype(np.float64)
+        needs = (self.base_need > 0).astype(np.float64)
+        for chunk in np.array_split(rows, max(1, len(rows) // _ROWS_PER_CHUNK)):
+            compatible = (supplies[chunk] @ needs.T + needs[chunk] @ supplies.T) > 0
+            compatible[np.arange(len(chunk)), chunk] = False  # a firm is not its own partner
+            weight = np.exp(
+                -np.hypot(
+                    self.x_km[chunk, None] - self.x_km[None, :],
+                    self.y_km[chunk, None] - self.y_km[None, :],
+                )
+                / reach_km
+            )
+            weight *= compatible
+            total = weight.sum(1)
+            on = weight @ member.astype(np.float64)
+            share[chunk] = np.divide(on, total, out=np.zeros(len(chunk)), where=total > 0)
+        return share
+
     def choose_platform_tier(
         self,
         deciding: np.ndarray,
         *,
         tier_offered: int,
-        member_share: float,
+        member_share: np.ndarray | float,
         critical_mass_share: float,
         standalone_share: float,
         expected_gain_eur: np.ndarray,
-        fee_eur: float,
+        fee_eur: np.ndarray | float,
         incentive_eur: float,
         confidentiality_risk_eur: float,
         tier1_risk_share: float,
         cost_data_gain_factor: float,
         mandatory: bool,
+        enrolled: np.ndarray | None = None,
     ) -> None:
         """Firms reconsidering this month choose their disclosure tier (Fraccascia & Yazan 2018).
 
-        Expected benefit grows with membership (a network effect with a critical mass,
-        Fraccascia 2020); tier 2 adds cost data, worth ``cost_data_gain_factor`` times tier 1's
-        gain, at the full confidentiality risk, of which tier 1 carries ``tier1_risk_share``.
+        Expected benefit grows with the share of each firm's compatible firms that are members
+        (``member_share``, from ``compatible_member_share``): a network effect with a critical
+        mass (Katz & Shapiro 1994; Fraccascia 2020), so that joining pays only once enough
+        partners have joined, and leaving once enough have left. ``fee_eur`` is what each firm
+        would pay after the operator's fee subsidy. Tier 2 adds cost data, worth
+        ``cost_data_gain_factor`` times tier 1's gain, at the full confidentiality risk, of which
+        tier 1 carries ``tier1_risk_share``.
         The risk falls with the firm's openness and its trust in the operator, who guarantees
-        confidentiality. Under mandatory reporting every firm discloses at least tier 1.
+        confidentiality. Under mandatory reporting every firm discloses at least tier 1;
+        the firms the operator has ``enrolled`` (seeded) are members whether reviewing or not.
         """
         if tier_offered == 0:
             self.platform_tier[:] = 0
@@ -747,6 +790,12 @@ class Companies:
         if mandatory:
             choice = np.maximum(choice, Tier.STREAMS)
         self.platform_tier[deciding] = choice[deciding]
+        if enrolled is not None:
+            self.platform_tier[enrolled] = np.maximum(self.platform_tier[enrolled], Tier.STREAMS)
+
+
+# Firms whose compatible members are counted at once (bounds the firms x firms work arrays).
+_ROWS_PER_CHUNK = 512
 
 
 def nash_split(

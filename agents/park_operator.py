@@ -44,6 +44,9 @@ class ParkOperator(mesa.Agent):
         introduced_to: Receiver slot of every introduction so far.
         brokered_keys: Pair keys of introductions the operator brokers until a deal starts.
         platform_open: Whether the platform runs this month.
+        seed_ids: Firm ids of the firms the operator enrolled free of charge (seeding).
+        seed_until: First month in which seeded firms are on their own again (-1: not seeded).
+        fee_subsidy_eur: Part of each firm's platform fee the operator pays this month.
         infrastructure_built: Whether shared pipes and storage exist.
     """
 
@@ -63,6 +66,9 @@ class ParkOperator(mesa.Agent):
         self.brokered_keys: set[int] = set()
         self.platform_open = False
         self.infrastructure_built = False
+        self.seed_ids = np.zeros(0, dtype=np.int64)
+        self.seed_until = -1
+        self.fee_subsidy_eur = np.zeros(0)
 
     # --- budget and infrastructure -------------------------------------------------------------
 
@@ -188,6 +194,48 @@ class ParkOperator(mesa.Agent):
         if self.platform_open:
             self.budget_eur -= self.platform_cost_eur_per_month
         return tier if self.platform_open else 0
+
+    def enrolled(self, companies: Companies, month: int, rng: np.random.Generator) -> np.ndarray:
+        """The firms the operator keeps on the platform free of charge this month (seeding).
+
+        When the platform first runs, the operator enrols ``platform_seed_share`` of the park's
+        firms, drawn at random among those with streams to disclose, for
+        ``platform_seed_months``; a seeded firm that leaves the park is not replaced.
+        """
+        s = self.settings
+        if self.seed_until < 0 and s.platform_seed_share > 0:
+            has_streams = (companies.base_supply.sum(1) + companies.base_need.sum(1)) > 0
+            candidates = np.flatnonzero(has_streams)
+            count = min(round(s.platform_seed_share * len(companies)), len(candidates))
+            chosen = rng.choice(candidates, size=count, replace=False)
+            self.seed_ids = np.sort(companies.firm_id[chosen])
+            self.seed_until = month + s.platform_seed_months
+        if month >= self.seed_until or len(self.seed_ids) == 0:
+            return np.zeros(len(companies), dtype=bool)
+        return np.isin(companies.firm_id, self.seed_ids)
+
+    def offer_fee_subsidy(self, companies: Companies, enrolled: np.ndarray) -> np.ndarray:
+        """Part of each firm's fee the operator offers to pay this month, within its budget.
+
+        The whole fee of an enrolled (seeded) firm and ``platform_fee_subsidy_share`` of every
+        other member's; if paying this for today's members would exceed the budget left after
+        the platform's running cost, every offer is cut in proportion.
+        """
+        fee = self.settings.platform_fee_eur_per_month
+        offer = np.where(enrolled, fee, self.settings.platform_fee_subsidy_share * fee)
+        committed = float(offer[companies.platform_tier > 0].sum())
+        if committed > self.budget_eur:
+            offer = offer * (max(self.budget_eur, 0.0) / committed)
+        return offer
+
+    def pay_fee_subsidies(self, offer: np.ndarray, member: np.ndarray) -> None:
+        """Pay the offered part of the fee of each member, never more than the budget holds."""
+        due = np.where(member, offer, 0.0)
+        total = float(due.sum())
+        if total > self.budget_eur:
+            due = due * (max(self.budget_eur, 0.0) / total)
+        self.budget_eur -= float(due.sum())
+        self.fee_subsidy_eur = due
 
     def cost_data_shared(
         self, companies: Companies, supplier: np.ndarray, receiver: np.ndarray, tier: int

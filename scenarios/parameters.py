@@ -402,6 +402,40 @@ INSTRUMENTS: tuple[Instrument[Any], ...] = (
                 "pairs; below 0.4 a platform would not be used",
                 plausible=(0.4, 0.95),
             ),
+            # The operator's levers on the platform's critical mass (docs/model.md, 7.4).
+            _lever(
+                "platform_seed_share",
+                0.0,
+                "share",
+                "Share of the park's firms the operator enrols free of charge when the platform "
+                "opens (seeding its first members)",
+                0,
+                1,
+                "platform",
+                source="lever: 0 seeds nobody, 1 enrols every firm",
+            ),
+            _lever(
+                "platform_seed_months",
+                12,
+                "months",
+                "Months from the platform's start during which seeded firms stay enrolled and "
+                "the operator pays their fee",
+                0,
+                240,
+                "platform",
+                source="lever: a year of free membership; 0 ends seeding at once",
+            ),
+            _lever(
+                "platform_fee_subsidy_share",
+                0.0,
+                "share",
+                "Share of every member's platform fee the operator pays from its budget "
+                "(while the budget covers it)",
+                0,
+                1,
+                "platform",
+                source="lever: 0 no subsidy, 1 membership free for everyone",
+            ),
         ),
     ),
     Instrument(
@@ -1077,14 +1111,17 @@ UNCERTAINTIES: tuple[Parameter, ...] = (
     ),
     _uncertain(
         "platform_standalone_value_share",
-        0.1,
+        0.0,
         "share",
         "Share of the platform's full network benefit it offers with almost no members "
         "(below the critical mass the platform adds little, Fraccascia 2020)",
         0,
         1,
         "platform",
-        source="placeholder: below the critical mass the platform adds little (Fraccascia 2020)",
+        source="placeholder: a matching platform whose members include none of a "
+        "firm's partners suggests it nothing (0, a pure network good, Katz & Shapiro 1994); up "
+        "to 1 if the map of streams were worth as much alone. Any value above 0 lets the firms "
+        "with the largest unmatched streams join an empty platform and tip it (docs/model.md 7.4)",
         plausible=(0.0, 0.3),
     ),
     _uncertain(
@@ -1685,7 +1722,70 @@ def validate(params: dict[str, Any]) -> dict[str, Value]:
             raise ParameterError(
                 f"{instrument.end_param} = {end} must come after {instrument.start_param} = {start}"
             )
+    _check_operator_budget(resolved)
     return resolved
+
+
+# --- The operator's services need its budget (no silent no-op) ---------------------------------
+
+# Each service the park operator pays from its budget: the instrument that switches it on and
+# the parameter of its cost. The budget starts empty and is filled only by public funding and
+# by platform fees, which flow only once the platform runs; so a service switched on with no
+# public funding never runs, and a scenario asking for it would give baseline results silently.
+OPERATOR_SERVICES: tuple[tuple[str, str], ...] = (
+    ("platform", "platform_cost_eur_per_month"),
+    ("facilitation", "workshop_cost_eur"),
+)
+
+
+def _check_operator_budget(resolved: dict[str, Value]) -> None:
+    """Refuse an operator service switched on without the public funding to run it.
+
+    Raises:
+        ParameterError: Naming the service and ``operator_funding_eur_per_year``.
+    """
+    funding = next(i for i in INSTRUMENTS if i.name == "operator_funding")
+    funded_from = resolved[funding.start_param]
+    funded_until = resolved[funding.end_param]
+    for name, cost in OPERATOR_SERVICES:
+        instrument = next(i for i in INSTRUMENTS if i.name == name)
+        level, start = resolved[instrument.level.name], resolved[instrument.start_param]
+        if not level or not resolved[cost]:
+            continue
+        service = f"{instrument.level.name} = {_shown(level)} switches on the operator's {name}"
+        if not resolved[funding.level.name]:
+            raise ParameterError(
+                f"{service}, but {funding.level.name} is 0: the operator has no budget to pay "
+                f"its {cost} (set {funding.level.name} > 0)"
+            )
+        if isinstance(funded_until, int) and isinstance(start, int) and funded_until <= start:
+            raise ParameterError(
+                f"{service} from month {start}, but {funding.end_param} = {funded_until} ends "
+                f"the operator's funding before it: no budget to pay its {cost}"
+            )
+        if isinstance(funded_from, int) and resolved[instrument.end_param] is not None:
+            end = resolved[instrument.end_param]
+            if isinstance(end, int) and end <= funded_from:
+                raise ParameterError(
+                    f"{service} until month {end}, but {funding.start_param} = {funded_from} "
+                    f"starts the operator's funding only after it: no budget to pay its {cost}"
+                )
+    if resolved["brokering"] and not resolved["workshops_per_year"]:
+        raise ParameterError(
+            "brokering = true, but workshops_per_year is 0: the operator brokers only the deals "
+            "its workshops introduce (set workshops_per_year > 0)"
+        )
+
+
+def _shown(value: Value) -> str:
+    """A level as a scenario file writes it (``true``, ``2``, ``40000``)."""
+    return (
+        str(value).lower()
+        if isinstance(value, bool)
+        else f"{value:g}"
+        if isinstance(value, float)
+        else str(value)
+    )
 
 
 def levers() -> list[Parameter]:
@@ -1745,6 +1845,9 @@ class ModelParameters:
     platform_tier: int
     platform_fee_eur_per_month: float
     platform_recall: float
+    platform_seed_share: float
+    platform_seed_months: int
+    platform_fee_subsidy_share: float
     platform_start_month: int
     platform_end_month: int | None
     disclosure_incentive_eur_per_month: float

@@ -31,7 +31,8 @@ class MonthlyAccount:
         exchanged_by_stream: Delivered to partners per stream (its unit per month).
         landfilled_t: By-products of landfilled streams generated but not exchanged (t).
         value_eur: The month's value of each active exchange (EUR, in book order of ``active``).
-        platform_transfer_eur: Disclosure incentives minus platform fees, over members (EUR).
+        platform_transfer_eur: Disclosure incentives and the operator's fee subsidies minus
+            platform fees, over members (EUR).
     """
 
     generated_by_stream: np.ndarray
@@ -107,6 +108,11 @@ def account_flows(
         table.net_benefit_eur[members] += incentive - fee
     if incentive and n_members:
         auth.pay(incentive * n_members, "disclosure incentives")
+    # The part of members' fees the operator pays (seeding, fee subsidy; docs/model.md 7.4).
+    fee_subsidy = model.operator.fee_subsidy_eur
+    fee_subsidies = float(fee_subsidy.sum()) if model.operator.platform_open else 0.0
+    if fee_subsidies:
+        table.net_benefit_eur += fee_subsidy
     subsidy = auth.level(SUBSIDY)
     if subsidy:
         auth.pay(subsidy * float(flow.sum()), "subsidies")
@@ -120,5 +126,5 @@ def account_flows(
         exchanged_by_stream=exchanged,
         landfilled_t=landfilled_t,
         value_eur=value,
-        platform_transfer_eur=float(n_members * (incentive - fee)),
+        platform_transfer_eur=float(n_members * (incentive - fee)) + fee_subsidies,
     )

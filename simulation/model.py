@@ -279,13 +279,21 @@ class SymbiosisModel(mesa.Model):
         return exchanging
 
     def run_platform(self) -> None:
-        """The operator runs the platform it can afford; firms reconsider their membership."""
+        """The operator runs the platform it can afford; firms reconsider their membership.
+
+        Each reviewing firm weighs the share of its compatible firms already on the platform
+        (docs/model.md, section 7.4); the operator keeps its seeded firms enrolled and pays the
+        fee subsidies its budget allows.
+        """
         s, companies, auth = self.settings, self.companies, self.authority
         offered = self.operator.operate_platform(auth)
         deciding = self.rng.random(len(companies)) < 1.0 / s.membership_review_months
         if offered == 0:
             companies.platform_tier[:] = 0  # no platform runs this month: nobody is a member
+            self.operator.fee_subsidy_eur = np.zeros(len(companies))
             return
+        enrolled = self.operator.enrolled(companies, self.current_month, self.rng)
+        subsidy = self.operator.offer_fee_subsidy(companies, enrolled)
         potential = companies.unmatched_value_eur(
             self.supply,
             self.committed_supply,
@@ -295,17 +303,21 @@ class SymbiosisModel(mesa.Model):
         companies.choose_platform_tier(
             deciding,
             tier_offered=offered,
-            member_share=np.count_nonzero(companies.platform_tier) / len(companies),
+            member_share=companies.compatible_member_share(
+                deciding, companies.platform_tier > 0, s.distance_decay_km
+            ),
             critical_mass_share=s.platform_critical_mass_share,
             standalone_share=s.platform_standalone_value_share,
             expected_gain_eur=s.platform_expected_gain_share * potential,
-            fee_eur=s.platform_fee_eur_per_month,
+            fee_eur=s.platform_fee_eur_per_month - subsidy,
             incentive_eur=auth.level(DISCLOSURE_INCENTIVE),
             confidentiality_risk_eur=s.confidentiality_risk_eur_per_month,
             tier1_risk_share=s.tier1_confidentiality_share,
             cost_data_gain_factor=s.cost_data_gain_factor,
             mandatory=s.mandatory_reporting and auth.in_force(DISCLOSURE_INCENTIVE),
+            enrolled=enrolled,
         )
+        self.operator.pay_fee_subsidies(subsidy, companies.platform_tier > 0)
 
     def search_and_negotiate(self) -> None:
         """Stages 4-5: firms consider the candidates they know; deals both sides accept start."""

@@ -16,6 +16,7 @@ POLICY = {
     "virgin_tax_eur_per_t": 10.0,
     "subsidy_eur_per_unit": 2.0,
     "platform_tier": 2,
+    "operator_funding_eur_per_year": 30_000.0,
     "disclosure_incentive_eur_per_month": 30.0,
     "development_lead_times": False,  # flows within the 18 months booked
 }

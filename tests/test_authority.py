@@ -25,9 +25,12 @@ from simulation.market import Prices
 from simulation.model import SymbiosisModel
 from simulation.runner import run_model
 
+# The platform needs the operator's budget (scenarios.parameters refuses it unfunded).
+FUNDED = {"operator_funding_eur_per_year": 30_000.0}
+
 
 def authority(**params: object) -> Authority:
-    return Authority(mesa.Model(rng=0), validate(dict(params)))
+    return Authority(mesa.Model(rng=0), validate({**FUNDED, **params}))
 
 
 def test_an_instrument_is_in_force_from_its_start_month_up_to_its_end_month():

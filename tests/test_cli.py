@@ -333,7 +333,7 @@ def show_all(cli, *argv: str) -> list[str]:
     ("scenario", "assignment"),
     [
         ("baseline", "trust_threshold=0.65"),
-        ("baseline", "brokering=true"),
+        ("facilitation", "brokering=false"),  # brokering needs workshops (no silent no-op)
         ("baseline", "n_firms=250"),
         ("baseline", "landfill_tax_end_month=48"),
         ("baseline", "social_network=none"),

@@ -276,7 +276,9 @@ def test_sweep_runs_the_full_factorial_with_parameter_columns(tmp_path, capsys):
 
 def test_sweep_from_an_explicit_design_file(tmp_path):
     design = tmp_path / "design.csv"
-    design.write_text("landfill_tax_eur_per_t,platform_tier\n0,0\n80,2\n")
+    design.write_text(
+        "landfill_tax_eur_per_t,platform_tier,operator_funding_eur_per_year\n0,0,0\n80,2,30000\n"
+    )
     out = tmp_path / "explicit"
     assert (
         main(

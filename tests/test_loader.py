@@ -140,6 +140,9 @@ level = 2
 start_month = 0
 platform_recall = 0.9
 
+[policy.operator_funding]
+level = 30000
+
 [sensitivity]
 trust_threshold = [0.3, 0.7]
 workshops_per_year = [0, 6]

@@ -187,7 +187,14 @@ def test_numeric_range_is_the_declared_range_and_refuses_non_numbers():
 
 
 def test_the_typed_view_holds_every_parameter_with_its_validated_value():
-    resolved = validate({"trust_threshold": 0.7, "platform_tier": 2, "landfill_tax_end_month": 9})
+    resolved = validate(
+        {
+            "trust_threshold": 0.7,
+            "platform_tier": 2,
+            "operator_funding_eur_per_year": 30_000.0,
+            "landfill_tax_end_month": 9,
+        }
+    )
     settings = declaration.ModelParameters.of(resolved)
     assert {name: getattr(settings, name) for name in PARAMETERS} == resolved
     assert settings.trust_threshold == 0.7 and settings.platform_tier == 2

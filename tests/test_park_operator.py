@@ -16,7 +16,7 @@ from simulation.market import nearest
 
 def actors(month: int = 0, **params: object) -> tuple[ParkOperator, Authority]:
     """An operator and an authority under ``params``, with the instruments of ``month``."""
-    resolved = validate(dict(params))
+    resolved = validate({"operator_funding_eur_per_year": 30_000.0, **params})
     model = mesa.Model(rng=0)
     authority = Authority(model, resolved)
     authority.apply_instruments(month)

@@ -23,6 +23,7 @@ from simulation.runner import run_model
 # brokering, paid by public funding (docs/model.md, sections 7.3-7.6).
 PROGRAMME = {
     "platform_tier": 1,
+    "platform_seed_share": 0.1,  # the programme recruits its first members (docs/model.md 7.4)
     "workshops_per_year": 4,
     "brokering": True,
     "operator_funding_eur_per_year": 60_000.0,
