@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from html import escape
-from typing import Any
+from typing import Any, cast
 
 import solara
 
@@ -38,6 +38,7 @@ from interfaces.app_model import (
     exchanges_csv,
     series_csv,
 )
+from scenarios.errors import InputError
 from scenarios.loader import load_scenario, scenario_names
 from scenarios.outputs import describe
 from scenarios.outputs import find as find_output
@@ -263,15 +264,24 @@ class Session:
             self.views.clear()
         return_memory_soon()
 
-    def reset(self) -> None:
-        """Stop playing and start a new run with the current inputs."""
+    def reset(self) -> str | None:
+        """Stop playing and start a new run with the current inputs.
+
+        Returns:
+            None, or the one-line problem with the inputs (e.g. a platform switched on without
+            the operator's funding); the current run is then kept as it was.
+        """
         self.playing = False
         if self.model_class is None:
-            return
-        fresh = self.model_class()
+            return None
+        try:
+            fresh = self.model_class()
+        except InputError as error:
+            return str(error)
         with self.lock:
             if self._model is not None:
                 self._model = fresh
+        return None
 
     def play(self, context: Any) -> None:
         """The play loop: step at ``speed`` while Play is on and the page is connected.
@@ -405,10 +415,14 @@ def RunControls(session: Session, on_new_run: Any) -> None:
         session.playing = not playing
         set_playing(not playing)
 
+    problem, set_problem = solara.use_state(cast(str | None, None))
+
     def reset() -> None:
         set_playing(False)
-        session.reset()
-        on_new_run()
+        trouble = session.reset()
+        set_problem(trouble)
+        if trouble is None:
+            on_new_run()
 
     with solara.Card("Run", classes=["symbiosis-run-controls"]):
         with solara.Row(gap="6px"):
@@ -423,6 +437,8 @@ def RunControls(session: Session, on_new_run: Any) -> None:
                 color="primary",
                 **_testid("play"),
             )
+        if problem:
+            solara.Error(f"Not started: {problem}", classes=["symbiosis-problem"])
         solara.ToggleButtonsSingle(
             value=str(speed),
             values=[str(s) for s in SPEEDS_MONTHS_PER_S],

@@ -55,3 +55,33 @@ def test_an_ended_session_neither_steps_nor_plays():
     assert shown == [2] and session.closed
     with pytest.raises(RuntimeError, match="ended"):
         _ = session.model
+
+
+def test_reset_with_inputs_the_scenario_cannot_run_keeps_the_run_and_says_why():
+    import ipyvuetify as v
+    import solara
+
+    from interfaces import app
+    from interfaces.app_model import AppModel
+
+    controls: dict[str, object] = {}
+    session = app.Session(AppModel.choose("baseline", controls=controls))
+    session.step(3)
+    run = session.model
+    controls["platform_tier"] = 1  # a platform, but baseline funds no operator
+    problem = session.reset()
+    assert problem is not None and "operator_funding_eur_per_year" in problem
+    assert "\n" not in problem
+    assert session.model is run and run.steps == 3  # the run goes on as it was
+    controls["operator_funding_eur_per_year"] = 200_000.0
+    assert session.reset() is None and session.model is not run
+
+    # On the page: the slider moved without funding, Reset shows the problem and no new run.
+    _box, context = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
+    context.find(v.Btn, children=["Step"]).widget.click()
+    widget, page_session = _session_of(context)
+    page_session.model_class = AppModel.choose("baseline", controls={"platform_tier": 1})
+    context.find(v.Btn, children=["Reset"]).widget.click()
+    assert widget.frame["month"] == "1"
+    assert context.find(v.Alert).widgets, "the problem is not shown"
+    context.close()
