@@ -29,6 +29,7 @@ from scenarios.bounds import (
     MAX_WEIGHT,
 )
 from scenarios.errors import InputError
+from scenarios.parameters import MONTHS_PER_YEAR
 from scenarios.resources import sector_catalogue
 
 PARKS_DIR = Path(__file__).parent / "parks"
@@ -48,6 +49,11 @@ class Park:
     size: np.ndarray
     x_km: np.ndarray
     y_km: np.ndarray
+    # Dated parks (``start_year``, docs/model.md section 6.3): the month each firm enters and
+    # the month from which each firm generates or needs each stream (firms x streams); None
+    # when the park file declares no dates (every firm and stream present from month 0).
+    enters_month: np.ndarray | None = None
+    stream_from_month: np.ndarray | None = None
 
     def __len__(self) -> int:
         """Number of firms."""
@@ -109,6 +115,7 @@ _TOP_KEYS: dict[str, tuple[type, ...]] = {
     "firms": (list,),
     "groups": (list,),
     "historical_exchanges": (list,),
+    "start_year": (int,),
     "mix": (dict,),
     "firms_per_town": _NUMBER,
     "town_radius_km": _NUMBER,
@@ -116,7 +123,7 @@ _TOP_KEYS: dict[str, tuple[type, ...]] = {
     "town_mix_concentration": _NUMBER,
 }
 _GENERATOR_KEYS = {
-    "explicit": ("radius_km", "firms", "groups", "historical_exchanges"),
+    "explicit": ("radius_km", "firms", "groups", "historical_exchanges", "start_year"),
     "synthetic": ("mix",),
     "regional": (
         "mix",
@@ -132,6 +139,8 @@ _FIRM_KEYS: dict[str, tuple[type, ...]] = {
     "size": _NUMBER,
     "x_km": _NUMBER,
     "y_km": _NUMBER,
+    "enters_year": (int,),
+    "stream_years": (dict,),
 }
 _GROUP_KEYS: dict[str, tuple[type, ...]] = {
     "sector": (str,),
@@ -227,6 +236,7 @@ def check_park_spec(spec: dict[str, Any], path: Path | str) -> None:
                         f"{MAX_DISTANCE_KM:,.0f} km of the origin, got {firm[key]!r}"
                     )
         _check_history(spec, path, set(names))
+        _check_dates(spec, path)
     else:
         mix = spec.get("mix")
         if not mix:
@@ -316,6 +326,90 @@ def _check_history(spec: dict[str, Any], path: Path | str, firm_names: set[str])
             )
 
 
+# Years a dated park may name (a plausibility bound against typing slips such as 199 or 19930).
+_FIRST_YEAR, _LAST_YEAR = 1800, 2200
+
+
+def _check_dates(spec: dict[str, Any], path: Path | str) -> None:
+    """Check ``start_year`` and each firm's ``enters_year`` and ``stream_years``.
+
+    A dated year must be a whole year from ``start_year`` on (a firm or stream present from
+    the start needs no date), and a dated stream one the firm's sector generates or needs.
+    """
+    from scenarios.resources import stream_catalogue
+
+    firms = spec.get("firms", [])
+    dated = [k for k, f in enumerate(firms) if "enters_year" in f or "stream_years" in f]
+    if "start_year" not in spec:
+        if dated:
+            raise ParkError(
+                f"{path}: [[firms]] #{dated[0] + 1} has dates (enters_year, stream_years) but "
+                "the park has no start_year (the year of month 0)"
+            )
+        return
+    start = spec["start_year"]
+    if not _FIRST_YEAR <= start <= _LAST_YEAR:
+        raise ParkError(
+            f"{path}: start_year must be a year in [{_FIRST_YEAR}, {_LAST_YEAR}], got {start!r}"
+        )
+    streams, sectors = stream_catalogue().names, sector_catalogue()
+
+    def check_year(year: Any, where: str) -> None:
+        if not isinstance(year, int) or isinstance(year, bool):
+            raise ParkError(f"{path}: {where} must be a whole year, got {year!r}")
+        if not start <= year <= _LAST_YEAR:
+            raise ParkError(
+                f"{path}: {where} must be a year in [start_year {start}, {_LAST_YEAR}], got "
+                f"{year!r} (a firm or stream present from the start needs no date)"
+            )
+
+    for k, firm in enumerate(firms):
+        where = f"[[firms]] #{k + 1}"
+        if "enters_year" in firm:
+            check_year(firm["enters_year"], f"{where} enters_year")
+        sector = sectors.index(firm["sector"])
+        for stream, year in firm.get("stream_years", {}).items():
+            if stream not in streams:
+                raise ParkError(
+                    f"{path}: {where} stream_years: unknown stream {stream!r} "
+                    f"(streams: {', '.join(streams)})"
+                )
+            j = streams.index(stream)
+            uses = (
+                sectors.produces_per_month[sector, j] > 0
+                or sectors.produces_urban_per_month[sector, j] > 0
+                or sectors.needs_per_month[sector, j] > 0
+            )
+            if not uses:
+                raise ParkError(
+                    f"{path}: {where} stream_years: sector {firm['sector']!r} neither "
+                    f"generates nor needs {stream!r}"
+                )
+            check_year(year, f"{where} stream_years.{stream}")
+
+
+def _dated_months(
+    spec: dict[str, Any], n_firms: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Month each firm enters and month from which it generates or needs each stream.
+
+    Firms of ``[[groups]]`` come after the named firms and are present from month 0. Returns
+    (None, None) for a park without ``start_year``.
+    """
+    from scenarios.resources import stream_catalogue
+
+    if "start_year" not in spec:
+        return None, None
+    start, streams = int(spec["start_year"]), stream_catalogue().names
+    enters = np.zeros(n_firms, dtype=np.int64)
+    stream_from = np.zeros((n_firms, len(streams)), dtype=np.int64)
+    for k, firm in enumerate(spec.get("firms", [])):
+        enters[k] = (int(firm.get("enters_year", start)) - start) * MONTHS_PER_YEAR
+        for stream, year in firm.get("stream_years", {}).items():
+            stream_from[k, streams.index(stream)] = (int(year) - start) * MONTHS_PER_YEAR
+    return enters, np.maximum(stream_from, enters[:, None])
+
+
 def build_park(params: dict[str, Any], rng: np.random.Generator) -> Park:
     """Make the firms of the park named by ``params['park']``.
 
@@ -338,6 +432,7 @@ def build_park(params: dict[str, Any], rng: np.random.Generator) -> Park:
         names, sectors, sizes, xs, ys = _regional_firms(spec, int(params["n_firms"]), rng)
     else:
         raise ParkError(f"park {params['park']!r}: unknown generator {generator!r}")
+    enters, stream_from = _dated_months(spec, len(sectors))
     return Park(
         name=str(spec.get("name", params["park"])),
         firm_names=tuple(names),
@@ -345,6 +440,8 @@ def build_park(params: dict[str, Any], rng: np.random.Generator) -> Park:
         size=np.asarray(sizes, dtype=float),
         x_km=np.asarray(xs, dtype=float),
         y_km=np.asarray(ys, dtype=float),
+        enters_month=enters,
+        stream_from_month=stream_from,
     )
 
 

@@ -93,6 +93,23 @@ class SymbiosisModel(mesa.Model):
         self.acquainted_from = development.acquaintance_months(
             len(social_keys), s.acquaintance_months, self.rng
         )[tie_pair]
+        # A dated park (6.3): a firm takes part from the month it enters, and generates or needs
+        # a dated stream from that stream's month; managers meet only once both firms are there.
+        self.enters_month = park.enters_month
+        self.stream_from_month = park.stream_from_month
+        self.planned_supply, self.planned_need = (
+            self.companies.base_supply,
+            self.companies.base_need,
+        )
+        if self.enters_month is not None and self.stream_from_month is not None:
+            self.acquainted_from = self.acquainted_from + np.maximum(
+                self.enters_month[self.social_from], self.enters_month[self.social_to]
+            )
+            self.planned_supply = self.companies.base_supply.copy()
+            self.planned_need = self.companies.base_need.copy()
+            later = self.stream_from_month > 0
+            self.companies.base_supply[later] = 0.0
+            self.companies.base_need[later] = 0.0
         self.acquaint(0)
 
         self.authority = Authority(self, self.params)
@@ -210,6 +227,7 @@ class SymbiosisModel(mesa.Model):
     def produce(self) -> None:
         """Stage 2: production with fluctuations, stops, and firms leaving and entering."""
         s = self.settings
+        self.arrive(self.current_month)
         self.exit_and_enter()
         self.supply, self.need = self.companies.produce(
             self.current_month,
@@ -220,11 +238,26 @@ class SymbiosisModel(mesa.Model):
             stop_months=s.disruption_months,
         )
 
+    def arrive(self, month: int) -> None:
+        """Dated firms and streams (6.3) whose month has come take part from now on."""
+        if self.stream_from_month is None:
+            return
+        arriving = self.stream_from_month == month
+        if month > 0 and arriving.any():
+            self.companies.base_supply[arriving] = self.planned_supply[arriving]
+            self.companies.base_need[arriving] = self.planned_need[arriving]
+
+    def present(self) -> np.ndarray:
+        """Whether each firm is in the park this month (all of them, in an undated park)."""
+        if self.enters_month is None:
+            return np.ones(len(self.companies), dtype=bool)
+        return self.enters_month <= self.current_month
+
     def exit_and_enter(self) -> None:
         """A leaving firm ends its exchanges; a new firm of its sector takes over the site."""
         companies, month = self.companies, self.current_month
         rate = self.settings.exit_rate_per_year / MONTHS_PER_YEAR
-        leaving = np.flatnonzero(self.rng.random(len(companies)) < rate)
+        leaving = np.flatnonzero((self.rng.random(len(companies)) < rate) & self.present())
         if len(leaving) == 0:
             return
         active = self.book.active()
@@ -317,6 +350,8 @@ class SymbiosisModel(mesa.Model):
             mandatory=s.mandatory_reporting and auth.in_force(DISCLOSURE_INCENTIVE),
             enrolled=enrolled,
         )
+        if self.enters_month is not None:
+            companies.platform_tier[~self.present()] = 0  # a firm not yet there is no member
         self.operator.pay_fee_subsidies(subsidy, companies.platform_tier > 0)
 
     def search_and_negotiate(self) -> None:
