@@ -146,9 +146,10 @@ def test_a_catalogue_number_reaches_the_model_and_its_outcome():
     # steam saves and changes no exchange (same seed, same park).
     base = {"park": "kalundborg"}
     name = "streams.steam.co2_avoided_t_per_unit"
-    # 48 months: on dated Kalundborg (1972 on) the first steam deal of seed 3 flows in year 4.
-    one = run_model(base, steps=48, seed=3)
-    two = run_model({**base, name: 0.5}, steps=48, seed=3)
+    # 240 months: on dated Kalundborg (1972 on) steam flows only after acquaintance, a deal and
+    # a pipe's lead time, which take years.
+    one = run_model(base, steps=240, seed=3)
+    two = run_model({**base, name: 0.5}, steps=240, seed=3)
     first, second = one.summary["totals"], two.summary["totals"]
     assert first["exchanges_started"] == second["exchanges_started"] > 0
     assert first["value_created_eur"] == second["value_created_eur"]
