@@ -263,7 +263,7 @@ def test_shipped_targets_load_and_match_the_park_history() -> None:
     assert len(targets.priors) == 6
     assert {t.role for t in targets.targets} == {"fit", "holdout"}
     history = load_park_spec("kalundborg")["historical_exchanges"]
-    first_year = 1971  # year 1 of a run, as the targets file states
+    first_year = load_park_spec("kalundborg")["start_year"]  # year 1 of a run
     for target in targets.targets:
         if target.output != "new_exchanges":
             continue
