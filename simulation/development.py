@@ -59,11 +59,11 @@ def acquaintance_months(count: int, mean_months: float, rng: np.random.Generator
     """Month from which each of ``count`` tied pairs knows each other (0 if ``mean_months`` is 0).
 
     Exponentially distributed with mean ``mean_months`` (a constant monthly chance of meeting),
-    rounded down to whole months.
+    rounded down to whole months. The draws are taken whatever the mean, so runs that differ
+    only in ``acquaintance_months`` share every later random number (paired comparisons).
     """
-    if mean_months <= 0 or count == 0:
-        return np.zeros(count, dtype=np.int64)
-    return np.floor(rng.exponential(mean_months, count)).astype(np.int64)
+    draws = rng.standard_exponential(count)
+    return np.floor(max(mean_months, 0.0) * draws).astype(np.int64)
 
 
 def network_kinds(names: tuple[str, ...] | list[str], categories, needs_pipe) -> np.ndarray:

@@ -163,8 +163,16 @@ def test_ties_count_only_once_their_firms_know_each_other():
 
 # A park where one-off costs decide deals: firms value a deal over one year (payback), so the
 # investment saved by reusing infrastructure can make or break it; trust and knowledge are set
-# so that they do not bind first.
-COSTLY = {"planning_horizon_years": 1, "trust_threshold": 0.3, "awareness_mean": 0.8}
+# so that they do not bind first, and firms are not opportunistic: breaches (7.10a) end or
+# reprice exchanges for reasons unrelated to infrastructure and, at the default propensity,
+# add noise that halves the measured effect (16 paired seeds: +0.017 +/- 0.021 with it,
+# +0.037 +/- 0.017 without), so the test isolates path dependence.
+COSTLY = {
+    "planning_horizon_years": 1,
+    "trust_threshold": 0.3,
+    "awareness_mean": 0.8,
+    "opportunism_mean": 0.0,
+}
 
 
 def clustered(model: SymbiosisModel) -> float:
@@ -197,6 +205,11 @@ def test_reusable_infrastructure_is_of_the_same_kind_and_nearby():
 
 
 def test_path_dependence_clusters_later_exchanges_around_earlier_ones():
+    """Reused infrastructure draws later exchanges near earlier ones (COSTLY: see its note).
+
+    On the merged model, 40 paired seeds over 180 months: +0.043 +/- 0.013 of exchanges
+    clustered with path dependence on (+0.020 +/- 0.016 with default opportunism).
+    """
     on, off = [], []
     for seed in range(40):
         for switch, out in ((True, on), (False, off)):

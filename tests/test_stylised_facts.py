@@ -14,6 +14,7 @@ import pytest
 from scenarios.loader import load_scenario
 from scenarios.parameters import PARAMETERS
 from simulation import market
+from simulation.exchanges import END_REASONS
 from simulation.model import SymbiosisModel
 from simulation.outputs import scalar_outputs
 from simulation.runner import run_model
@@ -78,21 +79,44 @@ def test_subsidy_raises_exchanges_and_costs_public_money(baseline):
     assert np.all(subsidised["total_public_net_eur"] <= 0)
 
 
+# What a firm ends by its own choice, which a contract's penalty can deter (model.md 7.10a):
+# a partner walks out (reneged), or the firms give up an idle, losing or distrusted exchange.
+# Not: a project abandoned in development (a contract's term runs from the first flow) or a
+# firm that leaves the park (partner_exit), which no contract prevents.
+CHOSEN_ENDS = ("reneged", "supply_failure", "unprofitable", "lost_trust")
+
+
+def chosen_end_share(params: dict, steps: int) -> np.ndarray:
+    """Per seed: share of the exchanges that flowed which a partner chose to end."""
+    chosen = [END_REASONS.index(reason) for reason in CHOSEN_ENDS]
+    shares = []
+    for seed in SEEDS:
+        model = SymbiosisModel(seed=seed, **params)
+        for _ in range(steps):
+            model.step()
+        book = model.book
+        flowed = book.first_flow_step >= 0
+        ended = flowed & (book.end_step >= 0) & np.isin(book.end_reason, chosen)
+        shares.append(ended.sum() / max(int(flowed.sum()), 1))
+    return np.array(shares)
+
+
 def test_contracts_stabilise_exchanges():
-    # Albino, Fraccascia & Giannoccaro 2016: contracts guaranteeing both a gain stabilise them.
-    # 20 years: exchanges flow only after their development (model.md 7.12), and a contract's
-    # term runs from the first flow, so ten years leave too few contract terms to tell apart.
-    free = outputs({}, steps=240)
-    contracted = outputs({"contracts": True}, steps=240)
+    """Albino, Fraccascia & Giannoccaro 2016: contracts guaranteeing both a gain stabilise them.
 
-    def ended_share(o):
-        return o["total_exchanges_ended"] / np.maximum(o["total_exchanges_started"], 1)
-
-    assert_greater(
-        ended_share(free),
-        ended_share(contracted),
-        "share of exchanges that end without contracts vs with them",
-    )
+    Contracts act by enforcement (model.md 7.10a): the offender pays the penalty and a dispute,
+    so a contract deters reneging and binds a partner who would leave a losing exchange for
+    less than the penalty. Conditions: the default opportunism (0.1 a year) and penalty
+    (100,000 EUR plus the dispute cost), 20 years (exchanges flow only after their development,
+    model.md 7.12, and a term runs from the first flow). The share is of the exchanges that
+    flowed ended by a partner's choice: the total ended over started (0.119 +/- 0.186 on the
+    merged model) also counts projects abandoned in development and firms leaving the park,
+    which no contract governs and which contracts, keeping exchanges longer, meet more often.
+    Measured on the merged model: 0.52 without, 0.24 with contracts, +0.28 +/- 0.16.
+    """
+    free = chosen_end_share({}, steps=240)
+    contracted = chosen_end_share({"contracts": True}, steps=240)
+    assert_greater(free, contracted, "share of flowed exchanges a partner ends, without vs with")
 
 
 def test_platform_tiers_order_exchanges_and_value(baseline):
