@@ -936,7 +936,9 @@ class SymbiosisModel(mesa.Model):
         alternatives = np.maximum(np.stack([receivers_of[stream], suppliers_of[stream]]) - 1, 0)
         supplier_share = book.supplier_share[active]
         value = book.value_eur_per_month[active]
-        sunk = np.broadcast_to(self.month_prices.one_off_eur[stream] / 2, sides.shape)
+        # Each side sank its part of the one-off cost, split as the surplus is (section 7.8).
+        one_off = self.month_prices.one_off_eur[stream]
+        sunk = np.stack([one_off * supplier_share, one_off * (1 - supplier_share)])
         breaching, offender, reneges, grab = Companies.choose_breaches(
             considering,
             Companies.bargaining_position(alternatives),

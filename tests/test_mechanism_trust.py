@@ -86,7 +86,14 @@ def later_deal_rate(model: SymbiosisModel) -> float:
 
 
 def test_reputation_lowers_offenders_later_deal_rate_more_with_the_platform():
-    platform = {"platform_tier": 2, "operator_funding_eur_per_year": 200_000.0}
+    # A platform the operator seeds (an unseeded one stays empty: docs/model.md 7.4), so that
+    # there are members to see the reported breaches.
+    platform = {
+        "platform_tier": 2,
+        "operator_funding_eur_per_year": 200_000.0,
+        "platform_seed_share": 0.3,
+        "platform_seed_months": 24,
+    }
     drops = {}
     for name, extra in (("ties", {}), ("platform", platform)):
         remembered = run({**OPPORTUNISTIC, **extra, "reputation_loss_on_breach": 0.5})
