@@ -68,6 +68,10 @@ class SymbiosisModel(mesa.Model):
         self.params = validate(params)
         self.settings = s = ModelParameters.of(self.params)
         self.seed = int(seed)
+        # The firms' world (production, stops, exits and entries) draws from a stream of its
+        # own, so that paired runs of two scenarios share it (common random numbers): a policy
+        # changes the deals, not which plant happens to close (docs/model.md, section 3).
+        self.world_rng = np.random.default_rng(np.random.SeedSequence([self.seed, 1]))
         # The catalogues, with any catalogue number the parameters set (streams.<name>.<field>).
         self.streams, self.sectors = catalogues_for(self.params)
 
@@ -231,7 +235,7 @@ class SymbiosisModel(mesa.Model):
         self.exit_and_enter()
         self.supply, self.need = self.companies.produce(
             self.current_month,
-            self.rng,
+            self.world_rng,
             uncertainty=s.supply_uncertainty,
             turbulence=s.supply_turbulence,
             stop_probability=s.disruption_rate_per_year / MONTHS_PER_YEAR,
@@ -257,7 +261,7 @@ class SymbiosisModel(mesa.Model):
         """A leaving firm ends its exchanges; a new firm of its sector takes over the site."""
         companies, month = self.companies, self.current_month
         rate = self.settings.exit_rate_per_year / MONTHS_PER_YEAR
-        leaving = np.flatnonzero((self.rng.random(len(companies)) < rate) & self.present())
+        leaving = np.flatnonzero((self.world_rng.random(len(companies)) < rate) & self.present())
         if len(leaving) == 0:
             return
         active = self.book.active()
@@ -274,7 +278,7 @@ class SymbiosisModel(mesa.Model):
             name = f"{self.sectors.names[companies.sector[slot]]} {self._next_firm_id + 1}"
             self._next_firm_id += 1
             self.firm_names.append(name)
-        companies.replace(leaving, self.settings, self.rng)
+        companies.replace(leaving, self.settings, self.world_rng)
 
     def share_information(self) -> None:
         """Stage 3: acquaintance, workshops, platform membership and knowledge diffusion."""
