@@ -204,6 +204,8 @@ def test_target_ci_adds_replications_up_to_the_maximum_and_says_so(tmp_path, cap
                 "--quiet",
                 "--set",  # twelve months: exchanges must flow at once (model.md 7.12)
                 "development_lead_times=false",
+                "--set",
+                "acquaintance_months=0",
                 "--target-ci",
                 "total_co2_avoided_t=1e-9",
                 "--max-replications",

@@ -15,7 +15,7 @@ import pytest
 from analysis.report import SECTIONS, cost_sentence, difference_sentence
 from interfaces.cli import main
 
-STEPS = 18
+STEPS = 48  # exchanges flow only after acquaintance and a lead time (model.md 7.12)
 
 
 @pytest.fixture(scope="module")

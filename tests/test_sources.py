@@ -213,7 +213,14 @@ def test_morris_over_two_catalogue_numbers_finds_the_one_that_acts(tmp_path, cli
         "--samples",
         "2",
         "--steps",
-        "120",  # dated Kalundborg (1972 on): seed 2 has no flow of steam in its first 5 years
+        "240",  # dated Kalundborg (1972 on): steam flows only after a deal and a pipe's lead time
+        # Aware firms that know their neighbours from the start, so that steam is exchanged in
+        # every run: the test is about a catalogue number acting on the outcome, not about the
+        # slow start of a new park (model.md 7.12).
+        "--set",
+        "awareness_mean=0.9",
+        "--set",
+        "acquaintance_months=0",
         "--param",
         "streams.steam.co2_avoided_t_per_unit",  # default bounds: the declared range
         "--param",
