@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_mechanism_time import documented_first_flows as first_flows
 
 from scenarios.parameters import validate
 from scenarios.parks import PARKS_DIR, ParkError, build_park, load_park_spec
@@ -135,18 +136,7 @@ def concordance(formed: list[tuple[int, int]]) -> tuple[int, int]:
 
 def documented_first_flows(model: SymbiosisModel) -> list[tuple[int, int]]:
     """(documented year, month of first flow) of each documented exchange that flowed."""
-    book, names = model.book, model.firm_names
-    formed = []
-    for supplier, receiver, stream, year in load_park_spec("kalundborg")["historical_exchanges"]:
-        rows = np.flatnonzero(
-            (book.supplier == names.index(supplier))
-            & (book.receiver == names.index(receiver))
-            & (book.stream == model.streams.names.index(stream))
-            & (book.first_flow_step >= 0)
-        )
-        if len(rows):
-            formed.append((year, int(book.first_flow_step[rows].min())))
-    return formed
+    return [(year, month) for year, month in first_flows(model) if month is not None]
 
 
 def pooled_tau(scores: list[tuple[int, int]]) -> tuple[float, float]:

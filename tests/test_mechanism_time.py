@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.stats import kendalltau
 
 from agents import Companies
 from scenarios.parameters import ModelParameters, validate
@@ -234,14 +233,6 @@ def documented_first_flows(model: SymbiosisModel) -> list[tuple[int, int | None]
         )
         out.append((year, int(book.first_flow_step[rows].min()) if len(rows) else None))
     return out
-
-
-def order_agreement(model: SymbiosisModel) -> float:
-    """Kendall's tau between documented start years and simulated first flows (NaN < 3)."""
-    formed = [(year, month) for year, month in documented_first_flows(model) if month is not None]
-    if len(formed) < 3:
-        return float("nan")
-    return float(kendalltau(*zip(*formed, strict=True)).statistic)
 
 
 def test_on_kalundborg_no_exchange_flows_in_the_first_year_of_a_new_park():
