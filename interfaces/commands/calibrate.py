@@ -9,7 +9,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from interfaces.commands.common import add_overwrite_option, positive_int, seed_int
+from interfaces.commands.common import (
+    add_overwrite_option,
+    output_folder,
+    positive_int,
+    seed_int,
+)
 
 DEFAULT_POPULATION = 50
 DEFAULT_GENERATIONS = 5
@@ -98,7 +103,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    import shutil
     import sys
     from pathlib import Path
 
@@ -111,6 +115,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         write_calibration,
         write_validation,
     )
+    from interfaces.commands.experiments import ExperimentFolder
     from scenarios.targets import load_targets
 
     if args.check is not None:
@@ -123,37 +128,33 @@ def _calibrate(args: argparse.Namespace) -> int:
     if args.targets is None:
         raise CalibrationError("calibrate: give a TARGETS file (or --check DIR)")
     targets = load_targets(args.targets)
-    out = Path(args.out or Path("results") / f"calibrate-{targets.path.stem}")
-    if out.exists() and not out.is_dir():
-        raise CalibrationError(f"--out {out}: is a file")
-    if out.is_dir() and any(out.iterdir()):
-        if args.overwrite:
-            shutil.rmtree(out)
-        elif not (out / "store.sqlite").is_file():
-            raise CalibrationError(
-                f"--out {out}: holds files that are not a calibration (use --overwrite to "
-                "replace the folder)"
-            )
+    # The experiment commands' --out checks: an empty --out or a file is refused, a folder of
+    # other files is refused unless --overwrite, which replaces the folder whole at the end.
+    out = output_folder(args.out, Path("results") / f"calibrate-{targets.path.stem}")
+    folder = ExperimentFolder(out, args.overwrite)
     command = " ".join(["symbiosis", *sys.argv[1:]])
-    try:
-        result = calibrate(
-            targets,
-            out,
-            population=args.population,
-            generations=args.generations,
-            minimum_epsilon=args.min_epsilon,
-            max_simulations=args.max_simulations,
-            workers=args.workers,
-            seed=args.seed,
-            progress=not args.quiet,
-            manifest={"command": command},
-        )
-    except CalibrationError as error:
-        if "runs failed" not in str(error):
-            raise
-        print(f"symbiosis: {error}", file=sys.stderr)
-        return 1
-    write_calibration(result, figures=not args.no_figures)
+    with folder.cleanup():
+        try:
+            result = calibrate(
+                targets,
+                folder.work,
+                population=args.population,
+                generations=args.generations,
+                minimum_epsilon=args.min_epsilon,
+                max_simulations=args.max_simulations,
+                workers=args.workers,
+                seed=args.seed,
+                progress=not args.quiet,
+                manifest={"command": command},
+            )
+        except CalibrationError as error:
+            if "runs failed" not in str(error):
+                raise
+            folder.finish()  # keep the finished runs where the retry will find them
+            print(f"symbiosis: {error}", file=sys.stderr)
+            return 1
+        write_calibration(result, figures=not args.no_figures)
+    folder.finish()
     if not args.quiet:
         print(result.diagnostics.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         print(posterior_summary(result).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
