@@ -504,6 +504,20 @@ SERIES: tuple[Output, ...] = (
         total=True,
         group="exchanges",
     ),
+    # The unit of a park's documented history (docs/model.md, section 7.11).
+    Output(
+        "new_links",
+        "count",
+        "New links",
+        "count",
+        "sum",
+        "Exchanges that flowed for the first time in the month between a supplier, a receiver "
+        "and a stream that had never exchanged before: an exchange begun again after it ended "
+        "is not a new link, and a firm that replaced one that left makes new links.",
+        0.0,
+        total=True,
+        group="exchanges",
+    ),
 )
 
 # Totals of a run that are not the sum of a timeseries column: the exchange book's, listed

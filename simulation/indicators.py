@@ -36,6 +36,7 @@ _COUNTERS = (
     "failed_negotiations",
     "firm_net_benefit_eur",
     "breaches",
+    "new_links",
 )
 
 Measure = Callable[["SymbiosisModel"], float]
@@ -111,6 +112,10 @@ class Indicators:
     def record_ended(self, count: int) -> None:
         """Count exchanges ended this month."""
         self.row["ended_exchanges"] += count
+
+    def record_new_links(self, count: int) -> None:
+        """Count links (supplier, receiver, stream) that flowed for the first time this month."""
+        self.row["new_links"] += count
 
     def record_breaches(self, count: int) -> None:
         """Count promises broken this month (hold-ups and reneging, docs/model.md 7.10a)."""

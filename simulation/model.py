@@ -148,6 +148,9 @@ class SymbiosisModel(mesa.Model):
             s.reuse_radius_km,
         )
         self.experience = np.zeros_like(self.companies.base_supply)
+        # Links that have flowed: (supplier firm id, receiver firm id, stream), the unit of a
+        # park's documented history (the ``new_links`` output).
+        self.links_flowed: set[tuple[int, int, int]] = set()
         # Every breach of a promise: (month, offender slot, victim slot, stream, "hold_up" or
         # "renege").
         self.breaches: list[tuple[int, int, int, int, str]] = []
@@ -788,6 +791,12 @@ class SymbiosisModel(mesa.Model):
         self.infrastructure.build(supplier, receiver, stream)
         np.add.at(self.experience, (supplier, stream), 1.0)
         np.add.at(self.experience, (receiver, stream), 1.0)
+        ids = self.companies.firm_id
+        links = set(
+            zip(ids[supplier].tolist(), ids[receiver].tolist(), stream.tolist(), strict=True)
+        )
+        self.indicators.record_new_links(len(links - self.links_flowed))
+        self.links_flowed |= links
 
     def revise_quantities(self) -> None:
         """Prices changed: every exchange re-decides how much of its stream pays to divert.

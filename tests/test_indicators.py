@@ -82,3 +82,19 @@ def test_chertow_needs_three_non_recyclers_and_two_stream_types():
     assert not chertow_3_2(*through_recycler, recycler)
     two_groups = (np.array([0, 2]), np.array([1, 3]), np.array([0, 1]))
     assert not chertow_3_2(*two_groups, np.zeros(4, dtype=bool))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_new_links_count_each_link_once_at_its_first_flow(seed):
+    from simulation.runner import run_model
+
+    # Kalundborg's firms aware and trusting, so exchanges form, end and begin again in 30 years.
+    params = {"park": "kalundborg", "awareness_mean": 0.8, "trust_threshold": 0.3}
+    result = run_model(params, steps=360, seed=seed)
+    exchanges, series = result.exchanges, result.timeseries
+    flowed = exchanges[exchanges["first_flow_step"] > 0]
+    first = flowed.groupby(["supplier", "receiver", "stream"])["first_flow_step"].min()
+    by_month = first.value_counts().reindex(series["step"], fill_value=0).to_numpy()
+    np.testing.assert_array_equal(series["new_links"].to_numpy(), by_month)
+    # the measure differs from exchanges agreed: some exchanges are begun again after ending
+    assert series["new_links"].sum() < series["new_exchanges"].sum()
