@@ -95,7 +95,7 @@ bench: $(VENV)/.installed
 CALIBRATION_OUT ?= results/calibrate-kalundborg
 calibrate: $(VENV)/.installed
 	$(VENV)/bin/symbiosis calibrate kalundborg --out $(CALIBRATION_OUT) --overwrite \
-		--population 40 --generations 4 --max-simulations 400 --workers 2 --seed 1
+		--population 80 --generations 6 --max-simulations 3000 --workers 2 --seed 1
 	cp $(CALIBRATION_OUT)/calibrated.toml scenarios/calibrated.toml
 
 clean:

@@ -4,9 +4,9 @@ Approximate Bayesian computation with sequential Monte Carlo (ABC-SMC; Toni et a
 Beaumont et al. 2009) as implemented by pyabc (version 0.13, https://github.com/icb-dcm/pyabc):
 a population of particles (parameter values) is drawn from uniform priors, each is simulated,
 and those whose simulated statistics lie within a distance epsilon of the observed ones are
-kept; epsilon shrinks from generation to generation (the median of the last generation's
-distances) and the next
-population is proposed by perturbing the weighted survivors. The distance is the Euclidean norm
+kept; epsilon shrinks from generation to generation (the weighted median of the last
+generation's distances times ``EPSILON_MULTIPLIER``) and the next population is proposed by
+perturbing the weighted survivors. The distance is the Euclidean norm
 of the fitted targets' differences, each divided by its observation uncertainty.
 
 Every simulation goes through the experiment engine: pyabc's sampler is replaced by one that
@@ -49,6 +49,11 @@ PREDICTIVE_QUANTILES = (0.05, 0.95)
 # Proposals per batch: at least this many, else the expected number needed for the missing
 # acceptances at the last acceptance rate (one engine call per batch).
 MIN_BATCH = 8
+# Epsilon is the last generation's weighted median distance times this (pyabc's
+# QuantileEpsilon). Counts give tied distances: where more than half of a generation shares one
+# distance (on Kalundborg, the runs that form no link), the plain median would equal it in every
+# generation and accept those runs for ever; just below it, they are refused.
+EPSILON_MULTIPLIER = 0.95
 
 
 class CalibrationError(InputError):
@@ -311,7 +316,8 @@ def calibrate(
         population: Particles per generation.
         generations: Largest number of generations.
         minimum_epsilon: Stop once epsilon (in units of observation uncertainty) is below it.
-        max_simulations: Stop after this many simulated particles (each runs every setting).
+        max_simulations: Start no new generation once this many particles have been simulated
+            (pyabc checks it between generations, so the last one may pass it).
         workers: Local processes (1 serial, None all cores).
         seed: Root seed of the priors' draws, the proposals and every run's seed.
         progress: Show progress bars.
@@ -377,6 +383,7 @@ def calibrate(
         prior,
         pyabc.PNormDistance(p=2),
         population_size=population,
+        eps=pyabc.QuantileEpsilon(alpha=0.5, quantile_multiplier=EPSILON_MULTIPLIER),
         sampler=sampler,
     )
     abc.new(f"sqlite:///{database}", observed)

@@ -68,3 +68,19 @@ def toy_linear(params: dict[str, Any], steps: int, seed: int) -> dict[str, float
         "total_exchanged_t": float(params["awareness_mean"]) + float(noise[1]),
         "total_landfilled_t": float(params["trust_threshold"]) + float(params["awareness_mean"]),
     }
+
+
+# A model that lies dormant over most of the prior, as a new park whose firms do not look for
+# partners: below ``DORMANT_BELOW`` awareness every output is 0, so those draws all share one
+# distance to the observation; above it, it is ``toy_linear``.
+DORMANT_BELOW = 0.6
+DORMANT_MODEL = "analysis.test_problems:toy_dormant"
+
+
+def toy_dormant(params: dict[str, Any], steps: int, seed: int) -> dict[str, float]:
+    """0 for every output where ``awareness_mean`` < ``DORMANT_BELOW``, else ``toy_linear``."""
+    if float(params["awareness_mean"]) < DORMANT_BELOW:
+        return dict.fromkeys(
+            ("total_co2_avoided_t", "total_exchanged_t", "total_landfilled_t"), 0.0
+        )
+    return toy_linear(params, steps, seed)

@@ -15,7 +15,7 @@ from analysis.calibration import (
     validation_table,
     write_calibration,
 )
-from analysis.test_problems import TOY_MODEL, TOY_TRUTH
+from analysis.test_problems import DORMANT_BELOW, DORMANT_MODEL, TOY_MODEL, TOY_TRUTH
 from scenarios.loader import load_scenario
 from scenarios.parks import load_park_spec
 from scenarios.targets import TargetsError, load_targets
@@ -102,6 +102,29 @@ def test_posterior_covers_the_known_truth_and_narrows(tmp_path: Path) -> None:
     scenario = load_scenario(tmp_path / "out" / "calibrated.toml").parameters()
     for name, truth in TOY_TRUTH.items():
         assert abs(scenario[name] - truth) < 0.15
+
+
+def test_a_prior_mostly_dormant_does_not_hold_epsilon_at_its_tied_distance(
+    tmp_path: Path,
+) -> None:
+    # 60 % of the prior gives all-zero outputs, all at one distance from the observation: a
+    # plain median epsilon would equal that distance in every generation and keep them.
+    truth = {"co2": 0.6, "exchanged": 0.8, "landfilled": 1.4}
+    dormant_distance = (0.6**2 + 0.8**2) ** 0.5 / 0.02
+    result = calibrate(
+        _toy_file(tmp_path, **truth),
+        tmp_path / "out",
+        population=30,
+        generations=3,
+        max_simulations=2000,
+        seed=5,
+        workers=1,
+        progress=False,
+        model=DORMANT_MODEL,
+    )
+    assert (result.diagnostics["epsilon"] < dormant_distance).all()
+    assert (result.posterior["awareness_mean"] >= DORMANT_BELOW).all()
+    assert abs(result.posterior["awareness_mean"].median() - 0.8) < 0.1
 
 
 def test_resume_after_interruption_reuses_finished_simulations(tmp_path: Path) -> None:
@@ -264,9 +287,9 @@ def test_shipped_targets_load_and_match_the_park_history() -> None:
     assert {t.role for t in targets.targets} == {"fit", "holdout"}
     history = load_park_spec("kalundborg")["historical_exchanges"]
     first_year = load_park_spec("kalundborg")["start_year"]  # year 1 of a run
-    for target in targets.targets:
-        if target.output != "new_exchanges":
-            continue
+    decades = [t for t in targets.targets if t.output == "new_links"]
+    assert len(decades) == 5  # the history's five decades, each one documented link count
+    for target in decades:
         low, high = (first_year + y - 1 for y in target.years)
         assert target.observed == sum(low <= row[3] <= high for row in history), target.name
     assert load_targets("kemi_tornio").fitted()

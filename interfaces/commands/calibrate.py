@@ -86,7 +86,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=positive_int,
         default=DEFAULT_MAX_SIMULATIONS,
         metavar="N",
-        help=f"stop after N simulated particles (default: {DEFAULT_MAX_SIMULATIONS})",
+        help="start no new generation once N particles have been simulated in all (the "
+        f"generation under way finishes; default: {DEFAULT_MAX_SIMULATIONS})",
     )
     calibrate.add_argument(
         "--workers",
