@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -177,6 +178,27 @@ def _guarded[T](method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+@contextmanager
+def _opening(folder: Path | None) -> Iterator[None]:
+    """Hold the folder's lock while a store is set up, so two processes never set one up at once.
+
+    Two commands resuming one new folder raced here: switching to WAL does not wait for a busy
+    database ("database is locked"), and one could read the tables before the other had
+    written ``meta`` ("foreign file"). Once set up, SQLite's own locking is enough.
+    """
+    if folder is None or sys.platform == "win32":
+        yield
+        return
+    import fcntl
+
+    with open(folder / ".store.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 class ResultStore:
     """Read and write the runs of one experiment folder (one connection, one process)."""
 
@@ -195,7 +217,7 @@ class ResultStore:
         new = not self.path.exists()
         self.connection = sqlite3.connect(self.path, timeout=60)
         try:
-            with self.guard():
+            with self.guard(), _opening(self.folder if create else None):
                 if create:
                     self.connection.execute("PRAGMA journal_mode=WAL")
                 # FULL: a committed run survives even a power cut, not only a killed process.
