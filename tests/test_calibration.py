@@ -70,15 +70,21 @@ def _toy_file(tmp_path: Path, **observed: float) -> Path:
     return path
 
 
-def _toy_calibration(tmp_path: Path, out: Path, **options: object):  # type: ignore[no-untyped-def]
+def _toy_calibration(  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    out: Path,
+    observed: dict[str, float] | None = None,
+    model: str = TOY_MODEL,
+    **options: object,
+):
     settings = {"population": 30, "generations": 4, "max_simulations": 600, "seed": 3}
     settings.update(options)
     return calibrate(
-        _toy_file(tmp_path),
+        _toy_file(tmp_path, **(observed or {})),
         out,
         workers=1,
         progress=False,
-        model=TOY_MODEL,
+        model=model,
         **settings,  # type: ignore[arg-type]
     )
 
@@ -111,16 +117,14 @@ def test_a_prior_mostly_dormant_does_not_hold_epsilon_at_its_tied_distance(
     # plain median epsilon would equal that distance in every generation and keep them.
     truth = {"co2": 0.6, "exchanged": 0.8, "landfilled": 1.4}
     dormant_distance = (0.6**2 + 0.8**2) ** 0.5 / 0.02
-    result = calibrate(
-        _toy_file(tmp_path, **truth),
+    result = _toy_calibration(
+        tmp_path,
         tmp_path / "out",
-        population=30,
+        observed=truth,
+        model=DORMANT_MODEL,
         generations=3,
         max_simulations=2000,
         seed=5,
-        workers=1,
-        progress=False,
-        model=DORMANT_MODEL,
     )
     assert (result.diagnostics["epsilon"] < dormant_distance).all()
     assert (result.posterior["awareness_mean"] >= DORMANT_BELOW).all()
